@@ -1,0 +1,39 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Aavae.Models;
+
+// Field names are the reference's state_dict names (encoder.layer1.0.conv1.weight, ...).
+#pragma warning disable IDE1006
+
+/// <summary>Encoder residual block of ResNet-18/34: two 3x3 convs with BatchNorm, expansion 1.</summary>
+public sealed class BasicBlock : Module<Tensor, Tensor>
+{
+    public const int Expansion = 1;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Sequential? downsample;
+
+    public BasicBlock(long inplanes, long planes, long stride, Sequential? downsample) : base(nameof(BasicBlock))
+    {
+        conv1 = Conv2d(inplanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        conv2 = Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        this.downsample = downsample;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var out_ = bn1.call(conv1.call(x)).relu_();
+        out_ = bn2.call(conv2.call(out_));
+        var identity = downsample is null ? x : downsample.call(x);
+        return out_.add_(identity).relu_();
+    }
+}

@@ -1,0 +1,46 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Aavae.Models;
+
+#pragma warning disable IDE1006
+
+/// <summary>
+/// Encoder residual block of ResNet-50: 1x1 reduce, 3x3 (carrying the stride, "ResNet v1.5"),
+/// 1x1 expand by 4, each followed by BatchNorm.
+/// </summary>
+public sealed class Bottleneck : Module<Tensor, Tensor>
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly Sequential? downsample;
+
+    public Bottleneck(long inplanes, long planes, long stride, Sequential? downsample) : base(nameof(Bottleneck))
+    {
+        conv1 = Conv2d(inplanes, planes, kernel_size: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        conv2 = Conv2d(planes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        conv3 = Conv2d(planes, planes * Expansion, kernel_size: 1, bias: false);
+        bn3 = BatchNorm2d(planes * Expansion);
+        this.downsample = downsample;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var out_ = bn1.call(conv1.call(x)).relu_();
+        out_ = bn2.call(conv2.call(out_)).relu_();
+        out_ = bn3.call(conv3.call(out_));
+        var identity = downsample is null ? x : downsample.call(x);
+        return out_.add_(identity).relu_();
+    }
+}

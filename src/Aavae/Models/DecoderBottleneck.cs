@@ -1,0 +1,43 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Aavae.Models;
+
+#pragma warning disable IDE1006
+
+/// <summary>
+/// Decoder block mirroring <see cref="Bottleneck"/>: 1x1, upscale, 3x3, 1x1 expand by 4,
+/// convs with bias and no BatchNorm.
+/// </summary>
+public sealed class DecoderBottleneck : Module<Tensor, Tensor>
+{
+    public const int Expansion = 4;
+
+    private readonly Conv2d conv1;
+    private readonly Conv2d conv2;
+    private readonly Conv2d conv3;
+    private readonly Sequential? upsample;
+    private readonly Interpolate? upscale;
+
+    public DecoderBottleneck(long inplanes, long planes, Sequential? upsample, Interpolate? upscale) : base(nameof(DecoderBottleneck))
+    {
+        conv1 = Conv2d(inplanes, planes, kernel_size: 1);
+        conv2 = Conv2d(planes, planes, kernel_size: 3, padding: 1);
+        conv3 = Conv2d(planes, planes * Expansion, kernel_size: 1);
+        this.upsample = upsample;
+        this.upscale = upscale;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var out_ = conv1.call(x).relu_();
+        if (upscale is not null) out_ = upscale.call(out_);
+        out_ = conv2.call(out_).relu_();
+        out_ = conv3.call(out_);
+        var identity = upsample is null ? x : upsample.call(x);
+        return out_.add_(identity).relu_();
+    }
+}

@@ -1,0 +1,51 @@
+namespace Aavae.Models;
+
+/// <summary>Which objective the networks are built for: the two VAE set-ups share a model.</summary>
+public enum ModelKind
+{
+    /// <summary>AAVAE: denoising on, kl_coeff 0 (the paper's method).</summary>
+    Aavae,
+    /// <summary>Plain VAE baseline: no augmentation, kl_coeff &gt; 0.</summary>
+    Vae,
+    /// <summary>Deterministic autoencoder baseline with MSE loss.</summary>
+    Ae,
+}
+
+/// <summary>Everything that fixes the shapes of an AAVAE model. Defaults are the paper's CIFAR-10 run.</summary>
+public sealed record ModelOptions
+{
+    public ModelKind Kind { get; init; } = ModelKind.Aavae;
+    public string Encoder { get; init; } = "resnet50";
+    /// <summary>Null picks the decoder matching the encoder (resnet50 -> decoder50).</summary>
+    public string? Decoder { get; init; }
+    public Stem Stem { get; init; } = Stem.Cifar;
+    public int InputHeight { get; init; } = 32;
+    public int LatentDim { get; init; } = 128;
+    /// <summary>Base channel width; 64 in the reference. Narrower runs the same architecture on small machines.</summary>
+    public int Width { get; init; } = 64;
+    /// <summary>Initial value of the decoder's log-variance <c>log_scale</c>.</summary>
+    public double LogScale { get; init; }
+    public bool LearnScale { get; init; }
+
+    public string DecoderName => Decoder ?? Architecture.MatchingDecoder(Encoder);
+
+    public EncoderSpec EncoderSpec => Architecture.Encoder(Encoder);
+
+    public DecoderSpec DecoderSpec => Architecture.Decoder(DecoderName);
+
+    /// <summary>Pooled feature size h of the encoder.</summary>
+    public int FeatureDim => EncoderSpec.FeatureDim(Width);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad value.</summary>
+    public void Validate()
+    {
+        _ = EncoderSpec;
+        _ = DecoderSpec;
+        if (LatentDim < 1) throw new ArgumentException($"latent dim must be >= 1, got {LatentDim}");
+        if (Width < 2 || Width % 2 != 0) throw new ArgumentException($"width must be an even number >= 2, got {Width}");
+        int f = Stem.UpscaleFactor();
+        if (InputHeight < f || InputHeight % f != 0)
+            throw new ArgumentException(
+                $"input size {InputHeight} cannot be produced by the decoder with the {Stem} stem: it must be a multiple of {f}");
+    }
+}

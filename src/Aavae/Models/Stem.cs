@@ -1,0 +1,34 @@
+namespace Aavae.Models;
+
+/// <summary>
+/// The first layers of the encoder, which also fix how far the decoder must upscale.
+/// CIFAR-sized data keeps full resolution; STL-10 halves it once; ImageNet halves it twice.
+/// </summary>
+public enum Stem
+{
+    /// <summary>3x3 conv, stride 1, no max-pool (32x32 data).</summary>
+    Cifar,
+    /// <summary>7x7 conv, stride 2, no max-pool (STL-10, 96x96).</summary>
+    Stl10,
+    /// <summary>7x7 conv, stride 2, then 3x3 max-pool with stride 2 (ImageNet, 224x224).</summary>
+    ImageNet,
+}
+
+public static class StemExtensions
+{
+    public static bool FirstConv3x3(this Stem stem) => stem == Stem.Cifar;
+
+    public static bool RemoveFirstMaxPool(this Stem stem) => stem != Stem.ImageNet;
+
+    /// <summary>Total spatial reduction the decoder undoes after its 4x4 start: 8, 16 or 32.</summary>
+    public static int UpscaleFactor(this Stem stem) =>
+        8 * (stem.FirstConv3x3() ? 1 : 2) * (stem.RemoveFirstMaxPool() ? 1 : 2);
+
+    public static Stem Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "cifar" or "cifar10" => Stem.Cifar,
+        "stl10" or "stl" => Stem.Stl10,
+        "imagenet" => Stem.ImageNet,
+        _ => throw new ArgumentException($"unknown stem '{name}': expected one of cifar, stl10, imagenet"),
+    };
+}

@@ -1,0 +1,24 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Runtime;
+
+/// <summary>Resolves <c>--device auto|cpu|cuda[:N]</c> to a TorchSharp device.</summary>
+public static class DeviceChoice
+{
+    public static Device Resolve(string choice)
+    {
+        TorchRuntime.EnsureLoaded();
+        var c = choice.Trim().ToLowerInvariant();
+        if (c == "auto") return cuda.is_available() ? CUDA : CPU;
+        if (c == "cpu") return CPU;
+        if (c == "cuda" || c.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+                throw new ArgumentException(
+                    $"--device {choice}: CUDA is not available. This build uses the CPU libtorch; rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use --device cpu");
+            return new Device(c);
+        }
+        throw new ArgumentException($"--device {choice}: expected auto, cpu, cuda or cuda:N");
+    }
+}
