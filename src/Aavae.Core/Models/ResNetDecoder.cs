@@ -39,7 +39,7 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
         int f = stem.UpscaleFactor();
         if (inputHeight < f || inputHeight % f != 0)
             throw new ArgumentException(
-                $"input size {inputHeight} cannot be produced by the decoder with the {stem} stem: it must be a multiple of {f} (e.g. {f * 4}, {f * 6}, {f * 7})");
+                $"input size {inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f} (e.g. {f * 4}, {f * 6}, {f * 7})");
         if (width < 2 || width % 2 != 0) throw new ArgumentException($"width must be an even number >= 2, got {width}");
 
         Spec = spec;

@@ -46,6 +46,6 @@ public sealed record ModelOptions
         int f = Stem.UpscaleFactor();
         if (InputHeight < f || InputHeight % f != 0)
             throw new ArgumentException(
-                $"input size {InputHeight} cannot be produced by the decoder with the {Stem} stem: it must be a multiple of {f}");
+                $"input size {InputHeight} cannot be produced by the decoder with the {Stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
     }
 }

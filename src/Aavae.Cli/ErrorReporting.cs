@@ -1,0 +1,34 @@
+using Aavae.Runtime;
+
+namespace Aavae.Cli;
+
+/// <summary>Turns expected failures (bad input, missing files, a libtorch that will not load) into one line and an exit code.</summary>
+internal static class ErrorReporting
+{
+    public const int BadInput = 2;
+    public const int Failure = 1;
+
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (Describe(e) is { } d)
+        {
+            Console.Error.WriteLine($"aavae: error: {d.Message}");
+            return d.Code;
+        }
+    }
+
+    private static (string Message, int Code)? Describe(Exception e) => e switch
+    {
+        ArgumentException a => (a.Message, BadInput),
+        FileNotFoundException f => (f.Message, BadInput),
+        DirectoryNotFoundException d => (d.Message, BadInput),
+        InvalidDataException i => (i.Message, BadInput),
+        TorchLoadException t => (t.Message, Failure),
+        IOException io => (io.Message, Failure),
+        _ => null,
+    };
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Aavae.Models;
+
+namespace Aavae.Cli;
+
+/// <summary>The options that shape a model, shared by every command that builds one.</summary>
+internal sealed class ModelOptionSet
+{
+    public Option<string> Model { get; } = CliOptions.Create("--model", "aavae, vae or ae: the three set-ups of the paper", "aavae");
+    public Option<string> Encoder { get; } = CliOptions.Create("--encoder", $"encoder: {string.Join(", ", Architecture.Encoders.Keys)}", "resnet50");
+    public Option<string?> Decoder { get; } = CliOptions.Create<string?>("--decoder", "decoder (default: the one matching the encoder)", null);
+    public Option<string> Stem { get; } = CliOptions.Create("--stem", "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool)", "cifar");
+    public Option<int> InputSize { get; } = CliOptions.Create("--input-size", "image side length in pixels", 32);
+    public Option<int> LatentDim { get; } = CliOptions.Create("--latent-dim", "size of the latent z", 128);
+    public Option<int> Width { get; } = CliOptions.Create("--width", "base channel width (64 in the reference; smaller for CPUs)", 64);
+
+    public ModelOptionSet()
+    {
+        Encoder.Aliases.Add("--encoder_name");
+        Decoder.Aliases.Add("--decoder_name");
+        InputSize.Aliases.Add("--input_height");
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Model, Encoder, Decoder, Stem, InputSize, LatentDim, Width })
+            command.Options.Add(o);
+    }
+
+    public ModelOptions Read(ParseResult r)
+    {
+        var kind = r.GetValue(Model)!.ToLowerInvariant() switch
+        {
+            "aavae" => ModelKind.Aavae,
+            "vae" => ModelKind.Vae,
+            "ae" => ModelKind.Ae,
+            var other => throw new ArgumentException($"--model {other}: expected aavae, vae or ae"),
+        };
+        var options = new ModelOptions
+        {
+            Kind = kind,
+            Encoder = r.GetValue(Encoder)!,
+            Decoder = r.GetValue(Decoder),
+            Stem = StemExtensions.Parse(r.GetValue(Stem)!),
+            InputHeight = r.GetValue(InputSize),
+            LatentDim = r.GetValue(LatentDim),
+            Width = r.GetValue(Width),
+        };
+        options.Validate();
+        return options;
+    }
+}
