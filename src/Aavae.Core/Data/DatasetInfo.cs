@@ -1,0 +1,37 @@
+using Aavae.Models;
+
+namespace Aavae.Data;
+
+/// <summary>Per-channel mean and standard deviation used to normalise [0, 1] pixels.</summary>
+public sealed record Normalization(float[] Mean, float[] Std);
+
+/// <summary>
+/// What the pipeline needs to know about a data set: image size, stem, normalisation and the
+/// strength of the SimCLR view (SPEC section 6).
+/// </summary>
+public sealed record DatasetInfo(
+    string Name, int InputHeight, Stem Stem, int NumClasses, Normalization Normalization,
+    double JitterStrength, bool GaussianBlur)
+{
+    public static readonly DatasetInfo FashionMnist = new(
+        "fashion-mnist", 32, Stem.Cifar, 10,
+        // Mean and std of the 60,000 training images (published values; a test recomputes them).
+        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false);
+
+    public static readonly DatasetInfo Cifar10 = new(
+        "cifar10", 32, Stem.Cifar, 10,
+        new([125.3f / 255, 123.0f / 255, 113.9f / 255], [63.0f / 255, 62.1f / 255, 66.7f / 255]), 0.5, false);
+
+    public static readonly DatasetInfo Stl10 = new(
+        "stl10", 96, Stem.Stl10, 10, new([0.43f, 0.42f, 0.39f], [0.27f, 0.26f, 0.27f]), 1.0, true);
+
+    public static readonly DatasetInfo ImageNet = new(
+        "imagenet", 224, Stem.ImageNet, 1000, new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]), 1.0, true);
+
+    public static IReadOnlyList<DatasetInfo> All { get; } = [FashionMnist, Cifar10, Stl10, ImageNet];
+
+    public static DatasetInfo Get(string name) =>
+        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)
+                                || string.Equals(d.Name.Replace("-", ""), name.Replace("-", "").Replace("_", ""), StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown dataset '{name}': expected one of {string.Join(", ", All.Select(d => d.Name))}");
+}
