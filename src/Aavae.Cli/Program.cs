@@ -4,6 +4,7 @@ using Aavae.Cli.Commands;
 
 var root = new RootCommand("AAVAE for .NET: augmentation-augmented variational autoencoders on TorchSharp");
 root.Subcommands.Add(SummaryCommand.Create());
+root.Subcommands.Add(ShowViewsCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

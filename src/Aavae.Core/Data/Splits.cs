@@ -17,8 +17,8 @@ public static class Splits
             throw new ArgumentException($"{source.Name}: cannot hold out {valCount} of {source.Count} images for validation");
         var perm = Permutation(source.Count, seed);
         int trainCount = source.Count - valCount;
-        return (new SubsetSource(source, perm[..trainCount], $"{source.Name}/train"),
-                new SubsetSource(source, perm[trainCount..], $"{source.Name}/val"));
+        return (new SubsetSource(source, perm[..trainCount], $"{source.Name} (train split)"),
+                new SubsetSource(source, perm[trainCount..], $"{source.Name} (val split)"));
     }
 
     public static long[] Permutation(int n, long seed)

@@ -1,0 +1,75 @@
+using Aavae.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Augmentation;
+
+/// <summary>
+/// The views of one data set (SPEC section 6 and 9), from uint8 batches to normalised float
+/// tensors on the model's device: the <c>original</c> view, the SimCLR view, and the
+/// linear-evaluation training view.
+/// </summary>
+public sealed class Views
+{
+    private readonly SimClrView simclr;
+    private readonly Tensor mean;
+    private readonly Tensor std;
+
+    public Views(DatasetInfo dataset, Device device)
+    {
+        Dataset = dataset;
+        Device = device;
+        simclr = new SimClrView(dataset.InputHeight, dataset.JitterStrength, dataset.GaussianBlur);
+        mean = tensor(dataset.Normalization.Mean, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
+        std = tensor(dataset.Normalization.Std, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
+    }
+
+    public DatasetInfo Dataset { get; }
+    public Device Device { get; }
+    public SimClrView SimClr => simclr;
+
+    /// <summary>uint8 [B, C, H, W] to float [0, 1] RGB on the device; grey images are replicated to 3 channels.</summary>
+    public Tensor ToUnitRange(Tensor images)
+    {
+        var x = images.to(Device).to_type(ScalarType.Float32).div_(255);
+        return x.shape[1] == 1 ? x.expand(-1, 3, -1, -1).contiguous() : x;
+    }
+
+    public Tensor Normalize(Tensor x) => (x - mean) / std;
+
+    /// <summary>The reference's lightly processed image: as is for 32x32 sets and image folders
+    /// (already resized and centre-cropped when decoded); resize to 105 and centre-crop 96 for STL-10.</summary>
+    public Tensor Original(Tensor unit) => Normalize(Dataset.Name == DatasetInfo.Stl10.Name
+        ? Geometry.ResizeCenterCrop(unit, (int)(Dataset.InputHeight * 1.1), Dataset.InputHeight)
+        : unit);
+
+    public Tensor Augmented(Tensor unit, Random rng) => Normalize(simclr.Apply(unit, rng));
+
+    /// <summary>(x, original) for pre-training: x is the SimCLR view with denoising, else the original itself.</summary>
+    public (Tensor X, Tensor Original) Pretraining(Tensor images, bool denoising, Random rng)
+    {
+        var unit = ToUnitRange(images);
+        var original = Original(unit);
+        return (denoising ? Augmented(unit, rng) : original, original);
+    }
+
+    /// <summary>Linear-evaluation training view: RandomCrop(pad 4, reflect) + flip for 32x32 data,
+    /// RandomResizedCrop + flip otherwise.</summary>
+    public Tensor LinearEvalTrain(Tensor images, Random rng)
+    {
+        var unit = ToUnitRange(images);
+        int b = (int)unit.shape[0], h = (int)unit.shape[2], w = (int)unit.shape[3];
+        var flips = Enumerable.Range(0, b).Select(_ => rng.NextDouble() < 0.5).ToArray();
+        if (Dataset.InputHeight == 32)
+        {
+            var top = Enumerable.Range(0, b).Select(_ => rng.Next(9)).ToArray();
+            var left = Enumerable.Range(0, b).Select(_ => rng.Next(9)).ToArray();
+            return Normalize(Geometry.HorizontalFlip(Geometry.PaddedCrop(unit, 4, top, left), flips));
+        }
+        var boxes = Enumerable.Range(0, b).Select(_ => Geometry.SampleResizedCrop(rng, h, w, Augmentation.SimClrView.Scale, Augmentation.SimClrView.Ratio)).ToArray();
+        return Normalize(Geometry.ResizedCrop(unit, boxes, flips, Dataset.InputHeight));
+    }
+
+    /// <summary>Evaluation view: the original transform.</summary>
+    public Tensor Eval(Tensor images) => Original(ToUnitRange(images));
+}

@@ -1,0 +1,76 @@
+namespace Aavae.Data;
+
+/// <summary>How a loader walks its source for one epoch.</summary>
+public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null);
+
+/// <summary>
+/// Hands out the batches of one epoch, shuffled with a seed (the epoch is part of it), dropping
+/// the last partial batch when asked, and building the next batch on a background thread while
+/// the caller works on the current one. <paramref name="make"/> turns indices into a batch (read,
+/// augment, move to device); it receives a generator seeded from (seed, epoch, batch number), so
+/// a batch's augmentation does not depend on how many batches were prefetched or skipped.
+/// </summary>
+public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, Func<long[], Random, T> make) : IEnumerable<T>
+    where T : IDisposable
+{
+    public int BatchCount
+    {
+        get
+        {
+            int n = options.DropLast ? source.Count / options.BatchSize : (source.Count + options.BatchSize - 1) / options.BatchSize;
+            return options.LimitBatches is int limit ? Math.Min(n, limit) : n;
+        }
+    }
+
+    /// <summary>The order of indices for this epoch.</summary>
+    public long[] Order()
+    {
+        var order = new long[source.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        if (options.Shuffle)
+        {
+            var rng = new Random(DerivedSeed(options.Seed, options.Epoch, -1));
+            for (int i = order.Length - 1; i > 0; i--)
+            {
+                int j = rng.Next(i + 1);
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+        }
+        return order;
+    }
+
+    public static int DerivedSeed(int seed, int epoch, int batch) =>
+        unchecked((int)(((long)seed * 1_000_003 + epoch) * 1_000_033 + batch));
+
+    public IEnumerator<T> GetEnumerator()
+    {
+        if (options.BatchSize < 1) throw new ArgumentException($"batch size must be >= 1, got {options.BatchSize}");
+        if (options.DropLast && options.BatchSize > source.Count)
+            throw new ArgumentException($"batch size {options.BatchSize} is larger than {source.Name} ({source.Count} images)");
+        var order = Order();
+        int count = BatchCount;
+        Task<T> Start(int b) => Task.Run(() =>
+        {
+            int start = b * options.BatchSize, end = Math.Min(start + options.BatchSize, order.Length);
+            return make(order[start..end], new Random(DerivedSeed(options.Seed, options.Epoch, b)));
+        });
+
+        Task<T>? next = count > 0 ? Start(0) : null;
+        try
+        {
+            for (int b = 0; b < count; b++)
+            {
+                var current = next!.GetAwaiter().GetResult();
+                next = b + 1 < count ? Start(b + 1) : null;
+                yield return current;
+            }
+        }
+        finally
+        {
+            // A caller that stops early (Ctrl-C, --limit-train-batches) must not leak the prefetched batch.
+            if (next is not null) next.GetAwaiter().GetResult().Dispose();
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -1,0 +1,81 @@
+namespace Aavae.Data;
+
+/// <summary>
+/// The splits of one data set (SPEC section 7): what pre-training trains and validates on, and
+/// the labelled train / validation / test sets of linear evaluation.
+/// </summary>
+public sealed record DataModule(
+    DatasetInfo Info, IImageSource PretrainTrain, IImageSource PretrainVal,
+    IImageSource Train, IImageSource Val, IImageSource Test) : IDisposable
+{
+    private readonly List<IDisposable> owned = [];
+
+    /// <param name="dataDir">Where the data set lives; null uses the shipped Fashion-MNIST.</param>
+    public static DataModule Load(string dataset, string? dataDir)
+    {
+        var info = DatasetInfo.Get(dataset);
+        switch (info.Name)
+        {
+            case "fashion-mnist":
+            {
+                var dir = dataDir ?? FashionMnist.ShippedDirectory;
+                var train = FashionMnist.Load(dir, train: true);
+                var test = FashionMnist.Load(dir, train: false);
+                var (tr, va) = Splits.RandomSplit(train, FashionMnist.ValCount);
+                return new DataModule(info, tr, va, tr, va, test) { owned = { train, test } };
+            }
+            case "cifar10":
+            {
+                var dir = Require(dataDir, info);
+                var train = Cifar10.Load(dir, train: true);
+                var test = Cifar10.Load(dir, train: false);
+                var (tr, va) = Splits.RandomSplit(train, Cifar10.ValCount);
+                return new DataModule(info, tr, va, tr, va, test) { owned = { train, test } };
+            }
+            case "stl10":
+            {
+                var dir = Require(dataDir, info);
+                var unlabeled = Stl10Source.Open(dir, "unlabeled");
+                var train = Stl10Source.Open(dir, "train");
+                var test = Stl10Source.Open(dir, "test");
+                var (ptr, pva) = Splits.RandomSplit(unlabeled, Stl10Source.UnlabeledValCount);
+                var (tr, va) = Splits.RandomSplit(train, Stl10Source.LabeledValCount);
+                return new DataModule(info, ptr, pva, tr, va, test) { owned = { unlabeled, train, test } };
+            }
+            default:
+            {
+                // ImageNet layout: <dir>/train/<class>/..., <dir>/val/<class>/... (the official validation set is the test set).
+                var dir = Require(dataDir, info);
+                var train = new ImageFolderSource(Path.Combine(dir, "train"), info.InputHeight);
+                var test = new ImageFolderSource(Path.Combine(dir, "val"), info.InputHeight);
+                var (tr, va) = HoldOutPerClass(train, 50);
+                return new DataModule(info with { NumClasses = train.NumClasses }, tr, va, tr, va, test);
+            }
+        }
+    }
+
+    private static string Require(string? dataDir, DatasetInfo info) =>
+        dataDir ?? throw new ArgumentException($"--data-dir is required for {info.Name}");
+
+    /// <summary>The reference's ImageNet split: the first <paramref name="perClass"/> images of each class (after a seeded shuffle) validate.</summary>
+    private static (SubsetSource, SubsetSource) HoldOutPerClass(ImageFolderSource source, int perClass)
+    {
+        var perm = Splits.Permutation(source.Count, Splits.ReferenceSeed);
+        var taken = new int[source.NumClasses];
+        var train = new List<long>();
+        var val = new List<long>();
+        foreach (var i in perm)
+        {
+            int label = source.LabelOf((int)i);
+            if (taken[label] < perClass) { taken[label]++; val.Add(i); }
+            else train.Add(i);
+        }
+        if (train.Count == 0) throw new InvalidDataException($"{source.Name}: too few images to hold out {perClass} per class for validation");
+        return (new SubsetSource(source, train.ToArray(), $"{source.Name} (train split)"), new SubsetSource(source, val.ToArray(), $"{source.Name} (val split)"));
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in owned) d.Dispose();
+    }
+}
