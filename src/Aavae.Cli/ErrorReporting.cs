@@ -29,6 +29,7 @@ internal static class ErrorReporting
         InvalidDataException i => (i.Message, BadInput),
         TorchLoadException t => (t.Message, Failure),
         IOException io => (io.Message, Failure),
+        HttpRequestException h => ($"download failed: {h.Message}", Failure),
         _ => null,
     };
 }

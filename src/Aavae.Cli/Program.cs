@@ -5,6 +5,7 @@ using Aavae.Cli.Commands;
 var root = new RootCommand("AAVAE for .NET: augmentation-augmented variational autoencoders on TorchSharp");
 root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(ShowViewsCommand.Create());
+root.Subcommands.Add(DownloadCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

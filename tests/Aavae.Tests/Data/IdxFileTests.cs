@@ -68,13 +68,3 @@ internal static class IdxWriter
         s.Write(data);
     }
 }
-
-internal static class TempDir
-{
-    public static string Create()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "aavae-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
-}
