@@ -1,4 +1,5 @@
 using Aavae.Bench;
+using Aavae.Data;
 using Aavae.Models;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick]
@@ -14,3 +15,13 @@ var rows = new List<StepResult>
 Console.WriteLine($"{"pre-training step",-28} {"batch",6} {"steps",6} {"median s",10} {"images/s",10} {"RSS MB",8}");
 foreach (var r in rows)
     Console.WriteLine($"{r.Name,-28} {r.Batch,6} {r.Steps,6} {r.MedianSeconds,10:F3} {r.ImagesPerSecond,10:F1} {r.PeakRssMb,8}");
+
+var augmentation = new[]
+{
+    AugmentationBenchmark.Run(DatasetInfo.Cifar10, 256, quick ? 3 : 10),
+    AugmentationBenchmark.Run(DatasetInfo.Stl10, 256, quick ? 2 : 5),
+};
+Console.WriteLine();
+Console.WriteLine($"{"augmentation (SimCLR + original)",-34} {"batch",6} {"images/s",10}");
+foreach (var a in augmentation)
+    Console.WriteLine($"{a.Name,-34} {a.Batch,6} {a.ImagesPerSecond,10:F0}");
