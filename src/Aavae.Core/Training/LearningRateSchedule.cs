@@ -1,0 +1,18 @@
+namespace Aavae.Training;
+
+public enum DecayKind { None, Cosine, Linear }
+
+/// <summary>
+/// The reference's per-step multiplier of the base learning rate: linear warm-up from 0 over
+/// <paramref name="warmupSteps"/>, then constant, or cosine / linear decay to 0 at <paramref name="totalSteps"/>.
+/// </summary>
+public sealed record LearningRateSchedule(long WarmupSteps, long TotalSteps, DecayKind Decay)
+{
+    public double Factor(long step)
+    {
+        if (step < WarmupSteps) return (double)step / Math.Max(1, WarmupSteps);
+        if (Decay == DecayKind.None) return 1.0;
+        double progress = (double)(step - WarmupSteps) / Math.Max(1, TotalSteps - WarmupSteps);
+        return Decay == DecayKind.Cosine ? 0.5 * (1.0 + Math.Cos(Math.PI * progress)) : 1.0 - progress;
+    }
+}

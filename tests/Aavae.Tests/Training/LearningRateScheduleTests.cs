@@ -1,0 +1,29 @@
+using Aavae.Training;
+
+namespace Aavae.Tests.Training;
+
+public class LearningRateScheduleTests
+{
+    [Fact]
+    public void WarmsUpLinearlyThenHoldsOrDecays()
+    {
+        var constant = new LearningRateSchedule(10, 110, DecayKind.None);
+        Assert.Equal(0.0, constant.Factor(0));
+        Assert.Equal(0.5, constant.Factor(5));
+        Assert.Equal(1.0, constant.Factor(10));
+        Assert.Equal(1.0, constant.Factor(100));
+
+        var cosine = new LearningRateSchedule(10, 110, DecayKind.Cosine);
+        Assert.Equal(1.0, cosine.Factor(10), 12);
+        Assert.Equal(0.5, cosine.Factor(60), 12);      // half way: (1 + cos(pi/2)) / 2
+        Assert.Equal(0.0, cosine.Factor(110), 12);
+
+        var linear = new LearningRateSchedule(10, 110, DecayKind.Linear);
+        Assert.Equal(0.75, linear.Factor(35), 12);
+        Assert.Equal(0.0, linear.Factor(110), 12);
+    }
+
+    [Fact]
+    public void NoWarmupStartsAtFullRate() =>
+        Assert.Equal(1.0, new LearningRateSchedule(0, 100, DecayKind.None).Factor(0));
+}
