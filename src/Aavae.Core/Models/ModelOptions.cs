@@ -43,9 +43,6 @@ public sealed record ModelOptions
         _ = DecoderSpec;
         if (LatentDim < 1) throw new ArgumentException($"latent dim must be >= 1, got {LatentDim}");
         if (Width < 2 || Width % 2 != 0) throw new ArgumentException($"width must be an even number >= 2, got {Width}");
-        int f = Stem.UpscaleFactor();
-        if (InputHeight < f || InputHeight % f != 0)
-            throw new ArgumentException(
-                $"input size {InputHeight} cannot be produced by the decoder with the {Stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
+        Stem.CheckInputSize(InputHeight);
     }
 }

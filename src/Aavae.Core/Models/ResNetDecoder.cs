@@ -36,10 +36,8 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
     {
         if (latentDim < 1) throw new ArgumentException($"latent dim must be >= 1, got {latentDim}");
         if (hDim < 16 || hDim % 16 != 0) throw new ArgumentException($"decoder h_dim must be a positive multiple of 16, got {hDim}");
+        stem.CheckInputSize(inputHeight);
         int f = stem.UpscaleFactor();
-        if (inputHeight < f || inputHeight % f != 0)
-            throw new ArgumentException(
-                $"input size {inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f} (e.g. {f * 4}, {f * 6}, {f * 7})");
         if (width < 2 || width % 2 != 0) throw new ArgumentException($"width must be an even number >= 2, got {width}");
 
         Spec = spec;

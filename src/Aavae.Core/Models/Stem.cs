@@ -24,6 +24,15 @@ public static class StemExtensions
     public static int UpscaleFactor(this Stem stem) =>
         8 * (stem.FirstConv3x3() ? 1 : 2) * (stem.RemoveFirstMaxPool() ? 1 : 2);
 
+    /// <summary>Throws unless the decoder can produce <paramref name="inputHeight"/> with this stem.</summary>
+    public static void CheckInputSize(this Stem stem, int inputHeight)
+    {
+        int f = stem.UpscaleFactor();
+        if (inputHeight < f || inputHeight % f != 0)
+            throw new ArgumentException(
+                $"input size {inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
+    }
+
     public static Stem Parse(string name) => name.ToLowerInvariant() switch
     {
         "cifar" or "cifar10" => Stem.Cifar,
