@@ -1,4 +1,5 @@
 using Aavae.Runtime;
+using Aavae.Training;
 
 namespace Aavae.Cli;
 
@@ -28,6 +29,7 @@ internal static class ErrorReporting
         DirectoryNotFoundException d => (d.Message, BadInput),
         InvalidDataException i => (i.Message, BadInput),
         TorchLoadException t => (t.Message, Failure),
+        NonFiniteLossException n => (n.Message, Failure),
         IOException io => (io.Message, Failure),
         HttpRequestException h => ($"download failed: {h.Message}", Failure),
         _ => null,

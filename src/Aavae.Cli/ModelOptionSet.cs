@@ -9,8 +9,8 @@ internal sealed class ModelOptionSet
     public Option<string> Model { get; } = CliOptions.Create("--model", "aavae, vae or ae: the three set-ups of the paper", "aavae");
     public Option<string> Encoder { get; } = CliOptions.Create("--encoder", $"encoder: {string.Join(", ", Architecture.Encoders.Keys)}", "resnet50");
     public Option<string?> Decoder { get; } = CliOptions.Create<string?>("--decoder", "decoder (default: the one matching the encoder)", null);
-    public Option<string> Stem { get; } = CliOptions.Create("--stem", "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool)", "cifar");
-    public Option<int> InputSize { get; } = CliOptions.Create("--input-size", "image side length in pixels", 32);
+    public Option<string> Stem { get; } = CliOptions.Create("--stem", "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool); default: the data set's", "cifar");
+    public Option<int> InputSize { get; } = CliOptions.Create("--input-size", "image side length in pixels; default: the data set's", 32);
     public Option<int> LatentDim { get; } = CliOptions.Create("--latent-dim", "size of the latent z", 128);
     public Option<int> Width { get; } = CliOptions.Create("--width", "base channel width (64 in the reference; smaller for CPUs)", 64);
 
@@ -27,24 +27,30 @@ internal sealed class ModelOptionSet
             command.Options.Add(o);
     }
 
-    public ModelOptions Read(ParseResult r)
+    public static ModelKind ParseKind(string name) => name.ToLowerInvariant() switch
     {
-        var kind = r.GetValue(Model)!.ToLowerInvariant() switch
+        "aavae" => ModelKind.Aavae,
+        "vae" => ModelKind.Vae,
+        "ae" => ModelKind.Ae,
+        var other => throw new ArgumentException($"--model {other}: expected aavae, vae or ae"),
+    };
+
+    /// <summary>Every option's value, defaults included.</summary>
+    public ModelOptions Read(ParseResult r) => Apply(r, new ModelOptions(), explicitOnly: false);
+
+    /// <summary><paramref name="baseline"/> with the options the user typed laid over it.</summary>
+    public ModelOptions Apply(ParseResult r, ModelOptions baseline, bool explicitOnly = true)
+    {
+        T Pick<T>(Option<T> o, T current) => !explicitOnly || r.IsExplicit(o) ? r.GetValue(o)! : current;
+        var options = baseline with
         {
-            "aavae" => ModelKind.Aavae,
-            "vae" => ModelKind.Vae,
-            "ae" => ModelKind.Ae,
-            var other => throw new ArgumentException($"--model {other}: expected aavae, vae or ae"),
-        };
-        var options = new ModelOptions
-        {
-            Kind = kind,
-            Encoder = r.GetValue(Encoder)!,
-            Decoder = r.GetValue(Decoder),
-            Stem = StemExtensions.Parse(r.GetValue(Stem)!),
-            InputHeight = r.GetValue(InputSize),
-            LatentDim = r.GetValue(LatentDim),
-            Width = r.GetValue(Width),
+            Kind = explicitOnly && !r.IsExplicit(Model) ? baseline.Kind : ParseKind(r.GetValue(Model)!),
+            Encoder = Pick(Encoder, baseline.Encoder),
+            Decoder = r.IsExplicit(Decoder) || !explicitOnly ? r.GetValue(Decoder) : r.IsExplicit(Encoder) ? null : baseline.Decoder,
+            Stem = explicitOnly && !r.IsExplicit(Stem) ? baseline.Stem : StemExtensions.Parse(r.GetValue(Stem)!),
+            InputHeight = Pick(InputSize, baseline.InputHeight),
+            LatentDim = Pick(LatentDim, baseline.LatentDim),
+            Width = Pick(Width, baseline.Width),
         };
         options.Validate();
         return options;

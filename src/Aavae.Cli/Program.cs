@@ -6,6 +6,7 @@ var root = new RootCommand("AAVAE for .NET: augmentation-augmented variational a
 root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(ShowViewsCommand.Create());
 root.Subcommands.Add(DownloadCommand.Create());
+root.Subcommands.Add(PretrainCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
@@ -14,4 +15,4 @@ if (parsed.Errors.Count > 0)
     return ErrorReporting.BadInput;
 }
 // Expected failures are reported by ErrorReporting as one line; System.CommandLine would print a stack trace.
-return ErrorReporting.Run(() => parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+return ErrorReporting.Run(() => parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }));

@@ -1,7 +1,8 @@
 namespace Aavae.Data;
 
 /// <summary>How a loader walks its source for one epoch.</summary>
-public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null);
+/// <param name="StartBatch">First batch to hand out: a run resumed in the middle of an epoch skips the batches it already trained on.</param>
+public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null, int StartBatch = 0);
 
 /// <summary>
 /// Hands out the batches of one epoch, shuffled with a seed (the epoch is part of it), dropping
@@ -55,10 +56,11 @@ public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, F
             return make(order[start..end], new Random(DerivedSeed(options.Seed, options.Epoch, b)));
         });
 
-        Task<T>? next = count > 0 ? Start(0) : null;
+        int first = Math.Max(0, options.StartBatch);
+        Task<T>? next = first < count ? Start(first) : null;
         try
         {
-            for (int b = 0; b < count; b++)
+            for (int b = first; b < count; b++)
             {
                 var current = next!.GetAwaiter().GetResult();
                 next = b + 1 < count ? Start(b + 1) : null;

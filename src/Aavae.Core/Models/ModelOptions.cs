@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Aavae.Models;
 
 /// <summary>Which objective the networks are built for: the two VAE set-ups share a model.</summary>
@@ -27,13 +29,17 @@ public sealed record ModelOptions
     public double LogScale { get; init; }
     public bool LearnScale { get; init; }
 
+    [JsonIgnore]
     public string DecoderName => Decoder ?? Architecture.MatchingDecoder(Encoder);
 
+    [JsonIgnore]
     public EncoderSpec EncoderSpec => Architecture.Encoder(Encoder);
 
+    [JsonIgnore]
     public DecoderSpec DecoderSpec => Architecture.Decoder(DecoderName);
 
     /// <summary>Pooled feature size h of the encoder.</summary>
+    [JsonIgnore]
     public int FeatureDim => EncoderSpec.FeatureDim(Width);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad value.</summary>

@@ -1,10 +1,9 @@
+using System.Collections;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Aavae.Training;
-
-/// <summary>A set of parameters sharing LAMB settings, as a PyTorch parameter group.</summary>
-public sealed record LambGroup(IReadOnlyList<Tensor> Parameters, double WeightDecay, bool ExcludeFromLayerAdaptation);
 
 /// <summary>
 /// LAMB (You et al., "Large batch optimization for deep learning", arXiv 1904.00962) in the
@@ -13,17 +12,22 @@ public sealed record LambGroup(IReadOnlyList<Tensor> Parameters, double WeightDe
 /// ||w|| / ||update|| unless the group is excluded from layer adaptation (biases and BatchNorm).
 /// TorchSharp has no LAMB.
 /// </summary>
-public sealed class Lamb : IDisposable
+public sealed class Lamb : IStepOptimizer
 {
-    private readonly IReadOnlyList<LambGroup> groups;
-    private readonly Dictionary<Tensor, (Tensor ExpAvg, Tensor ExpAvgSq)> state = new(ReferenceEqualityComparer.Instance);
+    private readonly IReadOnlyList<ParameterGroup> groups;
+    private readonly Parameter[] parameters;
+    private readonly Tensor?[] expAvg;
+    private readonly Tensor?[] expAvgSq;
 
-    public Lamb(IReadOnlyList<LambGroup> groups, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-6)
+    public Lamb(IReadOnlyList<ParameterGroup> groups, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-6)
     {
         if (lr < 0) throw new ArgumentException($"learning rate must be >= 0, got {lr}");
         if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1) throw new ArgumentException($"betas must lie in [0, 1), got ({beta1}, {beta2})");
         if (groups.Any(g => g.WeightDecay < 0)) throw new ArgumentException("weight decay must be >= 0");
         this.groups = groups;
+        parameters = groups.SelectMany(g => g.Parameters).ToArray();
+        expAvg = new Tensor?[parameters.Length];
+        expAvgSq = new Tensor?[parameters.Length];
         LearningRate = lr;
         Beta1 = beta1;
         Beta2 = beta2;
@@ -37,9 +41,11 @@ public sealed class Lamb : IDisposable
     public double Eps { get; }
     public long StepCount { get; private set; }
 
+    public void SetLearningRate(double lr) => LearningRate = lr;
+
     public void ZeroGrad()
     {
-        foreach (var p in groups.SelectMany(g => g.Parameters)) p.grad?.zero_();
+        foreach (var p in parameters) p.grad?.zero_();
     }
 
     public void Step()
@@ -47,19 +53,18 @@ public sealed class Lamb : IDisposable
         StepCount++;
         double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
         using var _ = no_grad();
+        int i = 0;
         foreach (var group in groups)
             foreach (var p in group.Parameters)
             {
+                int index = i++;
                 if (p.grad is not { } grad) continue;
                 using var scope = NewDisposeScope();
-                if (!state.TryGetValue(p, out var s))
-                {
-                    s = (zeros_like(p).DetachFromDisposeScope(), zeros_like(p).DetachFromDisposeScope());
-                    state[p] = s;
-                }
-                s.ExpAvg.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-                s.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-                var update = (s.ExpAvg / bc1) / ((s.ExpAvgSq.sqrt() / Math.Sqrt(bc2)).add_(Eps));
+                var m = expAvg[index] ??= zeros_like(p).DetachFromDisposeScope();
+                var v = expAvgSq[index] ??= zeros_like(p).DetachFromDisposeScope();
+                m.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
+                v.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
+                var update = (m / bc1) / ((v.sqrt() / Math.Sqrt(bc2)).add_(Eps));
                 if (group.WeightDecay != 0) update = update.add(p, alpha: group.WeightDecay);
                 double trust = 1.0;
                 if (!group.ExcludeFromLayerAdaptation)
@@ -72,13 +77,44 @@ public sealed class Lamb : IDisposable
             }
     }
 
+    public Dictionary<string, object> StateDict()
+    {
+        var state = new Dictionary<object, object>();
+        for (int i = 0; i < parameters.Length; i++)
+            if (expAvg[i] is { } m && expAvgSq[i] is { } v)
+                state[i] = new Dictionary<string, object> { ["step"] = StepCount, ["exp_avg"] = m, ["exp_avg_sq"] = v };
+        int offset = 0;
+        var paramGroups = groups.Select(g =>
+        {
+            var ids = Enumerable.Range(offset, g.Parameters.Count).Cast<object>().ToList();
+            offset += g.Parameters.Count;
+            return (object)new Dictionary<string, object>
+            {
+                ["lr"] = LearningRate, ["betas"] = new object[] { Beta1, Beta2 }, ["eps"] = Eps,
+                ["weight_decay"] = g.WeightDecay, ["exclude_from_layer_adaptation"] = g.ExcludeFromLayerAdaptation,
+                ["params"] = ids,
+            };
+        }).ToList();
+        return new Dictionary<string, object> { ["state"] = state, ["param_groups"] = paramGroups, ["step"] = StepCount };
+    }
+
+    public void LoadStateDict(IDictionary state)
+    {
+        var perParameter = OptimizerState.PerParameter(state, parameters.Length);
+        StepCount = OptimizerState.ToLong(state["step"] ?? throw new InvalidDataException("LAMB state has no step count"));
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            expAvg[i]?.Dispose();
+            expAvgSq[i]?.Dispose();
+            expAvg[i] = expAvgSq[i] = null;
+            if (perParameter[i] is not { } s) continue;
+            expAvg[i] = OptimizerState.Tensor(s, "exp_avg", parameters[i]);
+            expAvgSq[i] = OptimizerState.Tensor(s, "exp_avg_sq", parameters[i]);
+        }
+    }
+
     public void Dispose()
     {
-        foreach (var (a, b) in state.Values)
-        {
-            a.Dispose();
-            b.Dispose();
-        }
-        state.Clear();
+        foreach (var t in expAvg.Concat(expAvgSq)) t?.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using Aavae.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Aavae.Tests.Training;
@@ -13,9 +14,9 @@ public class LambTests
         // w = (3, 4), g = (1, -2). Step 1: m_hat = g, v_hat = g^2, so update = g / (|g| + eps)
         // ~ (1, -1) (eps 1e-6); plus weight decay 0.1 * w = (0.3, 0.4) -> u = (1.3, -0.6) (to 1e-6).
         // trust = ||w|| / ||u|| = 5 / sqrt(1.69 + 0.36) = 5 / 1.431782; w' = w - lr * trust * u.
-        var w = tensor(new[] { 3.0, 4.0 }, requires_grad: true);
+        var w = new Parameter(tensor(new[] { 3.0, 4.0 }));
         w.grad = tensor(new[] { 1.0, -2.0 });
-        using var lamb = new Lamb([new LambGroup([w], 0.1, false)], lr: 0.01);
+        using var lamb = new Lamb([new ParameterGroup([w], 0.1, false)], lr: 0.01);
         lamb.Step();
         double u0 = 1 / (1 + 1e-6) + 0.3, u1 = -2 / (2 + 1e-6) + 0.4;
         double trust = 5 / Math.Sqrt(u0 * u0 + u1 * u1);
@@ -28,9 +29,9 @@ public class LambTests
     public void ExcludedGroupTakesPlainAdamStepAndSecondStepUsesMoments()
     {
         // Without adaptation and decay, step 1 moves each weight by lr * g / (|g| + eps).
-        var b = tensor(new[] { 0.5, -0.5 }, requires_grad: true);
+        var b = new Parameter(tensor(new[] { 0.5, -0.5 }));
         b.grad = tensor(new[] { 2.0, -4.0 });
-        using var lamb = new Lamb([new LambGroup([b], 0, true)], lr: 0.1);
+        using var lamb = new Lamb([new ParameterGroup([b], 0, true)], lr: 0.1);
         lamb.Step();
         Assert.Equal(0.5 - 0.1 * 2 / (2 + 1e-6), b.data<double>()[0], 9);
 

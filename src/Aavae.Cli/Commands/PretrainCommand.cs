@@ -1,0 +1,175 @@
+using System.CommandLine;
+using Aavae.Checkpoints;
+using Aavae.Data;
+using Aavae.Runtime;
+using Aavae.Training;
+
+namespace Aavae.Cli.Commands;
+
+/// <summary>
+/// <c>aavae pretrain</c>: the reference's vae.py command line (kebab-case, snake_case accepted),
+/// over <see cref="Pretrainer"/>. Values come from the preset (or, with --resume, from the run's
+/// saved configuration), then from the options the user typed.
+/// </summary>
+internal static class PretrainCommand
+{
+    public const int Interrupted = 130;
+
+    public static Command Create()
+    {
+        var model = new ModelOptionSet();
+        var preset = CliOptions.Create("--preset", "starting values: paper (the reference's defaults, for GPUs) or cpu-small (about 15 minutes on a 2-core CPU)", "paper");
+        var dataset = CliOptions.Create("--dataset", "fashion-mnist (shipped), cifar10, stl10 or imagenet", "fashion-mnist");
+        var dataDir = CliOptions.Create<string?>("--data-dir", "folder holding the data set (default: the shipped Fashion-MNIST)", null);
+        dataDir.Aliases.Add("--data_path");
+        var denoising = CliOptions.Create("--denoising", "feed the encoder the SimCLR view (on for --model aavae)", false);
+        var klCoeff = CliOptions.Create("--kl-coeff", "weight of the KL term (0 for aavae, 0.1 for vae)", 0.1);
+        var logScale = CliOptions.Create("--log-scale", "initial log-variance of p(x|z)", 0.0);
+        var learnScale = CliOptions.Create("--learn-scale", "1 to train log_scale, 0 to keep it fixed", 0);
+        var valSamples = CliOptions.Create("--val-samples", "posterior samples per image in validation", 1);
+        var optimizer = CliOptions.Create("--optimizer", "adam or lamb", "adam");
+        var lr = CliOptions.Create("--learning-rate", "base learning rate", 1e-3);
+        var weightDecay = CliOptions.Create("--weight-decay", "weight decay", 0.0);
+        var excludeBnBias = CliOptions.Create("--exclude-bn-bias", "no weight decay (nor LAMB adaptation) for biases and BatchNorm", false);
+        var warmup = CliOptions.Create("--warmup-epochs", "epochs of linear learning-rate warm-up", 20);
+        var maxEpochs = CliOptions.Create("--max-epochs", "epochs to train", 3200);
+        var cosine = CliOptions.Create("--cosine-decay", "1: cosine decay to 0 after warm-up", 0);
+        var linear = CliOptions.Create("--linear-decay", "1: linear decay to 0 after warm-up", 0);
+        var batchSize = CliOptions.Create("--batch-size", "images per step", 128);
+        var seed = CliOptions.Create("--seed", "seed for initialisation, data order and augmentation", 0);
+        var onlineFt = CliOptions.Create("--online-ft", "train a linear probe on detached features during pre-training", false);
+        var knnEvery = CliOptions.Create("--knn-every", "run the k-NN monitor every N epochs and after the last (0: off)", 10);
+        var device = CliOptions.Device();
+        var gpus = CliOptions.Create<int?>("--gpus", "number of GPUs (Lightning's flag): 0 is --device cpu, 1 is --device cuda", null);
+        var output = CliOptions.Create<string?>("--output", "run folder (default: runs/<model>-<dataset>-N)", null);
+        var resume = CliOptions.Create<string?>("--resume", "continue the run in this folder, or from this checkpoint", null);
+        var overwrite = CliOptions.Create("--overwrite", "replace the run already in --output", false);
+        var checkpointEvery = CliOptions.Create("--checkpoint-every", "keep a numbered checkpoint every N epochs (last.ckpt is always kept)", 200);
+        var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
+        var limitVal = CliOptions.Create<int?>("--limit-val-batches", "validate on at most N batches (0: no validation)", null);
+        var maxSteps = CliOptions.Create<long?>("--max-steps", "stop after N optimizer steps", null);
+
+        var command = new Command("pretrain", "Pre-train an AAVAE (or the VAE / AE baselines) and keep checkpoints, metrics and pictures");
+        model.AddTo(command);
+        foreach (var o in new Option[]
+                 {
+                     preset, dataset, dataDir, denoising, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
+                     warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, device, gpus, output, resume, overwrite,
+                     checkpointEvery, limitTrain, limitVal, maxSteps,
+                 })
+            command.Options.Add(o);
+
+        command.SetAction(r =>
+        {
+            TorchRuntime.EnsureLoaded();
+            string? resumeFrom = r.GetValue(resume);
+            TrainingCheckpoint? checkpoint = resumeFrom is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(resumeFrom));
+
+            // Starting values: the resumed run's own configuration, or a preset.
+            var start = Presets.Get(r.GetValue(preset)!);
+            var o = checkpoint?.Options ?? Presets.WithKind(start, start.Model.Kind);
+            T Pick<T>(Option<T> opt, T current) => r.IsExplicit(opt) ? r.GetValue(opt)! : current;
+
+            if (r.IsExplicit(model.Model)) o = Presets.WithKind(o, ModelOptionSet.ParseKind(r.GetValue(model.Model)!));
+            var name = Pick(dataset, o.Dataset);
+            var info = DatasetInfo.Get(name);
+            if (checkpoint is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
+            var decay = o.Decay;
+            if (r.IsExplicit(cosine) || r.IsExplicit(linear))
+                decay = r.GetValue(cosine) != 0 ? DecayKind.Cosine : r.GetValue(linear) != 0 ? DecayKind.Linear : DecayKind.None;
+            var deviceChoice = Pick(device, o.Device);
+            if (r.GetValue(gpus) is int n)
+                deviceChoice = n switch
+                {
+                    0 => "cpu",
+                    1 => "cuda",
+                    < 0 => throw new ArgumentException($"--gpus must be >= 0, got {n}"),
+                    _ => throw new ArgumentException($"--gpus {n}: data-parallel training over several devices is not implemented yet; use --gpus 1"),
+                };
+
+            o = o with
+            {
+                Model = model.Apply(r, o.Model) with
+                {
+                    LogScale = Pick(logScale, o.Model.LogScale),
+                    LearnScale = r.IsExplicit(learnScale) ? r.GetValue(learnScale) != 0 : o.Model.LearnScale,
+                },
+                Dataset = info.Name,
+                DataDir = Pick(dataDir, o.DataDir),
+                Denoising = Pick(denoising, o.Denoising),
+                KlCoeff = Pick(klCoeff, o.KlCoeff),
+                ValSamples = Pick(valSamples, o.ValSamples),
+                Optimizer = Pick(optimizer, o.Optimizer).ToLowerInvariant(),
+                LearningRate = Pick(lr, o.LearningRate),
+                WeightDecay = Pick(weightDecay, o.WeightDecay),
+                ExcludeBnBias = Pick(excludeBnBias, o.ExcludeBnBias),
+                WarmupEpochs = Pick(warmup, o.WarmupEpochs),
+                MaxEpochs = Pick(maxEpochs, o.MaxEpochs),
+                Decay = decay,
+                BatchSize = Pick(batchSize, o.BatchSize),
+                Seed = Pick(seed, o.Seed),
+                OnlineFt = Pick(onlineFt, o.OnlineFt),
+                KnnEvery = Pick(knnEvery, o.KnnEvery),
+                Device = deviceChoice,
+                CheckpointEvery = Pick(checkpointEvery, o.CheckpointEvery),
+                LimitTrainBatches = Pick(limitTrain, o.LimitTrainBatches),
+                LimitValBatches = Pick(limitVal, o.LimitValBatches),
+                MaxSteps = Pick(maxSteps, checkpoint is null ? o.MaxSteps : null),
+            };
+            o.Validate();
+
+            RunFolder run;
+            if (checkpoint is not null)
+            {
+                if (checkpoint.Options.Model != o.Model)
+                    throw new ArgumentException($"--resume {resumeFrom}: the checkpoint holds a {Describe(checkpoint.Options)} model, the options ask for {Describe(o)}");
+                var folder = r.GetValue(output) ?? (Directory.Exists(resumeFrom) ? resumeFrom! : Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resumeFrom!)))!);
+                run = new RunFolder(folder);
+                run.CreateFolders();
+            }
+            else
+            {
+                var folder = r.GetValue(output) ?? RunFolder.NextFree("runs", $"{o.Model.Kind.ToString().ToLowerInvariant()}-{o.Dataset}");
+                run = RunFolder.CreateNew(folder, r.GetValue(overwrite));
+            }
+
+            Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}" : $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})");
+            Console.WriteLine(o.ToJson());
+            return Train(o, run, checkpoint);
+        });
+        return command;
+    }
+
+    private static string Describe(PretrainOptions o) =>
+        $"{o.Model.Kind} {o.Model.Encoder}/{o.Model.DecoderName} width {o.Model.Width} latent {o.Model.LatentDim} {o.Model.InputHeight}px";
+
+    /// <summary>Runs the trainer with a progress display; Ctrl-C asks it to stop after the current step.</summary>
+    public static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint)
+    {
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl-C finishes the step and checkpoints; a second one kills the process.
+            if (stop.IsCancellationRequested) return;
+            e.Cancel = true;
+            stop.Cancel();
+            Console.Error.WriteLine("aavae: stopping after this step (Ctrl-C again to kill without a checkpoint)");
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var observer = new ConsoleObserver();
+            using var trainer = new Pretrainer(options, run, observer, checkpoint);
+            Console.WriteLine($"device {trainer.Device}, {trainer.BatchesPerEpoch} steps an epoch, {options.MaxEpochs} epochs");
+            var result = observer.Show("pre-training", () => trainer.Run(stop.Token));
+            Console.WriteLine(result.Interrupted
+                ? $"interrupted; resume with: aavae pretrain --resume {run.Path}"
+                : $"done: {run.Path} (checkpoint {run.LastCheckpoint})");
+            return result.Interrupted ? Interrupted : 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

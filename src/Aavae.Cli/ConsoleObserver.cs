@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aavae.Training;
+using Spectre.Console;
+
+namespace Aavae.Cli;
+
+/// <summary>
+/// Shows a run: a live progress bar (epoch, step, images/s, loss, time left) on a terminal,
+/// a plain status line every 30 seconds when output is redirected, and one line an epoch.
+/// </summary>
+internal sealed class ConsoleObserver : ITrainingObserver
+{
+    private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(30);
+    private readonly Stopwatch sincePlain = Stopwatch.StartNew();
+    private ProgressTask? task;
+
+    /// <summary>Runs <paramref name="body"/> under a progress bar when the console can draw one.</summary>
+    public T Show<T>(string title, Func<T> body)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected) return body();
+        return AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                task = ctx.AddTask(title, maxValue: 1.0);
+                try { return body(); }
+                finally { task = null; }
+            });
+    }
+
+    public void OnStep(StepReport s)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"epoch {s.Epoch + 1}/{s.MaxEpochs} step {s.Batch}/{s.BatchesPerEpoch} | {s.ImagesPerSecond:F0} img/s | loss {s.Loss:G5} | left {Format(s.Remaining)}");
+        if (task is not null)
+        {
+            task.Description = Markup.Escape(line);
+            double total = (double)s.MaxEpochs * s.BatchesPerEpoch;
+            task.Value = Math.Min(1.0, (s.Epoch * (double)s.BatchesPerEpoch + s.Batch) / Math.Max(1, total));
+        }
+        else if (sincePlain.Elapsed >= PlainInterval)
+        {
+            Console.WriteLine(line);
+            sincePlain.Restart();
+        }
+    }
+
+    public void OnEpoch(EpochReport e)
+    {
+        string[] shown = ["train_loss", "val_loss", "val_elbo", "val_bpd", "val_cos_sim", "val_mse", "online_val_acc", "knn_acc"];
+        var parts = shown.Where(e.Metrics.ContainsKey).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k} {e.Metrics[k]:G5}"));
+        Write($"epoch {e.Epoch + 1}: {string.Join(" | ", parts)} ({Format(e.Elapsed)} elapsed)");
+    }
+
+    public void OnMessage(string message) => Write(message);
+
+    private void Write(string line)
+    {
+        if (task is not null) AnsiConsole.MarkupLine(Markup.Escape(line));
+        else Console.WriteLine(line);
+    }
+
+    private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes:D2}:{t.Seconds:D2}";
+}

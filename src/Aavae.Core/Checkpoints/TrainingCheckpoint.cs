@@ -1,0 +1,85 @@
+using System.Collections;
+using Aavae.Models;
+using Aavae.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Checkpoints;
+
+/// <summary>Where a run stands: the next epoch and batch to train, and optimizer steps taken.</summary>
+public sealed record TrainingPosition(int Epoch, int Batch, long GlobalStep);
+
+/// <summary>
+/// A pre-training checkpoint, laid out as a PyTorch Lightning <c>.ckpt</c> so Python reads it
+/// with <c>torch.load</c>: <c>state_dict</c> (the reference's names), <c>epoch</c>,
+/// <c>global_step</c>, <c>hyper_parameters</c>, <c>optimizer_states</c>; plus an <c>aavae</c>
+/// entry with what exact resumption needs (configuration, position in the epoch, libtorch's
+/// generator state, the online probe's optimizer).
+/// </summary>
+public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPosition Position, Hashtable Content)
+{
+    public const int FormatVersion = 1;
+
+    public static void Save(string path, PretrainOptions options, TrainingPosition position, AavaeModel model,
+        IStepOptimizer optimizer, OnlineProbe? probe)
+    {
+        // A diverged model must never replace a good checkpoint.
+        foreach (var (name, p) in model.named_parameters())
+            if (!p.isfinite().all().item<bool>())
+                throw new InvalidOperationException($"refusing to checkpoint: parameter '{name}' holds non-finite values");
+
+        var stateDict = StateDicts.WithPrefix(model, "");
+        if (probe is not null)
+            foreach (var (k, v) in StateDicts.WithPrefix(probe.Layer, OnlineProbe.Prefix)) stateDict[k] = v;
+
+        var content = new Hashtable
+        {
+            ["epoch"] = Math.Max(0, position.Epoch - (position.Batch == 0 ? 1 : 0)),
+            ["global_step"] = position.GlobalStep,
+            ["state_dict"] = stateDict,
+            ["hyper_parameters"] = options.ToHyperParameters(),
+            ["optimizer_states"] = new List<object> { optimizer.StateDict() },
+            ["aavae"] = new Dictionary<string, object?>
+            {
+                ["format_version"] = FormatVersion,
+                ["config"] = options.ToJson(),
+                ["next_epoch"] = position.Epoch,
+                ["next_batch"] = position.Batch,
+                ["torch_rng_state"] = torch.get_rng_state(),
+                ["probe_optimizer"] = probe?.Optimizer.StateDict(),
+            },
+        };
+        TorchFile.Write(path, content);
+    }
+
+    /// <summary>Reads one of this project's checkpoints; a Lightning file of the reference is refused with a pointer to what accepts it.</summary>
+    public static TrainingCheckpoint Read(string path)
+    {
+        var content = TorchFile.Read(path);
+        if (content["aavae"] is not IDictionary aavae || aavae["config"] is not string config)
+            throw new InvalidDataException($"{path}: not a checkpoint of this project's pre-training (no resumable state); a published Lightning checkpoint can start a new run with --init-from");
+        var options = PretrainOptions.FromJson(config);
+        var position = new TrainingPosition(
+            (int)OptimizerState.ToLong(aavae["next_epoch"]!), (int)OptimizerState.ToLong(aavae["next_batch"]!),
+            OptimizerState.ToLong(content["global_step"]!));
+        return new TrainingCheckpoint(options, position, content);
+    }
+
+    public IDictionary StateDict => Content["state_dict"] as IDictionary ?? throw new InvalidDataException("checkpoint has no state_dict");
+
+    /// <summary>Puts weights, optimizer moments, probe and generator state back. The model must have the checkpoint's architecture.</summary>
+    public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what)
+    {
+        var all = StateDicts.Select(StateDict, "");
+        var modelKeys = all.Where(kv => !kv.Key.StartsWith(OnlineProbe.Prefix, StringComparison.Ordinal)).ToDictionary();
+        StateDicts.Load(model, modelKeys, strict: true, what);
+        if (probe is not null)
+            StateDicts.Load(probe.Layer, StateDicts.Select(StateDict, OnlineProbe.Prefix), strict: true, what + " (online probe)");
+        if (Content["optimizer_states"] is not IList { Count: > 0 } states || states[0] is not IDictionary optimizerState)
+            throw new InvalidDataException($"{what}: no optimizer state");
+        optimizer.LoadStateDict(optimizerState);
+        var aavae = (IDictionary)Content["aavae"]!;
+        if (probe is not null && aavae["probe_optimizer"] is IDictionary probeState) probe.Optimizer.LoadStateDict(probeState);
+        if (aavae["torch_rng_state"] is Tensor rng) torch.set_rng_state(rng);
+    }
+}

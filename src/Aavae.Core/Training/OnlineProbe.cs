@@ -1,0 +1,56 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Aavae.Training;
+
+/// <summary>
+/// The reference's online fine-tuner (SPEC section 8): a linear classifier trained with Adam
+/// (lr 1e-4) on detached encoder features while pre-training runs, so its accuracy tracks the
+/// representation. Its weights are saved as <c>online_finetuner.weight/bias</c>, as Lightning does.
+/// </summary>
+public sealed class OnlineProbe : IDisposable
+{
+    public const string Prefix = "online_finetuner.";
+    public const double LearningRate = 1e-4;
+
+    public OnlineProbe(int featureDim, int numClasses, Device device)
+    {
+        Layer = Linear(featureDim, numClasses);
+        Layer.to(device);
+        Optimizer = new AdamOptimizer([new ParameterGroup(Layer.parameters().ToList(), 0, false)], LearningRate);
+    }
+
+    public Linear Layer { get; }
+
+    public AdamOptimizer Optimizer { get; }
+
+    /// <returns>Cross-entropy and accuracy of the batch, before the update.</returns>
+    public (double Loss, double Accuracy) TrainStep(Tensor features, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        var logits = Layer.call(features.detach());
+        var loss = F.cross_entropy(logits, labels);
+        Optimizer.ZeroGrad();
+        loss.backward();
+        Optimizer.Step();
+        return (loss.item<float>(), logits.argmax(1).eq(labels).to_type(ScalarType.Float32).mean().item<float>());
+    }
+
+    /// <returns>Summed cross-entropy and number of correct predictions.</returns>
+    public (double LossSum, long Correct) Evaluate(Tensor features, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var logits = Layer.call(features);
+        return (F.cross_entropy(logits, labels, reduction: Reduction.Sum).item<float>(), logits.argmax(1).eq(labels).sum().item<long>());
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Layer.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Training;
+
+/// <summary>Reading PyTorch-layout optimizer states back, with errors that say what does not fit.</summary>
+public static class OptimizerState
+{
+    /// <summary>The per-parameter dictionaries of <c>state["state"]</c>, indexed 0..count-1 (null where a parameter has none yet).</summary>
+    public static IDictionary?[] PerParameter(IDictionary state, int count)
+    {
+        if (state["state"] is not IDictionary perParameter)
+            throw new InvalidDataException("optimizer state has no 'state' dictionary");
+        var result = new IDictionary?[count];
+        foreach (DictionaryEntry e in perParameter)
+        {
+            long i = ToLong(e.Key);
+            if (i < 0 || i >= count)
+                throw new InvalidDataException($"optimizer state refers to parameter {i}, but the model has {count}");
+            result[i] = e.Value as IDictionary ?? throw new InvalidDataException($"optimizer state of parameter {i} is not a dictionary");
+        }
+        return result;
+    }
+
+    /// <summary>A moment tensor for <paramref name="parameter"/>, copied to its device and checked against its shape.</summary>
+    public static Tensor Tensor(IDictionary s, string key, Tensor parameter)
+    {
+        if (s[key] is not Tensor t) throw new InvalidDataException($"optimizer state lacks '{key}'");
+        if (!t.shape.SequenceEqual(parameter.shape))
+            throw new InvalidDataException($"optimizer state '{key}' has shape [{string.Join(", ", t.shape)}], the parameter [{string.Join(", ", parameter.shape)}]");
+        return t.to(parameter.dtype, parameter.device).clone().DetachFromDisposeScope();
+    }
+
+    public static long ToLong(object value) => value switch
+    {
+        Tensor t => (long)t.to_type(ScalarType.Float64).item<double>(),
+        IConvertible c => c.ToInt64(null),
+        _ => throw new InvalidDataException($"expected a number in the optimizer state, got {value.GetType().Name}"),
+    };
+}

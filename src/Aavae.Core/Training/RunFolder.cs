@@ -1,0 +1,71 @@
+namespace Aavae.Training;
+
+/// <summary>
+/// The files of one run: <c>config.json</c>, <c>metrics.csv</c>, TensorBoard events,
+/// reconstruction grids and checkpoints (<c>last.ckpt</c> and <c>epoch=N.ckpt</c>).
+/// </summary>
+public sealed record RunFolder(string Path)
+{
+    public string Config => System.IO.Path.Combine(Path, "config.json");
+    public string Metrics => System.IO.Path.Combine(Path, "metrics.csv");
+    public string TensorBoard => System.IO.Path.Combine(Path, "tensorboard");
+    public string Reconstructions => System.IO.Path.Combine(Path, "reconstructions");
+    public string Checkpoints => System.IO.Path.Combine(Path, "checkpoints");
+    public string LastCheckpoint => System.IO.Path.Combine(Checkpoints, "last.ckpt");
+
+    public string EpochCheckpoint(int epoch) => System.IO.Path.Combine(Checkpoints, $"epoch={epoch:D4}.ckpt");
+
+    public string ReconstructionPng(int epoch) => System.IO.Path.Combine(Reconstructions, $"epoch={epoch:D4}.png");
+
+    public bool HoldsRun => File.Exists(Config) || Directory.Exists(Checkpoints);
+
+    /// <summary>
+    /// Prepares a folder for a new run. A folder that holds another run is refused unless
+    /// <paramref name="overwrite"/>, in which case that run's files are removed first.
+    /// </summary>
+    public static RunFolder CreateNew(string path, bool overwrite)
+    {
+        var run = new RunFolder(path);
+        if (run.HoldsRun)
+        {
+            if (!overwrite)
+                throw new ArgumentException($"--output {path} already holds a run; pass --resume {path} to continue it or --overwrite to replace it");
+            run.Clear();
+        }
+        run.CreateFolders();
+        return run;
+    }
+
+    /// <summary>The next free <c>root/name-N</c> folder, as Lightning's version_N.</summary>
+    public static string NextFree(string root, string name)
+    {
+        for (int i = 0; ; i++)
+        {
+            var candidate = System.IO.Path.Combine(root, $"{name}-{i}");
+            if (!Directory.Exists(candidate)) return candidate;
+        }
+    }
+
+    /// <summary>A run folder or a checkpoint file to the checkpoint to resume from.</summary>
+    public static string ResolveCheckpoint(string runOrCheckpoint)
+    {
+        if (File.Exists(runOrCheckpoint)) return runOrCheckpoint;
+        if (Directory.Exists(runOrCheckpoint))
+        {
+            var last = new RunFolder(runOrCheckpoint).LastCheckpoint;
+            return File.Exists(last) ? last : throw new FileNotFoundException($"--resume {runOrCheckpoint}: no checkpoints/last.ckpt in that folder");
+        }
+        throw new FileNotFoundException($"--resume {runOrCheckpoint}: no such run folder or checkpoint");
+    }
+
+    public void CreateFolders()
+    {
+        foreach (var dir in new[] { Path, TensorBoard, Reconstructions, Checkpoints }) Directory.CreateDirectory(dir);
+    }
+
+    private void Clear()
+    {
+        foreach (var file in new[] { Config, Metrics }) if (File.Exists(file)) File.Delete(file);
+        foreach (var dir in new[] { TensorBoard, Reconstructions, Checkpoints }) if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+    }
+}

@@ -1,0 +1,166 @@
+using Aavae.Checkpoints;
+using Aavae.Models;
+using Aavae.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Tests.Training;
+
+/// <summary>Tiny runs on the shipped Fashion-MNIST: exact resumption, the NaN guard, and what a run leaves behind.</summary>
+public class PretrainerTests
+{
+    /// <summary>3 steps an epoch, 2 epochs, online probe on: small enough for a unit test, with every piece of state in play.</summary>
+    internal static PretrainOptions Tiny(string optimizer = "adam") => Presets.WithKind(new PretrainOptions
+    {
+        Model = new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 },
+        BatchSize = 16,
+        MaxEpochs = 2,
+        WarmupEpochs = 1,
+        Decay = DecayKind.Cosine,
+        LimitTrainBatches = 3,
+        LimitValBatches = 1,
+        KnnEvery = 0,
+        OnlineFt = true,
+        Optimizer = optimizer,
+        Device = "cpu",
+        Seed = 7,
+    }, ModelKind.Aavae);
+
+    private static Dictionary<string, Tensor> Train(PretrainOptions options, string dir, CancellationToken stop = default, Action<StepReport>? onStep = null)
+    {
+        var run = RunFolder.CreateNew(dir, overwrite: false);
+        using var trainer = new Pretrainer(options, run, new Observer(onStep));
+        trainer.Run(stop);
+        return Weights(trainer.Model);
+    }
+
+    private static Dictionary<string, Tensor> Resume(PretrainOptions options, string dir)
+    {
+        var run = new RunFolder(dir);
+        var checkpoint = TrainingCheckpoint.Read(run.LastCheckpoint);
+        using var trainer = new Pretrainer(options, run, new SilentObserver(), checkpoint);
+        var result = trainer.Run();
+        Assert.False(result.Interrupted);
+        return Weights(trainer.Model);
+    }
+
+    private static Dictionary<string, Tensor> Weights(AavaeModel model) =>
+        model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone().DetachFromDisposeScope());
+
+    private static void AssertBitIdentical(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual)
+    {
+        Assert.Equal(expected.Keys.OrderBy(k => k), actual.Keys.OrderBy(k => k));
+        var differing = expected.Where(kv => !kv.Value.eq(actual[kv.Key]).all().item<bool>())
+            .Select(kv => $"{kv.Key} (max |diff| {(kv.Value.to_type(ScalarType.Float64) - actual[kv.Key].to_type(ScalarType.Float64)).abs().max().item<double>():G3})").ToList();
+        Assert.True(differing.Count == 0, $"{differing.Count} tensors differ after resuming: {string.Join(", ", differing.Take(5))}");
+    }
+
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("lamb")]
+    public void StoppedAfterAnEpochAndResumedEndsBitIdentical(string optimizer)
+    {
+        var options = Tiny(optimizer);
+        var straight = Train(options, Path.Combine(TempDir.Create(), "straight"));
+
+        var dir = Path.Combine(TempDir.Create(), "split");
+        Train(options with { MaxSteps = 3 }, dir);
+        Assert.Equal(new TrainingPosition(1, 0, 3), TrainingCheckpoint.Read(new RunFolder(dir).LastCheckpoint).Position);
+        var resumed = Resume(options, dir);
+
+        AssertBitIdentical(straight, resumed);
+        // The trained weights moved: identical because resumption is exact, not because nothing trained.
+        using var fresh = new AavaeModel(options.Model);
+        Assert.False(fresh.state_dict()["encoder.conv1.weight"].eq(straight["encoder.conv1.weight"]).all().item<bool>());
+    }
+
+    [Fact]
+    public void TwoStraightRunsAreBitIdentical()
+    {
+        var options = Tiny();
+        AssertBitIdentical(Train(options, Path.Combine(TempDir.Create(), "a")), Train(options, Path.Combine(TempDir.Create(), "b")));
+    }
+
+    [Fact]
+    public void InterruptedMidEpochAndResumedEndsBitIdentical()
+    {
+        var options = Tiny();
+        var straight = Train(options, Path.Combine(TempDir.Create(), "straight"));
+
+        var dir = Path.Combine(TempDir.Create(), "interrupted");
+        using var stop = new CancellationTokenSource();
+        Train(options, dir, stop.Token, s => { if (s.GlobalStep == 2) stop.Cancel(); });
+        Assert.Equal(new TrainingPosition(0, 2, 2), TrainingCheckpoint.Read(new RunFolder(dir).LastCheckpoint).Position);
+        var resumed = Resume(options, dir);
+
+        AssertBitIdentical(straight, resumed);
+    }
+
+    [Fact]
+    public void RunFolderHoldsConfigMetricsPicturesAndLightningStyleCheckpoints()
+    {
+        var dir = Path.Combine(TempDir.Create(), "run");
+        Train(Tiny() with { CheckpointEvery = 1 }, dir);
+        var run = new RunFolder(dir);
+
+        Assert.Equal(Tiny() with { CheckpointEvery = 1 }, PretrainOptions.FromJson(File.ReadAllText(run.Config)));
+        var rows = MetricsLog.ReadCsv(run.Metrics);
+        Assert.Equal(2, rows.Count);
+        foreach (var name in new[] { "train_loss", "train_kl", "train_elbo", "train_bpd", "train_cos_sim", "train_kl_augmentation", "train_log_pxz",
+                     "train_log_pz", "train_log_px", "train_log_scale", "lr", "online_train_acc", "val_loss", "val_bpd", "online_val_acc" })
+            Assert.True(rows[1].ContainsKey(name), $"metrics.csv lacks {name}");
+        Assert.Equal(6, rows[1]["step"]);
+        Assert.True(File.Exists(run.ReconstructionPng(1)));
+        Assert.True(File.Exists(run.EpochCheckpoint(0)) && File.Exists(run.EpochCheckpoint(1)));
+        Assert.NotEmpty(Directory.GetFiles(run.TensorBoard, "events.out.tfevents.*"));
+
+        var content = TorchFile.Read(run.LastCheckpoint);
+        foreach (var key in new[] { "state_dict", "epoch", "global_step", "hyper_parameters", "optimizer_states" })
+            Assert.True(content.ContainsKey(key), $"checkpoint lacks {key}");
+        var stateDict = (System.Collections.IDictionary)content["state_dict"]!;
+        Assert.True(stateDict.Contains("encoder.conv1.weight") && stateDict.Contains("log_scale") && stateDict.Contains("online_finetuner.weight"));
+        Assert.Equal(6L, Convert.ToInt64(content["global_step"]));
+    }
+
+    [Fact]
+    public void DivergingRunStopsNamingTheStepAndKeepsNoNaNCheckpoint()
+    {
+        var dir = Path.Combine(TempDir.Create(), "nan");
+        var options = Tiny() with { LearningRate = 1e30, WarmupEpochs = 0, OnlineFt = false };
+        var e = Assert.Throws<NonFiniteLossException>(() => Train(options, dir));
+        Assert.Contains("at step", e.Message);
+        var last = new RunFolder(dir).LastCheckpoint;
+        if (File.Exists(last))
+        {
+            var state = StateDicts.Select(TrainingCheckpoint.Read(last).StateDict, "");
+            Assert.All(state.Values, t => Assert.True(t.isfinite().all().item<bool>()));
+        }
+    }
+
+    [Fact]
+    public void ResumingIntoAnotherArchitectureIsRefusedNamingAKey()
+    {
+        var dir = Path.Combine(TempDir.Create(), "arch");
+        Train(Tiny() with { MaxSteps = 1 }, dir);
+        var checkpoint = TrainingCheckpoint.Read(new RunFolder(dir).LastCheckpoint);
+        var wider = Tiny() with { Model = Tiny().Model with { Width = 8 } };
+        var e = Assert.Throws<InvalidDataException>(() => new Pretrainer(wider, new RunFolder(dir), new SilentObserver(), checkpoint));
+        Assert.Contains("encoder.conv1.weight", e.Message);
+    }
+
+    [Fact]
+    public void BatchLargerThanTheDataSetIsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Pretrainer(Tiny() with { BatchSize = 100_000 }, RunFolder.CreateNew(TempDir.Create(), false), new SilentObserver()));
+        Assert.Contains("--batch-size 100000", e.Message);
+    }
+
+    private sealed class Observer(Action<StepReport>? onStep) : ITrainingObserver
+    {
+        public void OnStep(StepReport step) => onStep?.Invoke(step);
+
+        public void OnEpoch(EpochReport epoch) { }
+
+        public void OnMessage(string message) { }
+    }
+}
