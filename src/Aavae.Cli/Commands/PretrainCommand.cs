@@ -117,15 +117,15 @@ internal static class PretrainCommand
                 MaxSteps = Pick(maxSteps, checkpoint is null ? o.MaxSteps : null),
             };
             o.Validate();
+            DeviceChoice.Resolve(o.Device);
 
             RunFolder run;
             if (checkpoint is not null)
             {
                 if (checkpoint.Options.Model != o.Model)
-                    throw new ArgumentException($"--resume {resumeFrom}: the checkpoint holds a {Describe(checkpoint.Options)} model, the options ask for {Describe(o)}");
+                    throw new ArgumentException($"--resume {resumeFrom}: the checkpoint holds {Describe(checkpoint.Options)}, the options ask for {Describe(o)}");
                 var folder = r.GetValue(output) ?? (Directory.Exists(resumeFrom) ? resumeFrom! : Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resumeFrom!)))!);
                 run = new RunFolder(folder);
-                run.CreateFolders();
             }
             else
             {
@@ -141,7 +141,7 @@ internal static class PretrainCommand
     }
 
     private static string Describe(PretrainOptions o) =>
-        $"{o.Model.Kind} {o.Model.Encoder}/{o.Model.DecoderName} width {o.Model.Width} latent {o.Model.LatentDim} {o.Model.InputHeight}px";
+        $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px)";
 
     /// <summary>Runs the trainer with a progress display; Ctrl-C asks it to stop after the current step.</summary>
     public static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint)

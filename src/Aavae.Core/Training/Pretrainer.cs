@@ -80,6 +80,7 @@ public sealed class Pretrainer : IDisposable
                 resume.Restore(model, optimizer, probe, $"--resume {run.LastCheckpoint}");
                 position = resume.Position;
             }
+            run.CreateFolders();
             log = new MetricsLog(run, append: resume is not null);
             var json = System.Text.Encoding.UTF8.GetBytes(options.ToJson());
             AtomicFile.Write(run.Config, s => s.Write(json));

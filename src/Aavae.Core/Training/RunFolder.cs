@@ -20,8 +20,9 @@ public sealed record RunFolder(string Path)
     public bool HoldsRun => File.Exists(Config) || Directory.Exists(Checkpoints);
 
     /// <summary>
-    /// Prepares a folder for a new run. A folder that holds another run is refused unless
-    /// <paramref name="overwrite"/>, in which case that run's files are removed first.
+    /// A folder for a new run. A folder that holds another run is refused unless
+    /// <paramref name="overwrite"/>, in which case that run's files are removed. Nothing is
+    /// created here: the trainer creates the folders once its set-up has succeeded.
     /// </summary>
     public static RunFolder CreateNew(string path, bool overwrite)
     {
@@ -32,7 +33,6 @@ public sealed record RunFolder(string Path)
                 throw new ArgumentException($"--output {path} already holds a run; pass --resume {path} to continue it or --overwrite to replace it");
             run.Clear();
         }
-        run.CreateFolders();
         return run;
     }
 

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Aavae.Tests.Cli;
+
+/// <summary>Runs the built <c>aavae</c> program as a user would, capturing its output and exit code.</summary>
+internal static class CliRunner
+{
+    public static string Program
+    {
+        get
+        {
+            // tests/Aavae.Tests/bin/<Configuration>/<tfm>/ -> src/Aavae.Cli/bin/<Configuration>/<tfm>/aavae.dll
+            var baseDir = new DirectoryInfo(AppContext.BaseDirectory);
+            var tfm = baseDir.Name;
+            var configuration = baseDir.Parent!.Name;
+            var root = baseDir.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+            return Path.Combine(root, "src", "Aavae.Cli", "bin", configuration, tfm, "aavae.dll");
+        }
+    }
+
+    public static Process Start(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Program);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
+    public static (int Code, string Out, string Err) Run(string workingDirectory, params string[] args)
+    {
+        using var p = Start(workingDirectory, args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); throw new TimeoutException($"aavae {string.Join(' ', args)} did not finish"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}

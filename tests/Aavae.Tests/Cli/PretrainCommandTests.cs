@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Aavae.Checkpoints;
+using Aavae.Training;
+
+namespace Aavae.Tests.Cli;
+
+/// <summary>The <c>aavae pretrain</c> program end to end: the paper's flags, Ctrl-C, refusals.</summary>
+public class PretrainCommandTests
+{
+    private static readonly string[] Small = ["--encoder", "resnet18", "--width", "4", "--latent-dim", "8", "--knn-every", "0", "--device", "cpu"];
+
+    [Fact]
+    public void ThePapersCommandRunsAsPrintedAndLandsInTheConfiguration()
+    {
+        var dir = TempDir.Create();
+        string[] paper = ["--gpus", "0", "--max_epochs", "3200", "--batch_size", "256", "--warmup_epochs", "10", "--val_samples", "16", "--weight_decay", "0",
+            "--log_scale", "0", "--kl_coeff", "0", "--learning_rate", "2.5e-4", "--denoising"];
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. paper, .. Small, "--max-steps", "1", "--limit-val-batches", "1", "--output", "run"]);
+        Assert.True(code == 0, err);
+
+        var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        Assert.Equal((3200, 256, 10, 16, 0.0, 0.0, 0.0, 2.5e-4, true, "cpu"),
+            (o.MaxEpochs, o.BatchSize, o.WarmupEpochs, o.ValSamples, o.WeightDecay, o.Model.LogScale, o.KlCoeff, o.LearningRate, o.Denoising, o.Device));
+        Assert.Equal(1, TrainingCheckpoint.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt")).Position.GlobalStep);
+    }
+
+    [Fact]
+    public async Task CtrlCWritesACheckpointAndExitsWith130()
+    {
+        var dir = TempDir.Create();
+        using var p = CliRunner.Start(dir, ["pretrain", .. Small, "--batch-size", "16", "--max-epochs", "1", "--output", "run"]);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var config = Path.Combine(dir, "run", "config.json");
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(config) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
+        Thread.Sleep(2000);
+        Assert.False(p.HasExited, "aavae pretrain exited before it could be interrupted");
+        Process.Start("kill", ["-INT", p.Id.ToString()])!.WaitForExit();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)));
+        string output = await stdout, errors = await stderr;
+
+        Assert.True(p.ExitCode == 130, output + errors);
+        var position = TrainingCheckpoint.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt")).Position;
+        Assert.Equal(0, position.Epoch);
+        Assert.True(position.Batch > 0 && position.GlobalStep == position.Batch);
+        Assert.Contains("--resume", output);
+    }
+
+    [Fact]
+    public void AnOutputFolderHoldingAnotherRunIsLeftAlone()
+    {
+        var dir = TempDir.Create();
+        var run = new RunFolder(Path.Combine(dir, "run"));
+        Directory.CreateDirectory(run.Checkpoints);
+        File.WriteAllText(run.Config, "{\"theirs\": true}");
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--output", "run"]);
+        Assert.Equal(2, code);
+        Assert.Contains("already holds a run", err);
+        Assert.Equal("{\"theirs\": true}", File.ReadAllText(run.Config));
+    }
+
+    [Theory]
+    [InlineData("--learning-rate", "-1", "--learning-rate")]
+    [InlineData("--kl_coeff", "-0.5", "--kl-coeff")]
+    [InlineData("--gpus", "2", "--gpus 2")]
+    [InlineData("--batch-size", "70000", "--batch-size 70000")]
+    [InlineData("--optimizer", "sgd", "--optimizer sgd")]
+    public void BadValuesGetOneLineNamingTheFlag(string flag, string value, string named)
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, flag, value, "--output", "run"]);
+        Assert.Equal(2, code);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains(named, err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+    }
+}
