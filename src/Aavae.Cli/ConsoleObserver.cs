@@ -9,7 +9,7 @@ namespace Aavae.Cli;
 /// Shows a run: a live progress bar (epoch, step, images/s, loss, time left) on a terminal,
 /// a plain status line every 30 seconds when output is redirected, and one line an epoch.
 /// </summary>
-internal sealed class ConsoleObserver : ITrainingObserver
+internal sealed class ConsoleObserver(int epochLineEvery = 1) : ITrainingObserver
 {
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(30);
     private readonly Stopwatch sincePlain = Stopwatch.StartNew();
@@ -49,7 +49,8 @@ internal sealed class ConsoleObserver : ITrainingObserver
 
     public void OnEpoch(EpochReport e)
     {
-        string[] shown = ["train_loss", "val_loss", "val_elbo", "val_bpd", "val_cos_sim", "val_mse", "online_val_acc", "knn_acc"];
+        if ((e.Epoch + 1) % epochLineEvery != 0 && e.Epoch != 0) return;
+        string[] shown = ["train_loss", "train_acc", "val_loss", "val_elbo", "val_bpd", "val_cos_sim", "val_acc", "online_val_acc", "knn_acc"];
         var parts = shown.Where(e.Metrics.ContainsKey).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k} {e.Metrics[k]:G5}"));
         Write($"epoch {e.Epoch + 1}: {string.Join(" | ", parts)} ({Format(e.Elapsed)} elapsed)");
     }

@@ -7,6 +7,10 @@ root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(ShowViewsCommand.Create());
 root.Subcommands.Add(DownloadCommand.Create());
 root.Subcommands.Add(PretrainCommand.Create());
+root.Subcommands.Add(LinearEvalCommand.Create());
+root.Subcommands.Add(KnnCommand.Create());
+root.Subcommands.Add(EmbedCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;
+using Aavae.Evaluation;
 using Aavae.Runtime;
 using Aavae.Training;
 
@@ -48,6 +49,7 @@ internal static class PretrainCommand
         var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
         var limitVal = CliOptions.Create<int?>("--limit-val-batches", "validate on at most N batches (0: no validation)", null);
         var maxSteps = CliOptions.Create<long?>("--max-steps", "stop after N optimizer steps", null);
+        var linearEval = CliOptions.Create<string?>("--linear-eval", "when training ends, run linear evaluation: cached or augmented features", null);
 
         var command = new Command("pretrain", "Pre-train an AAVAE (or the VAE / AE baselines) and keep checkpoints, metrics and pictures");
         model.AddTo(command);
@@ -55,7 +57,7 @@ internal static class PretrainCommand
                  {
                      preset, dataset, dataDir, denoising, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
                      warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, device, gpus, output, resume, overwrite,
-                     checkpointEvery, limitTrain, limitVal, maxSteps,
+                     checkpointEvery, limitTrain, limitVal, maxSteps, linearEval,
                  })
             command.Options.Add(o);
 
@@ -118,6 +120,7 @@ internal static class PretrainCommand
             };
             o.Validate();
             DeviceChoice.Resolve(o.Device);
+            var evalMode = r.GetValue(linearEval) is { } mode ? LinearEvalCommand.ParseMode(mode) : (FeatureMode?)null;
 
             RunFolder run;
             if (checkpoint is not null)
@@ -135,7 +138,7 @@ internal static class PretrainCommand
 
             Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}" : $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})");
             Console.WriteLine(o.ToJson());
-            return Train(o, run, checkpoint);
+            return Train(o, run, checkpoint, evalMode);
         });
         return command;
     }
@@ -144,7 +147,7 @@ internal static class PretrainCommand
         $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px)";
 
     /// <summary>Runs the trainer with a progress display; Ctrl-C asks it to stop after the current step.</summary>
-    public static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint)
+    public static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint, FeatureMode? evalMode)
     {
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -165,7 +168,16 @@ internal static class PretrainCommand
             Console.WriteLine(result.Interrupted
                 ? $"interrupted; resume with: aavae pretrain --resume {run.Path}"
                 : $"done: {run.Path} (checkpoint {run.LastCheckpoint})");
-            return result.Interrupted ? Interrupted : 0;
+            if (result.Interrupted) return Interrupted;
+            if (evalMode is FeatureMode m)
+            {
+                var evalOptions = new LinearEvalOptions { Features = m, Seed = options.Seed, LimitTrainBatches = options.LimitTrainBatches, LimitEvalBatches = options.LimitValBatches is > 0 ? options.LimitValBatches : null };
+                var evaluation = LinearEvalCommand.Run(trainer.Model.Encoder, trainer.Data, evalOptions, trainer.Device);
+                var path = Path.Combine(run.Path, $"linear_eval_{evaluation.Mode}.json");
+                LinearEvalCommand.Save(path, evaluation, run.LastCheckpoint, options.Dataset);
+                Console.WriteLine($"wrote {path}");
+            }
+            return 0;
         }
         finally
         {

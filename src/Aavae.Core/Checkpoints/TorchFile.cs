@@ -12,6 +12,8 @@ namespace Aavae.Checkpoints;
 /// </summary>
 public static class TorchFile
 {
+    static TorchFile() => PythonClasses.Register();
+
     /// <summary>The unpickled top-level object of <paramref name="path"/>, which must be a dictionary.</summary>
     public static Hashtable Read(string path)
     {

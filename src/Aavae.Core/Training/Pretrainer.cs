@@ -94,6 +94,7 @@ public sealed class Pretrainer : IDisposable
 
     public Device Device { get; }
     public AavaeModel Model => model;
+    public DataModule Data => data;
     public int BatchesPerEpoch { get; }
     public TrainingPosition Position => position;
 

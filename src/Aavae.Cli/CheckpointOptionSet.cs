@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Aavae.Checkpoints;
+using Aavae.Data;
+using Aavae.Training;
+
+namespace Aavae.Cli;
+
+/// <summary>The options of the commands that start from a checkpoint: which one, which data, which device.</summary>
+internal sealed class CheckpointOptionSet
+{
+    public Option<string> Checkpoint { get; } = CliOptions.Create("--checkpoint", "a run folder, this project's .ckpt, a published Lightning .ckpt, a torch.save state_dict or .safetensors", "");
+    public Option<string?> Dataset { get; } = CliOptions.Create<string?>("--dataset", "fashion-mnist, cifar10, stl10 or imagenet (default: the checkpoint's)", null);
+    public Option<string?> DataDir { get; } = CliOptions.Create<string?>("--data-dir", "folder holding the data set (default: the checkpoint's, or the shipped Fashion-MNIST)", null);
+    public Option<int> BatchSize { get; } = CliOptions.Create("--batch-size", "images per batch", 256);
+    public Option<string> Device { get; } = CliOptions.Device();
+
+    public CheckpointOptionSet()
+    {
+        Checkpoint.Required = true;
+        Checkpoint.DefaultValueFactory = null;
+        DataDir.Aliases.Add("--data_path");
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Checkpoint, Dataset, DataDir, BatchSize, Device }) command.Options.Add(o);
+    }
+
+    /// <summary>A run folder means its last checkpoint.</summary>
+    public static string ResolvePath(string checkpoint) =>
+        Directory.Exists(checkpoint) ? RunFolder.ResolveCheckpoint(checkpoint) : checkpoint;
+
+    /// <summary>
+    /// The checkpoint's weights and the data they are judged on: the data set asked for, else the
+    /// one the checkpoint says it was trained on, else the shipped Fashion-MNIST.
+    /// </summary>
+    public (PretrainedWeights Weights, DataModule Data) Load(ParseResult r)
+    {
+        var path = ResolvePath(r.GetValue(Checkpoint)!);
+        string? asked = r.GetValue(Dataset);
+        var weights = PretrainedWeights.Read(path, asked is null ? null : DatasetInfo.Get(asked));
+        try
+        {
+            var name = asked ?? weights.TrainedOn ?? "fashion-mnist";
+            var info = DatasetInfo.Get(name);
+            if (info.InputHeight != weights.Options.InputHeight)
+                throw new InvalidDataException($"{path}: the model was trained on {weights.Options.InputHeight}x{weights.Options.InputHeight} images; {info.Name} has {info.InputHeight}x{info.InputHeight}");
+            var dataDir = r.GetValue(DataDir) ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null);
+            var data = DataModule.Load(name, dataDir);
+            var m = weights.Options;
+            Console.WriteLine($"checkpoint {path} ({weights.Format}): {m.Encoder} encoder, width {m.Width}, {m.Stem} stem, latent {m.LatentDim}; data {info.Name}");
+            return (weights, data);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    public static void PrintReport(LoadReport report)
+    {
+        if (report.Unexpected.Count > 0) Console.WriteLine($"  unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
+    }
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Aavae.Augmentation;
+using Aavae.Checkpoints;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.IO;
+using Aavae.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Cli.Commands;
+
+/// <summary>
+/// <c>aavae embed</c>: the encoder's features of a data split (evaluation view) or of a user's
+/// own normalised float32 array, as <c>.npy</c> files that <c>numpy.load</c> reads.
+/// </summary>
+internal static class EmbedCommand
+{
+    public static Command Create()
+    {
+        var source = new CheckpointOptionSet();
+        var split = CliOptions.Create("--split", "train, val or test (the linear-evaluation splits)", "test");
+        var input = CliOptions.Create<string?>("--input", "encode this float32 N x 3 x H x W .npy (already normalised) instead of a data set", null);
+        var output = CliOptions.Create("--out", "features .npy to write (float32 N x h); labels go to <name>_labels.npy", "");
+        output.Required = true;
+        output.DefaultValueFactory = null;
+        var command = new Command("embed", "Write the frozen encoder's features as NumPy .npy files");
+        source.AddTo(command);
+        foreach (var o in new Option[] { split, input, output }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var outPath = r.GetValue(output)!;
+            if (!outPath.EndsWith(".npy", StringComparison.Ordinal)) throw new ArgumentException($"--out {outPath}: expected a file name ending in .npy");
+            if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists");
+            var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
+            int batch = r.GetValue(source.BatchSize);
+            if (r.GetValue(input) is { } npy)
+            {
+                using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(source.Checkpoint)!));
+                using var encoder = weights.BuildEncoder(out _);
+                encoder.to(device);
+                var features = EncodeArray(encoder, npy, weights.Options.InputHeight, batch, device);
+                Npy.Write(outPath, features.Data, features.Shape);
+                Console.WriteLine($"wrote {outPath}: {features.Shape[0]} x {features.Shape[1]} float32 features of {npy}");
+                return 0;
+            }
+            var (w, data) = source.Load(r);
+            using (w)
+            using (data)
+            {
+                var which = r.GetValue(split)!.ToLowerInvariant() switch
+                {
+                    "train" => data.Train,
+                    "val" => data.Val,
+                    "test" => data.Test,
+                    var s => throw new ArgumentException($"--split {s}: expected train, val or test"),
+                };
+                using var encoder = w.BuildEncoder(out var report);
+                CheckpointOptionSet.PrintReport(report);
+                encoder.to(device);
+                using var set = FeatureExtractor.Encode(encoder, which, new Views(data.Info, device), batch);
+                var labelsPath = outPath[..^4] + "_labels.npy";
+                Npy.Write(outPath, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);
+                Npy.Write(labelsPath, set.Labels.contiguous().data<long>().ToArray(), set.Labels.shape);
+                Console.WriteLine($"wrote {outPath} ({set.Count} x {set.Features.shape[1]} float32) and {labelsPath} (int64) for {which.Name}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static (float[] Data, long[] Shape) EncodeArray(Models.ResNetEncoder encoder, string path, int inputHeight, int batch, Device device)
+    {
+        var (data, shape) = Npy.ReadFloat32(path);
+        if (shape.Length != 4 || shape[1] != 3 || shape[2] != inputHeight || shape[3] != inputHeight)
+            throw new InvalidDataException($"{path}: expected a float32 array N x 3 x {inputHeight} x {inputHeight}, got [{string.Join(", ", shape)}]");
+        encoder.eval();
+        using var scope = NewDisposeScope();
+        var all = tensor(data).view(shape);
+        var chunks = new List<Tensor>();
+        using (inference_mode())
+            for (long start = 0; start < shape[0]; start += batch)
+                chunks.Add(encoder.call(all.narrow(0, start, Math.Min(batch, shape[0] - start)).to(device)).cpu());
+        var features = cat(chunks, 0).contiguous();
+        return (features.data<float>().ToArray(), features.shape);
+    }
+}

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Aavae.Checkpoints;
+using Aavae.IO;
+using Aavae.Runtime;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Aavae.Cli.Commands;
+
+/// <summary><c>aavae export</c>: a checkpoint's model as a plain state_dict with the reference's names, for torch.load or safetensors.</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = CliOptions.Create("--checkpoint", "a run folder or any checkpoint linear-eval accepts", "");
+        checkpoint.Required = true;
+        checkpoint.DefaultValueFactory = null;
+        var format = CliOptions.Create("--format", "pt (torch.load) or safetensors", "pt");
+        var output = CliOptions.Create("--out", "file to write", "");
+        output.Required = true;
+        output.DefaultValueFactory = null;
+        var command = new Command("export", "Write the model's state_dict (reference names) for PyTorch");
+        foreach (var o in new Option[] { checkpoint, format, output }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var fmt = r.GetValue(format)!.ToLowerInvariant();
+            if (fmt is not ("pt" or "safetensors")) throw new ArgumentException($"--format {fmt}: expected pt or safetensors");
+            var outPath = r.GetValue(output)!;
+            if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists");
+            using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));
+            var stateDict = StateDictOf(weights);
+            if (fmt == "pt") TorchFile.Write(outPath, stateDict.ToDictionary(kv => kv.Key, kv => (object)kv.Value));
+            else AtomicFile.Write(outPath, s => Safetensors.SaveStateDict(s, stateDict, leaveOpen: true));
+            Console.WriteLine($"wrote {outPath}: {stateDict.Count} tensors ({weights.Options.Encoder}{(weights.Options.Decoder is null && !weights.StateDict.ContainsKey("decoder.conv1.weight") ? ", encoder only" : "")})");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The whole model when the checkpoint has a decoder, else the encoder, under full reference names; the online probe is left out.</summary>
+    private static Dictionary<string, Tensor> StateDictOf(PretrainedWeights weights)
+    {
+        if (weights.StateDict.ContainsKey("decoder.conv1.weight"))
+        {
+            var model = weights.BuildModel(out _);
+            return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+        var encoder = weights.BuildEncoder(out _);
+        return encoder.state_dict().ToDictionary(kv => "encoder." + kv.Key, kv => kv.Value);
+    }
+}

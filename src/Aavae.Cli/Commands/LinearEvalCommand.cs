@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.IO;
+using Aavae.Models;
+using Aavae.Runtime;
+
+namespace Aavae.Cli.Commands;
+
+/// <summary><c>aavae linear-eval</c>: the linear-evaluation protocol of SPEC section 9 on a frozen encoder.</summary>
+internal static class LinearEvalCommand
+{
+    public static Command Create()
+    {
+        var source = new CheckpointOptionSet();
+        var features = CliOptions.Create("--features", "augmented (the protocol: a fresh training view every epoch) or cached (encode once, no augmentation: fast on CPUs)", "augmented");
+        var epochs = CliOptions.Create("--epochs", "training epochs of the linear layer", 90);
+        var lr = CliOptions.Create<double?>("--learning-rate", "SGD learning rate (default 0.1 x batch / 256)", null);
+        var seed = CliOptions.Create("--seed", "seed for the linear layer, data order and augmentation", 0);
+        var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
+        var limitEval = CliOptions.Create<int?>("--limit-eval-batches", "validate and test on at most N batches", null);
+        var output = CliOptions.Create<string?>("--out", "result JSON (default: linear_eval_<mode>.json in the checkpoint's run folder)", null);
+        var command = new Command("linear-eval", "Train a linear classifier on the frozen encoder's features and report top-1 test accuracy");
+        source.AddTo(command);
+        foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, output }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            TorchRuntime.EnsureLoaded();
+            var options = new LinearEvalOptions
+            {
+                Epochs = r.GetValue(epochs),
+                BatchSize = r.GetValue(source.BatchSize),
+                LearningRate = r.GetValue(lr),
+                Features = ParseMode(r.GetValue(features)!),
+                Seed = r.GetValue(seed),
+                LimitTrainBatches = r.GetValue(limitTrain),
+                LimitEvalBatches = r.GetValue(limitEval),
+            };
+            options.Validate();
+            var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
+            var (weights, data) = source.Load(r);
+            using (weights)
+            using (data)
+            {
+                var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options.Features);
+                if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
+                using var encoder = weights.BuildEncoder(out var report);
+                CheckpointOptionSet.PrintReport(report);
+                var result = Run(encoder, data, options, device);
+                Save(outPath, result, weights.Path, data.Info.Name);
+                Console.WriteLine($"wrote {outPath}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    public static FeatureMode ParseMode(string mode) => mode.ToLowerInvariant() switch
+    {
+        "augmented" => FeatureMode.Augmented,
+        "cached" => FeatureMode.Cached,
+        _ => throw new ArgumentException($"--features {mode}: expected augmented or cached"),
+    };
+
+    /// <summary>Next to the run's other results when the checkpoint sits in a run folder's checkpoints/.</summary>
+    public static string DefaultOutput(string checkpoint, FeatureMode mode)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
+        if (Path.GetFileName(dir) == "checkpoints") dir = Path.GetDirectoryName(dir)!;
+        return Path.Combine(dir, $"linear_eval_{mode.ToString().ToLowerInvariant()}.json");
+    }
+
+    public static LinearEvalResult Run(ResNetEncoder encoder, DataModule data, LinearEvalOptions options, TorchSharp.torch.Device device)
+    {
+        Console.WriteLine($"linear evaluation, {options.Features.ToString().ToLowerInvariant()} features: {options.Epochs} epochs, batch {options.BatchSize}, SGD lr {options.EffectiveLearningRate:G3} (Nesterov, cosine), on {device}");
+        var observer = new ConsoleObserver(epochLineEvery: Math.Max(1, options.Epochs / 10));
+        var result = observer.Show("linear evaluation", () => new LinearEval(options, observer).Run(encoder, data, device));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"linear evaluation ({result.Mode} features) on {data.Info.Name}: top-1 test accuracy {100 * result.TestAccuracy:F2}% ({result.TestImages} test images; best val {100 * result.ValAccuracy.Max():F2}%; {result.Seconds:F0} s)"));
+        return result;
+    }
+
+    public static void Save(string path, LinearEvalResult result, string checkpoint, string dataset)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new { checkpoint, dataset, result }, new JsonSerializerOptions
+        {
+            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        });
+        AtomicFile.Write(path, s => s.Write(json));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Collections;
+using Aavae.Data;
+using Aavae.Models;
+using Aavae.Training;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Aavae.Checkpoints;
+
+/// <summary>
+/// Weights from any checkpoint a user may hold: this project's own (<c>.ckpt</c>), a published
+/// PyTorch Lightning <c>.ckpt</c> of the reference, a plain <c>torch.save</c>d state_dict or a
+/// <c>.safetensors</c> file, under the reference's names, with the architecture they fit.
+/// </summary>
+public sealed record PretrainedWeights(string Path, string Format, ModelOptions Options, IReadOnlyDictionary<string, Tensor> StateDict) : IDisposable
+{
+    /// <summary>The data set the checkpoint records it was trained on, if it says.</summary>
+    public string? TrainedOn { get; init; }
+    public string? TrainedDataDir { get; init; }
+
+    /// <param name="data">The data set it will see, when known: its image size is checked against the checkpoint's own.</param>
+    public static PretrainedWeights Read(string path, DatasetInfo? data = null)
+    {
+        int? inputHeight = data?.InputHeight;
+        bool? imageNetStem = data is null ? null : data.Stem == Stem.ImageNet;
+        if (!File.Exists(path)) throw new FileNotFoundException($"--checkpoint {path}: no such file");
+        if (new FileInfo(path).Length == 0) throw new InvalidDataException($"{path}: empty file");
+        if (!TorchFile.LooksLikeZip(path))
+        {
+            if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{path}: not a checkpoint (expected a torch.save zip archive, a Lightning .ckpt or a .safetensors file)");
+            Dictionary<string, Tensor> tensors;
+            try { tensors = Safetensors.LoadStateDict(path); }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidDataException($"{path}: not a readable safetensors file ({e.Message})");
+            }
+            return new PretrainedWeights(path, "safetensors", ArchitectureInference.Infer(tensors, null, path, inputHeight, imageNetStem), tensors);
+        }
+
+        var content = TorchFile.Read(path);
+        if (content["aavae"] is IDictionary aavae && aavae["config"] is string config)
+        {
+            var run = PretrainOptions.FromJson(config);
+            var options = run.Model;
+            if (inputHeight is int h && h != options.InputHeight)
+                throw new InvalidDataException($"{path}: the model was trained on {options.InputHeight}x{options.InputHeight} images; {data!.Name} has {h}x{h}");
+            return new PretrainedWeights(path, "aavae", options, Tensors(content["state_dict"] as IDictionary, path)) { TrainedOn = run.Dataset, TrainedDataDir = run.DataDir };
+        }
+        if (content["state_dict"] is IDictionary lightning)
+        {
+            var hparams = content["hyper_parameters"] as IDictionary;
+            if (inputHeight is int h && hparams?["input_height"] is { } recorded && Convert.ToInt32(recorded) != h)
+                throw new InvalidDataException($"{path}: the model was trained on {recorded}x{recorded} images; {data!.Name} has {h}x{h}");
+            var tensors = Tensors(lightning, path);
+            return new PretrainedWeights(path, "lightning", ArchitectureInference.Infer(tensors, hparams, path, inputHeight, imageNetStem), tensors)
+            {
+                TrainedOn = hparams?["dataset"] as string,
+                TrainedDataDir = hparams?["data_path"] as string,
+            };
+        }
+        var plain = Tensors(content, path);
+        return new PretrainedWeights(path, "state_dict", ArchitectureInference.Infer(plain, null, path, inputHeight, imageNetStem), plain);
+    }
+
+    private static Dictionary<string, Tensor> Tensors(IDictionary? source, string path)
+    {
+        if (source is null) throw new InvalidDataException($"{path}: the checkpoint's state_dict is not a dictionary");
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in source)
+            if (e.Key is string k && e.Value is Tensor t) result[k] = t;
+        if (result.Count == 0) throw new InvalidDataException($"{path}: no tensors in the state_dict");
+        return result;
+    }
+
+    /// <summary>The encoder alone, weights loaded from <c>encoder.*</c>; missing encoder keys are an error naming them.</summary>
+    public ResNetEncoder BuildEncoder(out LoadReport report)
+    {
+        var encoder = new ResNetEncoder(Options.EncoderSpec, Options.Stem, Options.Width);
+        try
+        {
+            report = StateDicts.Load(encoder, Select("encoder."), strict: false, Path);
+            if (report.Missing.Count > 0)
+                throw new InvalidDataException($"{Path}: encoder keys missing from the checkpoint: {string.Join(", ", report.Missing.Select(k => "encoder." + k))}");
+            report = report with { Unexpected = report.Unexpected.Select(k => "encoder." + k).ToList() };
+            return encoder;
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Encoder, projection, decoder and log_scale; the online probe's weights are not part of the model.</summary>
+    public AavaeModel BuildModel(out LoadReport report)
+    {
+        if (Options.Decoder is null && !StateDict.ContainsKey("decoder.conv1.weight"))
+            throw new InvalidDataException($"{Path}: holds no decoder weights; only the encoder can be used (linear-eval, knn, embed)");
+        var model = new AavaeModel(Options);
+        try
+        {
+            var modelKeys = StateDict.Where(kv => !kv.Key.StartsWith(OnlineProbe.Prefix, StringComparison.Ordinal)).ToDictionary();
+            report = StateDicts.Load(model, modelKeys, strict: false, Path);
+            if (report.Missing.Count > 0)
+                throw new InvalidDataException($"{Path}: keys missing from the checkpoint: {string.Join(", ", report.Missing)}");
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public Dictionary<string, Tensor> Select(string prefix) =>
+        StateDict.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+
+    public void Dispose()
+    {
+        foreach (var t in StateDict.Values) t.Dispose();
+    }
+}

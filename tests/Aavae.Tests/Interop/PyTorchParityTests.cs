@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Aavae.Checkpoints;
+using static TorchSharp.torch;
+
+namespace Aavae.Tests.Interop;
+
+/// <summary>
+/// Runs <c>reference_fixtures.py</c> with Debian's python3-torch: the reference networks write a
+/// Lightning-style checkpoint and their outputs for a fixed batch, once per test class.
+/// </summary>
+public sealed class ReferenceFixtures : IDisposable
+{
+    public string Directory { get; } = TempDir.Create();
+
+    public static string Python => Environment.GetEnvironmentVariable("AAVAE_PYTHON")
+        ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+
+    public static string Script => Path.Combine(AppContext.BaseDirectory, "Interop", "reference_fixtures.py");
+
+    private readonly HashSet<string> made = [];
+
+    /// <summary>The checkpoint of <paramref name="encoder"/> (resnet18 or resnet50), made on first use.</summary>
+    public string Checkpoint(string encoder)
+    {
+        lock (made)
+            if (made.Add(encoder)) RunPython("make", Directory, encoder);
+        return Path.Combine(Directory, encoder + ".ckpt");
+    }
+
+    public string Expected(string encoder)
+    {
+        Checkpoint(encoder);
+        return Path.Combine(Directory, encoder + ".expected.pt");
+    }
+
+    public static string RunPython(params string[] args)
+    {
+        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Script);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        Process p;
+        try { p = Process.Start(info)!; }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"cannot run {Python} ({e.Message}): install Debian's python3-torch (apt-get install python3-torch) or set AAVAE_PYTHON");
+        }
+        using (p)
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+                throw new InvalidOperationException($"{Python} reference_fixtures.py {string.Join(' ', args)} failed (python3-torch installed?): {stderr.Result}{stdout.Result}");
+            return stdout.Result;
+        }
+    }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
+
+/// <summary>The reference's networks in PyTorch and this project's, given the same weights, compute the same things; files go both ways.</summary>
+public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<ReferenceFixtures>
+{
+    private static double RelativeError(Tensor actual, Tensor expected) =>
+        ((actual - expected).abs().max() / expected.abs().max().clamp_min(1e-12)).item<float>();
+
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    public void LightningCheckpointLoadsAndMatchesPyTorchInEvalMode(string encoder)
+    {
+        using var scope = NewDisposeScope();
+        using var weights = PretrainedWeights.Read(fixtures.Checkpoint(encoder));
+        Assert.Equal("lightning", weights.Format);
+        Assert.Equal((encoder, 64, 128, Aavae.Models.Stem.Cifar), (weights.Options.Encoder, weights.Options.Width, weights.Options.LatentDim, weights.Options.Stem));
+
+        using var model = weights.BuildModel(out var report);
+        // Every model key matched; the online probe's weights are in the file but not part of the model.
+        Assert.True(report.Complete, report.ToString());
+        Assert.True(weights.StateDict.ContainsKey("online_finetuner.weight"));
+        model.eval();
+
+        var expected = TorchFile.Read(fixtures.Expected(encoder));
+        var x = (Tensor)expected["x"]!;
+        using var _ = no_grad();
+        var features = model.Encoder.call(x);
+        var (mu, logvar) = model.VaeHead.call(features);
+        var reconstruction = model.Decoder.call(mu);
+        Assert.True(RelativeError(features, (Tensor)expected["features"]!) < 1e-4, $"features: {RelativeError(features, (Tensor)expected["features"]!)}");
+        Assert.True(RelativeError(mu, (Tensor)expected["mu"]!) < 1e-4, $"mu: {RelativeError(mu, (Tensor)expected["mu"]!)}");
+        Assert.True(RelativeError(logvar, (Tensor)expected["logvar"]!) < 1e-4, $"logvar: {RelativeError(logvar, (Tensor)expected["logvar"]!)}");
+        Assert.True(RelativeError(reconstruction, (Tensor)expected["reconstruction"]!) < 1e-4, $"reconstruction: {RelativeError(reconstruction, (Tensor)expected["reconstruction"]!)}");
+    }
+
+    [Fact]
+    public void EncoderAloneLoadsFromTheLightningCheckpoint()
+    {
+        using var weights = PretrainedWeights.Read(fixtures.Checkpoint("resnet18"));
+        using var encoder = weights.BuildEncoder(out var report);
+        Assert.True(report.Complete, report.ToString());
+        Assert.Equal(512, encoder.FeatureDim);
+    }
+
+    [Theory]
+    [InlineData("pt")]
+    [InlineData("safetensors")]
+    public void ExportedFileLoadsInPyTorchWithIdenticalTensors(string format)
+    {
+        var reference = fixtures.Checkpoint("resnet18");
+        var output = Path.Combine(TempDir.Create(), "model." + format);
+        var (code, stdout, stderr) = Cli.CliRunner.Run(TempDir.Create(), "export", "--checkpoint", reference, "--format", format, "--out", output);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("ok:", ReferenceFixtures.RunPython(format == "pt" ? "check-pt" : "check-safetensors", output, reference, "resnet18"));
+
+        // And back: the exported file is itself a checkpoint this project reads, with the same tensors.
+        using var original = PretrainedWeights.Read(reference);
+        using var exported = PretrainedWeights.Read(output);
+        Assert.Equal(original.Options with { Kind = exported.Options.Kind }, exported.Options);
+        foreach (var (name, t) in exported.StateDict)
+            Assert.True(t.eq(original.StateDict[name]).all().item<bool>(), name);
+        _ = stdout;
+    }
+}
