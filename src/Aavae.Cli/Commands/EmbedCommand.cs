@@ -24,9 +24,10 @@ internal static class EmbedCommand
         var output = CliOptions.Create("--out", "features .npy to write (float32 N x h); labels go to <name>_labels.npy", "");
         output.Required = true;
         output.DefaultValueFactory = null;
+        var limit = CliOptions.Create<int?>("--limit-batches", "encode at most N batches of the split", null);
         var command = new Command("embed", "Write the frozen encoder's features as NumPy .npy files");
         source.AddTo(command);
-        foreach (var o in new Option[] { split, input, output }) command.Options.Add(o);
+        foreach (var o in new Option[] { split, input, output, limit }) command.Options.Add(o);
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
@@ -59,7 +60,7 @@ internal static class EmbedCommand
                 using var encoder = w.BuildEncoder(out var report);
                 CheckpointOptionSet.PrintReport(report);
                 encoder.to(device);
-                using var set = FeatureExtractor.Encode(encoder, which, new Views(data.Info, device), batch);
+                using var set = FeatureExtractor.Encode(encoder, which, new Views(data.Info, device), batch, r.GetValue(limit));
                 var labelsPath = outPath[..^4] + "_labels.npy";
                 Npy.Write(outPath, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);
                 Npy.Write(labelsPath, set.Labels.contiguous().data<long>().ToArray(), set.Labels.shape);

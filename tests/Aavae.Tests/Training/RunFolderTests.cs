@@ -9,6 +9,7 @@ public class RunFolderTests
     {
         var dir = TempDir.Create();
         var run = RunFolder.CreateNew(dir, overwrite: false);
+        run.CreateFolders();
         File.WriteAllText(run.Config, "{}");
         File.WriteAllText(run.LastCheckpoint, "old");
 

@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace Aavae.Tests.Cli;
+
+/// <summary>linear-eval, knn and embed as a user runs them, on a one-step checkpoint.</summary>
+public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
+{
+    [Fact]
+    public void LinearEvalPrintsAndSavesTheTestAccuracy()
+    {
+        var outPath = Path.Combine(TempDir.Create(), "result.json");
+        var (code, stdout, stderr) = CliRunner.Run(TempDir.Create(), "linear-eval", "--checkpoint", tiny.Run.Path, "--features", "cached", "--epochs", "2",
+            "--limit-train-batches", "4", "--limit-eval-batches", "2", "--device", "cpu", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("top-1 test accuracy", stdout);
+        Assert.Contains("cached features", stdout);
+        using var json = JsonDocument.Parse(File.ReadAllText(outPath));
+        var acc = json.RootElement.GetProperty("result").GetProperty("test_accuracy").GetDouble();
+        Assert.InRange(acc, 0, 1);
+
+        // A second run must not overwrite the first result.
+        var again = CliRunner.Run(TempDir.Create(), "linear-eval", "--checkpoint", tiny.Run.Path, "--features", "cached", "--epochs", "1", "--out", outPath);
+        Assert.Equal(2, again.Code);
+    }
+
+    [Fact]
+    public void KnnPrintsTheTestAccuracy()
+    {
+        var (code, stdout, stderr) = CliRunner.Run(TempDir.Create(), "knn", "--checkpoint", tiny.Checkpoint, "--limit-batches", "4", "--device", "cpu");
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"k-NN \(k=200, T=0.1\) on fashion-mnist: top-1 test accuracy \d+\.\d\d%", stdout);
+    }
+
+    [Fact]
+    public void EmbedWritesNpyFilesThatNumpyReads()
+    {
+        var dir = TempDir.Create();
+        var features = Path.Combine(dir, "test.npy");
+        var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "2", "--batch-size", "64", "--out", features);
+        Assert.True(code == 0, stderr);
+        var script = $"import numpy as np; a = np.load('{features}'); l = np.load('{Path.Combine(dir, "test_labels.npy")}'); print(a.shape, a.dtype, l.shape, l.dtype, l[:3].tolist())";
+        var info = new System.Diagnostics.ProcessStartInfo(Interop.ReferenceFixtures.Python, ["-c", script]) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(info)!;
+        var printed = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        // resnet18 at width 4: h = 8 * 4 = 32 features; the first Fashion-MNIST test labels are 9, 2, 1.
+        Assert.Equal("(128, 32) float32 (128,) int64 [9, 2, 1]", printed);
+    }
+
+    [Fact]
+    public void EmbedOfAWrongSizedArrayIsRefused()
+    {
+        var dir = TempDir.Create();
+        var input = Path.Combine(dir, "batch.npy");
+        Aavae.IO.Npy.Write(input, new float[2 * 3 * 28 * 28], [2, 3, 28, 28]);
+        var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", input, "--out", Path.Combine(dir, "f.npy"));
+        Assert.Equal(2, code);
+        Assert.Contains("N x 3 x 32 x 32", stderr);
+    }
+}
