@@ -8,15 +8,16 @@ namespace Aavae.Cli;
 /// <summary>The options of the commands that start from a checkpoint: which one, which data, which device.</summary>
 internal sealed class CheckpointOptionSet
 {
-    public Option<string> Checkpoint { get; } = CliOptions.Create("--checkpoint", "a run folder, this project's .ckpt, a published Lightning .ckpt, a torch.save state_dict or .safetensors", "");
+    public Option<string?> Checkpoint { get; } = CliOptions.Create<string?>("--checkpoint", "a run folder, this project's .ckpt, a published Lightning .ckpt, a torch.save state_dict or .safetensors", null);
     public Option<string?> Dataset { get; } = CliOptions.Create<string?>("--dataset", "fashion-mnist, cifar10, stl10 or imagenet (default: the checkpoint's)", null);
     public Option<string?> DataDir { get; } = CliOptions.Create<string?>("--data-dir", "folder holding the data set (default: the checkpoint's, or the shipped Fashion-MNIST)", null);
     public Option<int> BatchSize { get; } = CliOptions.Create("--batch-size", "images per batch", 256);
     public Option<string> Device { get; } = CliOptions.Device();
 
-    public CheckpointOptionSet()
+    /// <param name="required">False for linear-eval, whose baselines need no checkpoint.</param>
+    public CheckpointOptionSet(bool required = true)
     {
-        Checkpoint.Required = true;
+        Checkpoint.Required = required;
         Checkpoint.DefaultValueFactory = null;
         DataDir.Aliases.Add("--data_path");
     }
@@ -36,7 +37,7 @@ internal sealed class CheckpointOptionSet
     /// </summary>
     public (PretrainedWeights Weights, DataModule Data) Load(ParseResult r)
     {
-        var path = ResolvePath(r.GetValue(Checkpoint)!);
+        var path = ResolvePath(r.GetValue(Checkpoint) ?? throw new ArgumentException("--checkpoint is required"));
         string? asked = r.GetValue(Dataset);
         var weights = PretrainedWeights.Read(path, asked is null ? null : DatasetInfo.Get(asked));
         try

@@ -6,6 +6,7 @@ using Aavae.Evaluation;
 using Aavae.IO;
 using Aavae.Models;
 using Aavae.Runtime;
+using static TorchSharp.torch;
 
 namespace Aavae.Cli.Commands;
 
@@ -14,7 +15,9 @@ internal static class LinearEvalCommand
 {
     public static Command Create()
     {
-        var source = new CheckpointOptionSet();
+        var source = new CheckpointOptionSet(required: false);
+        var baseline = CliOptions.Create<string?>("--baseline", "instead of a checkpoint: random (a randomly initialised encoder shaped by --encoder / --width) or pixels (logistic regression on raw pixels)", null);
+        var model = new ModelOptionSet();
         var features = CliOptions.Create("--features", "augmented (the protocol: a fresh training view every epoch) or cached (encode once, no augmentation: fast on CPUs)", "augmented");
         var epochs = CliOptions.Create("--epochs", "training epochs of the linear layer", 90);
         var lr = CliOptions.Create<double?>("--learning-rate", "SGD learning rate (default 0.1 x batch / 256)", null);
@@ -24,7 +27,8 @@ internal static class LinearEvalCommand
         var output = CliOptions.Create<string?>("--out", "result JSON (default: linear_eval_<mode>.json in the checkpoint's run folder)", null);
         var command = new Command("linear-eval", "Train a linear classifier on the frozen encoder's features and report top-1 test accuracy");
         source.AddTo(command);
-        foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, output }) command.Options.Add(o);
+        foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, output, baseline }) command.Options.Add(o);
+        foreach (var o in new Option[] { model.Encoder, model.Width }) command.Options.Add(o);
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
@@ -40,6 +44,11 @@ internal static class LinearEvalCommand
             };
             options.Validate();
             var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
+            if (r.GetValue(baseline) is { } which)
+            {
+                if (r.GetValue(source.Checkpoint) is not null) throw new ArgumentException("--baseline and --checkpoint exclude each other");
+                return RunBaseline(which, r, source, model, options, device, r.GetValue(output));
+            }
             var (weights, data) = source.Load(r);
             using (weights)
             using (data)
@@ -57,6 +66,39 @@ internal static class LinearEvalCommand
         return command;
     }
 
+    /// <summary>The floors a learned encoder must clear: the same architecture untrained, and raw pixels.</summary>
+    private static int RunBaseline(string which, ParseResult r, CheckpointOptionSet source, ModelOptionSet model, LinearEvalOptions options, Device device, string? output)
+    {
+        var name = r.GetValue(source.Dataset) ?? "fashion-mnist";
+        using var data = DataModule.Load(name, r.GetValue(source.DataDir));
+        var outPath = output ?? $"linear_eval_{which}_{options.Features.ToString().ToLowerInvariant()}.json";
+        if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
+        LinearEvalResult result;
+        switch (which)
+        {
+            case "random":
+                Determinism.Seed(options.Seed);
+                using (var encoder = new ResNetEncoder(Architecture.Encoder(r.GetValue(model.Encoder)!), data.Info.Stem, r.GetValue(model.Width)))
+                {
+                    Console.WriteLine($"baseline: randomly initialised {encoder.Spec.Name}, width {encoder.Width} (seed {options.Seed})");
+                    result = Run(encoder, encoder.FeatureDim, data, options, device);
+                }
+                break;
+            case "pixels":
+                using (var pixels = new RawPixels(3, data.Info.InputHeight, data.Info.InputHeight))
+                {
+                    Console.WriteLine($"baseline: logistic regression on {pixels.FeatureDim} normalised pixels");
+                    result = Run(pixels, pixels.FeatureDim, data, options, device);
+                }
+                break;
+            default:
+                throw new ArgumentException($"--baseline {which}: expected random or pixels");
+        }
+        Save(outPath, result, $"baseline:{which}", data.Info.Name);
+        Console.WriteLine($"wrote {outPath}");
+        return 0;
+    }
+
     public static FeatureMode ParseMode(string mode) => mode.ToLowerInvariant() switch
     {
         "augmented" => FeatureMode.Augmented,
@@ -72,11 +114,14 @@ internal static class LinearEvalCommand
         return Path.Combine(dir, $"linear_eval_{mode.ToString().ToLowerInvariant()}.json");
     }
 
-    public static LinearEvalResult Run(ResNetEncoder encoder, DataModule data, LinearEvalOptions options, TorchSharp.torch.Device device)
+    public static LinearEvalResult Run(ResNetEncoder encoder, DataModule data, LinearEvalOptions options, Device device) =>
+        Run(encoder, encoder.FeatureDim, data, options, device);
+
+    public static LinearEvalResult Run(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, LinearEvalOptions options, Device device)
     {
         Console.WriteLine($"linear evaluation, {options.Features.ToString().ToLowerInvariant()} features: {options.Epochs} epochs, batch {options.BatchSize}, SGD lr {options.EffectiveLearningRate:G3} (Nesterov, cosine), on {device}");
         var observer = new ConsoleObserver(epochLineEvery: Math.Max(1, options.Epochs / 10));
-        var result = observer.Show("linear evaluation", () => new LinearEval(options, observer).Run(encoder, data, device));
+        var result = observer.Show("linear evaluation", () => new LinearEval(options, observer).Run(encoder, featureDim, data, device));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"linear evaluation ({result.Mode} features) on {data.Info.Name}: top-1 test accuracy {100 * result.TestAccuracy:F2}% ({result.TestImages} test images; best val {100 * result.ValAccuracy.Max():F2}%; {result.Seconds:F0} s)"));
         return result;

@@ -21,7 +21,7 @@ public sealed record FeatureSet(Tensor Features, Tensor Labels) : IDisposable
 /// <summary>Runs the frozen encoder (eval mode, no gradient) over a split's evaluation view.</summary>
 public static class FeatureExtractor
 {
-    public static FeatureSet Encode(ResNetEncoder encoder, IImageSource source, Views views, int batchSize, int? limitBatches = null,
+    public static FeatureSet Encode(nn.Module<Tensor, Tensor> encoder, IImageSource source, Views views, int batchSize, int? limitBatches = null,
         Action<int, int>? progress = null)
     {
         bool wasTraining = encoder.training;

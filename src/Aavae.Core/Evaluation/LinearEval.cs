@@ -53,7 +53,10 @@ public sealed record LinearEvalResult(string Mode, int Epochs, double TestAccura
 /// <summary>Trains Linear(h, classes) on a frozen encoder's features with SGD + Nesterov and cosine decay, then reports top-1 on the test split.</summary>
 public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver observer)
 {
-    public LinearEvalResult Run(ResNetEncoder encoder, DataModule data, Device device)
+    public LinearEvalResult Run(ResNetEncoder encoder, DataModule data, Device device) => Run(encoder, encoder.FeatureDim, data, device);
+
+    /// <param name="encoder">Any frozen feature map, e.g. <see cref="RawPixels"/> for the logistic-regression baseline.</param>
+    public LinearEvalResult Run(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, Device device)
     {
         options.Validate();
         if (data.Train.NumClasses < 1) throw new ArgumentException($"{data.Train.Name} has no labels to evaluate against");
@@ -73,7 +76,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
             : null;
 
         Determinism.Seed(options.Seed);
-        using var linear = nn.Linear(encoder.FeatureDim, data.Info.NumClasses);
+        using var linear = nn.Linear(featureDim, data.Info.NumClasses);
         linear.to(device);
         using var sgd = optim.SGD(linear.parameters(), options.EffectiveLearningRate, momentum: options.Momentum, nesterov: options.Nesterov, weight_decay: options.WeightDecay);
         int trainCount = cached?.Count ?? data.Train.Count;

@@ -18,7 +18,7 @@ public static class Presets
         "cpu-small" => new PretrainOptions
         {
             Model = new ModelOptions { Encoder = "resnet18", Width = 16, LatentDim = 64 },
-            MaxEpochs = 4,
+            MaxEpochs = 2,
             WarmupEpochs = 1,
             BatchSize = 128,
             KnnEvery = 1,
