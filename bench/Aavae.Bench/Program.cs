@@ -1,27 +1,50 @@
 using Aavae.Bench;
-using Aavae.Data;
-using Aavae.Models;
+using Aavae.Runtime;
 
-// Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick]
+// Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX]
+//        (the driver starts itself with --worker ROW for each measurement)
+string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+TorchRuntime.EnsureLoaded();
+if (Arg("--worker") is { } workerRow)
+{
+    var m = Worker.Run(workerRow, int.Parse(Arg("--warmup") ?? "2"), int.Parse(Arg("--steps") ?? "5"));
+    Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(m));
+    return 0;
+}
+
 bool quick = args.Contains("--quick");
-int steps = quick ? 3 : 10;
-
-var rows = new List<StepResult>
+int Steps(int full) => quick ? Math.Max(2, full / 3) : full;
+var rows = new List<BenchRow>
 {
-    StepBenchmark.Run("resnet18+decoder18 w16", new ModelOptions { Encoder = "resnet18", Width = 16 }, 64, 2, steps),
-    StepBenchmark.Run("resnet18+decoder18 w64", new ModelOptions { Encoder = "resnet18" }, 64, 1, quick ? 2 : 5),
+    new("step:resnet18:64:128:64", "pre-training step, resnet18 w64, batch 64", 1, Steps(5), true),
+    new("step:resnet18:64:128:256", "pre-training step, resnet18 w64, batch 256", 1, Steps(3), true),
+    new("step:resnet18:16:64:64", "pre-training step, cpu-small (w16), batch 64", 3, Steps(15), true),
+    new("step:resnet18:16:64:256", "pre-training step, cpu-small (w16), batch 256", 2, Steps(6), true),
+    new("encode:resnet18:64:256", "encoder forward (eval), resnet18 w64, batch 256", 2, Steps(6), true),
+    new("encode:resnet18:16:256", "encoder forward (eval), cpu-small, batch 256", 3, Steps(15), true),
+    new("augment:32:256", "augmentation alone, 32x32, batch 256", 3, Steps(15), false),
+    new("augment:96:256", "augmentation alone, 96x96, batch 256", 2, Steps(6), false),
+    new("epoch:resnet18:16:64:128", "end-to-end epoch (loader+views+step), cpu-small, batch 128", 5, Steps(30), false),
+    new("step:resnet18:16:64:128", "bare step for the row above, batch 128", 5, Steps(30), false),
+    new("drift:resnet18:16:64:64", "resident memory over 200 steps, cpu-small, batch 64", 20, quick ? 60 : 200, true),
 };
+if (Arg("--only") is { } only) rows = rows.Where(r => r.Row.StartsWith(only, StringComparison.Ordinal)).ToList();
 
-Console.WriteLine($"{"pre-training step",-28} {"batch",6} {"steps",6} {"median s",10} {"images/s",10} {"RSS MB",8}");
-foreach (var r in rows)
-    Console.WriteLine($"{r.Name,-28} {r.Batch,6} {r.Steps,6} {r.MedianSeconds,10:F3} {r.ImagesPerSecond,10:F1} {r.PeakRssMb,8}");
+var root = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(root, "Aavae.slnx"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run the bench from the repository");
+var python = Environment.GetEnvironmentVariable("AAVAE_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+var driver = new Driver(python, Path.Combine(root, "bench", "pytorch_bench.py"), quick ? 1 : 3, Console.Error);
 
-var augmentation = new[]
+var results = new List<RowResult>();
+foreach (var row in rows)
 {
-    AugmentationBenchmark.Run(DatasetInfo.Cifar10, 256, quick ? 3 : 10),
-    AugmentationBenchmark.Run(DatasetInfo.Stl10, 256, quick ? 2 : 5),
-};
+    Console.Error.WriteLine($"{row.Title}:");
+    results.Add(driver.Measure(row));
+}
 Console.WriteLine();
-Console.WriteLine($"{"augmentation (SimCLR + original)",-34} {"batch",6} {"images/s",10}");
-foreach (var a in augmentation)
-    Console.WriteLine($"{a.Name,-34} {a.Batch,6} {a.ImagesPerSecond,10:F0}");
+Driver.PrintTable(results, Console.Out);
+var json = Arg("--json") ?? Path.Combine(root, "bench", "results.json");
+Driver.WriteJson(json, results);
+Console.WriteLine($"\nwrote {json}");
+return 0;

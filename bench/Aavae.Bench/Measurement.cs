@@ -1,0 +1,18 @@
+using System.Text.Json.Serialization;
+
+namespace Aavae.Bench;
+
+/// <summary>One worker run of one row, as both the C# and the PyTorch worker print it (one JSON line).</summary>
+public sealed record Measurement(
+    [property: JsonPropertyName("row")] string Row,
+    [property: JsonPropertyName("impl")] string Impl,
+    [property: JsonPropertyName("images_per_second")] double ImagesPerSecond,
+    [property: JsonPropertyName("median_seconds")] double MedianSeconds,
+    [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
+    [property: JsonPropertyName("rss_after_warmup_mb")] double RssAfterWarmupMb,
+    [property: JsonPropertyName("rss_end_mb")] double RssEndMb,
+    [property: JsonPropertyName("threads")] int Threads)
+{
+    /// <summary>Growth of resident memory from the end of warm-up to the last step, in percent.</summary>
+    public double DriftPercent => RssAfterWarmupMb > 0 ? 100 * (RssEndMb - RssAfterWarmupMb) / RssAfterWarmupMb : 0;
+}

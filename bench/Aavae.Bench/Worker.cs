@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Aavae.Augmentation;
+using Aavae.Data;
+using Aavae.Models;
+using Aavae.Objectives;
+using Aavae.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Bench;
+
+/// <summary>
+/// Measures one row in a fresh process, so peak memory belongs to that row alone:
+/// <c>step:ENC:WIDTH:LATENT:BATCH</c> (encoder on both views, decoder, objective, backward, Adam),
+/// <c>drift:...</c> (the same, many steps, for memory growth), <c>encode:ENC:WIDTH:BATCH</c>
+/// (evaluation forward), <c>augment:SIZE:BATCH</c> (SimCLR + original views) and
+/// <c>epoch:ENC:WIDTH:LATENT:BATCH</c> (the trainer on Fashion-MNIST: loader, views, step).
+/// </summary>
+public static class Worker
+{
+    public static Measurement Run(string row, int warmup, int steps)
+    {
+        var p = row.Split(':');
+        var times = new List<double>();
+        double afterWarmup = 0;
+        int batch;
+        void Time(Action step)
+        {
+            for (int i = 0; i < warmup + steps; i++)
+            {
+                if (i == warmup) afterWarmup = Memory.CurrentMb();
+                var sw = Stopwatch.StartNew();
+                using (NewDisposeScope()) step();
+                if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+            }
+        }
+
+        manual_seed(0);
+        switch (p[0])
+        {
+            case "step" or "drift":
+            {
+                batch = int.Parse(p[4]);
+                using var model = new AavaeModel(new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) });
+                model.train();
+                using var adam = optim.Adam(model.parameters(), 2.5e-4);
+                var objective = new VaeObjective(0);
+                using var x = randn(batch, 3, 32, 32);
+                using var original = randn(batch, 3, 32, 32);
+                Time(() =>
+                {
+                    adam.zero_grad();
+                    objective.Step(model, x, original).Loss.backward();
+                    adam.step();
+                });
+                break;
+            }
+            case "encode":
+            {
+                batch = int.Parse(p[3]);
+                using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
+                encoder.eval();
+                using var x = randn(batch, 3, 32, 32);
+                Time(() =>
+                {
+                    using var _ = inference_mode();
+                    encoder.call(x);
+                });
+                break;
+            }
+            case "augment":
+            {
+                int size = int.Parse(p[1]);
+                batch = int.Parse(p[2]);
+                var views = new Views(size == 32 ? DatasetInfo.Cifar10 : DatasetInfo.Stl10, CPU);
+                using var images = randint(0, 256, [batch, 3, size, size], dtype: ScalarType.Byte);
+                var rng = new Random(0);
+                Time(() => views.Pretraining(images, denoising: true, rng));
+                break;
+            }
+            case "epoch":
+            {
+                batch = int.Parse(p[4]);
+                var options = new PretrainOptions
+                {
+                    Model = new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) },
+                    Denoising = true, KlCoeff = 0, BatchSize = batch, MaxEpochs = 1, WarmupEpochs = 0, KnnEvery = 0,
+                    LimitTrainBatches = warmup + steps, LimitValBatches = 0, Device = "cpu",
+                };
+                var observer = new StepClock(warmup);
+                using var trainer = new Pretrainer(options, RunFolder.CreateNew(Path.Combine(Path.GetTempPath(), $"aavae-bench-{Environment.ProcessId}"), overwrite: true), observer);
+                trainer.Run();
+                times.AddRange(observer.Times);
+                afterWarmup = observer.RssAfterWarmup;
+                break;
+            }
+            default:
+                throw new ArgumentException($"unknown bench row '{row}'");
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        return new Measurement(row, $"torchsharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}", batch / median, median,
+            Memory.PeakMb(), afterWarmup, Memory.CurrentMb(), get_num_threads());
+    }
+
+    /// <summary>Times between consecutive trainer steps: loader, views and step together, as a user's run sees them.</summary>
+    private sealed class StepClock(int warmup) : ITrainingObserver
+    {
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        public List<double> Times { get; } = [];
+        public double RssAfterWarmup { get; private set; }
+
+        public void OnStep(StepReport step)
+        {
+            if (step.GlobalStep == warmup) RssAfterWarmup = Memory.CurrentMb();
+            if (step.GlobalStep > warmup) Times.Add(clock.Elapsed.TotalSeconds);
+            clock.Restart();
+        }
+
+        public void OnEpoch(EpochReport epoch) { }
+
+        public void OnMessage(string message) { }
+    }
+}
