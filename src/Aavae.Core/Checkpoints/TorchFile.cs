@@ -25,7 +25,21 @@ public static class TorchFile
         stream.Position = 0;
         try
         {
+            using (var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true))
+            {
+                var pkl = zip.Entries.FirstOrDefault(e => e.Name == "data.pkl")
+                    ?? throw new InvalidDataException($"{path}: a zip archive without data.pkl is not a torch.save file");
+                using var data = pkl.Open();
+                using var bytes = new MemoryStream();
+                data.CopyTo(bytes);
+                PythonClasses.TolerateClassesIn(bytes.ToArray());
+            }
+            stream.Position = 0;
             return PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
+        }
+        catch (InvalidDataException e) when (e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
         {

@@ -9,7 +9,9 @@ file that the C# side exported.
     python3 reference_fixtures.py check-safetensors FILE REFERENCE.ckpt ENCODER
 """
 import collections
+import enum
 import json
+import pathlib
 import struct
 import sys
 import types
@@ -53,6 +55,17 @@ class ModelCheckpoint:
 ModelCheckpoint.__module__ = callbacks.__name__
 callbacks.ModelCheckpoint = ModelCheckpoint
 
+states = lightning_module('pytorch_lightning.trainer.states')
+
+
+class TrainerFn(str, enum.Enum):
+    # An enum pickles as a call with an argument: what a pickle library's default class handling cannot rebuild.
+    FITTING = 'fit'
+
+
+TrainerFn.__module__ = states.__name__
+states.TrainerFn = TrainerFn
+
 
 def make(out_dir, encoder_name):
     torch.manual_seed(0)
@@ -78,7 +91,7 @@ def make(out_dir, encoder_name):
     hparams = AttributeDict(encoder_name=encoder_name, decoder_name=encoder_name.replace('resnet', 'decoder'),
                             h_dim=512 if encoder_name == 'resnet18' else 2048, latent_dim=128, input_height=32,
                             first_conv3x3=True, remove_first_maxpool=True, kl_coeff=0.0, denoising=True, dataset='cifar10',
-                            learning_rate=2.5e-4, max_epochs=3200)
+                            learning_rate=2.5e-4, max_epochs=3200, data_path=pathlib.PurePosixPath('/data/cifar10'))
     online = nn.Linear(512 if encoder_name == 'resnet18' else 2048, 10)
     state_dict = collections.OrderedDict(model.state_dict())
     state_dict['online_finetuner.weight'] = online.weight.detach()
@@ -92,6 +105,7 @@ def make(out_dir, encoder_name):
         'optimizer_states': [optimizer.state_dict()],
         'lr_schedulers': [{'last_epoch': 560000, '_step_count': 560001}],
         'hparams_name': 'kwargs',
+        'loops': {'fit_loop': {'state_dict': {}, 'stage': TrainerFn.FITTING}},
         'hyper_parameters': hparams,
     }
     torch.save(checkpoint, f'{out_dir}/{encoder_name}.ckpt')
