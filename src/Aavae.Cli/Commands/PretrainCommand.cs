@@ -49,6 +49,8 @@ internal static class PretrainCommand
         var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
         var limitVal = CliOptions.Create<int?>("--limit-val-batches", "validate on at most N batches (0: no validation)", null);
         var maxSteps = CliOptions.Create<long?>("--max-steps", "stop after N optimizer steps", null);
+        var initFrom = CliOptions.Create<string?>("--init-from", "start from these weights (e.g. a published Lightning .ckpt) instead of a random initialisation", null);
+        initFrom.Aliases.Add("--ckpt_path");
         var linearEval = CliOptions.Create<string?>("--linear-eval", "when training ends, run linear evaluation: cached or augmented features", null);
 
         var command = new Command("pretrain", "Pre-train an AAVAE (or the VAE / AE baselines) and keep checkpoints, metrics and pictures");
@@ -57,7 +59,7 @@ internal static class PretrainCommand
                  {
                      preset, dataset, dataDir, denoising, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
                      warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, device, gpus, output, resume, overwrite,
-                     checkpointEvery, limitTrain, limitVal, maxSteps, linearEval,
+                     checkpointEvery, limitTrain, limitVal, maxSteps, linearEval, initFrom,
                  })
             command.Options.Add(o);
 
@@ -117,6 +119,7 @@ internal static class PretrainCommand
                 LimitTrainBatches = Pick(limitTrain, o.LimitTrainBatches),
                 LimitValBatches = Pick(limitVal, o.LimitValBatches),
                 MaxSteps = Pick(maxSteps, checkpoint is null ? o.MaxSteps : null),
+                InitFrom = Pick(initFrom, o.InitFrom),
             };
             o.Validate();
             DeviceChoice.Resolve(o.Device);

@@ -38,6 +38,9 @@ public sealed record PretrainOptions
     public int KnnK { get; init; } = 200;
     public double KnnTemperature { get; init; } = 0.1;
 
+    /// <summary>Start from these weights (a published Lightning .ckpt, an export, another run) instead of a random initialisation.</summary>
+    public string? InitFrom { get; init; }
+
     public string Device { get; init; } = "auto";
     /// <summary>Keep a numbered checkpoint every this many epochs; last.ckpt is written every epoch.</summary>
     public int CheckpointEvery { get; init; } = 200;

@@ -75,6 +75,7 @@ public sealed class Pretrainer : IDisposable
             BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
             schedule = new LearningRateSchedule((long)BatchesPerEpoch * options.WarmupEpochs, (long)BatchesPerEpoch * options.MaxEpochs, options.Decay);
             position = new TrainingPosition(0, 0, 0);
+            if (options.InitFrom is { } init && resume is null) InitialiseFrom(init, data.Info);
             if (resume is not null)
             {
                 resume.Restore(model, optimizer, probe, $"--resume {run.LastCheckpoint}");
@@ -103,6 +104,17 @@ public sealed class Pretrainer : IDisposable
     /// place a step's gradients exist, where data-parallel training would average them across processes.
     /// </summary>
     public Action<IReadOnlyList<Parameter>>? GradientHook { get; set; }
+
+    /// <summary>Copies encoder, projection, decoder and log_scale from a checkpoint; the optimizer starts afresh.</summary>
+    private void InitialiseFrom(string path, DatasetInfo info)
+    {
+        using var weights = PretrainedWeights.Read(path, info);
+        var modelKeys = weights.StateDict.Where(kv => !kv.Key.StartsWith(OnlineProbe.Prefix, StringComparison.Ordinal)).ToDictionary();
+        var report = StateDicts.Load(model, modelKeys, strict: false, $"--init-from {path}");
+        if (report.Missing.Count > 0)
+            throw new InvalidDataException($"--init-from {path}: the checkpoint lacks {string.Join(", ", report.Missing.Take(5))}{(report.Missing.Count > 5 ? ", ..." : "")}");
+        observer.OnMessage($"initialised from {path} ({weights.Format}){(report.Unexpected.Count > 0 ? $"; ignored keys: {string.Join(", ", report.Unexpected)}" : "")}");
+    }
 
     private static void CheckFits(PretrainOptions options, DataModule data)
     {

@@ -48,6 +48,30 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void EmbedOfAUsersArrayMatchesTheSplitsFeatures()
+    {
+        // The first two test images, normalised as the evaluation view does, given as an array:
+        // their features must equal the ones embed computes for the split.
+        var dir = TempDir.Create();
+        using var data = Aavae.Data.DataModule.Load("fashion-mnist", null);
+        var views = new Aavae.Augmentation.Views(data.Info, TorchSharp.torch.CPU);
+        var (images, _) = data.Test.GetBatch(new long[] { 0, 1 });
+        using var x = views.Eval(images).contiguous();
+        var input = Path.Combine(dir, "batch.npy");
+        Aavae.IO.Npy.Write(input, x.data<float>().ToArray(), x.shape);
+
+        var own = Path.Combine(dir, "own.npy");
+        var split = Path.Combine(dir, "split.npy");
+        Assert.Equal(0, CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", input, "--out", own).Code);
+        Assert.Equal(0, CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "1", "--batch-size", "2", "--out", split).Code);
+        var (a, shapeA) = Aavae.IO.Npy.ReadFloat32(own);
+        var (b, shapeB) = Aavae.IO.Npy.ReadFloat32(split);
+        Assert.Equal(new long[] { 2, 32 }, shapeA);
+        Assert.Equal(shapeB, shapeA);
+        for (int i = 0; i < a.Length; i++) Assert.Equal(b[i], a[i], 5);
+    }
+
+    [Fact]
     public void EmbedOfAWrongSizedArrayIsRefused()
     {
         var dir = TempDir.Create();

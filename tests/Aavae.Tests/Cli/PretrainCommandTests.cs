@@ -60,6 +60,14 @@ public class PretrainCommandTests
         Assert.Equal("{\"theirs\": true}", File.ReadAllText(run.Config));
     }
 
+    [Fact]
+    public void AnUnknownOptionIsNamed()
+    {
+        var (code, _, err) = CliRunner.Run(TempDir.Create(), "pretrain", "--learning-rat", "0.1");
+        Assert.Equal(2, code);
+        Assert.Contains("--learning-rat", err);
+    }
+
     [Theory]
     [InlineData("--learning-rate", "-1", "--learning-rate")]
     [InlineData("--kl_coeff", "-0.5", "--kl-coeff")]
