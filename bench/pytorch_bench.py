@@ -67,7 +67,10 @@ def main():
     parser.add_argument('row')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--steps', type=int, default=5)
+    parser.add_argument('--threads', type=int, default=os.cpu_count())
     args = parser.parse_args()
+    # Debian's build starts with one thread; both sides of the comparison use the same number.
+    torch.set_num_threads(args.threads)
     kind, encoder, width, *rest = args.row.split(':')
     width = int(width)
     torch.manual_seed(0)

@@ -19,7 +19,7 @@ public sealed record RowResult(BenchRow Row, Measurement CSharp, Measurement? Py
 /// Runs each row's C# worker and PyTorch worker alternately (A B A B ...), each in a fresh
 /// process, and keeps the median run of each side.
 /// </summary>
-public sealed class Driver(string python, string pytorchScript, int repeats, TextWriter log)
+public sealed class Driver(string python, string pytorchScript, int repeats, int threads, TextWriter log)
 {
     public RowResult Measure(BenchRow row)
     {
@@ -27,9 +27,10 @@ public sealed class Driver(string python, string pytorchScript, int repeats, Tex
         var pytorch = new List<Measurement>();
         for (int i = 0; i < repeats; i++)
         {
-            csharp.Add(RunWorker("dotnet", [typeof(Driver).Assembly.Location, "--worker", row.Row, "--warmup", $"{row.Warmup}", "--steps", $"{row.Steps}"]));
+            string[] common = ["--warmup", $"{row.Warmup}", "--steps", $"{row.Steps}", "--threads", $"{threads}"];
+            csharp.Add(RunWorker("dotnet", [typeof(Driver).Assembly.Location, "--worker", row.Row, .. common]));
             if (row.WithPyTorch)
-                pytorch.Add(RunWorker(python, [pytorchScript, row.Row, "--warmup", $"{row.Warmup}", "--steps", $"{row.Steps}"]));
+                pytorch.Add(RunWorker(python, [pytorchScript, row.Row, .. common]));
         }
         return new RowResult(row, Median(csharp), row.WithPyTorch ? Median(pytorch) : null);
     }

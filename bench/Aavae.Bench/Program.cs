@@ -1,13 +1,15 @@
 using Aavae.Bench;
 using Aavae.Runtime;
 
-// Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX]
+// Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
 //        (the driver starts itself with --worker ROW for each measurement)
 string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 TorchRuntime.EnsureLoaded();
+int threads = int.Parse(Arg("--threads") ?? Environment.ProcessorCount.ToString());
 if (Arg("--worker") is { } workerRow)
 {
+    TorchSharp.torch.set_num_threads(threads);
     var m = Worker.Run(workerRow, int.Parse(Arg("--warmup") ?? "2"), int.Parse(Arg("--steps") ?? "5"));
     Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(m));
     return 0;
@@ -29,12 +31,13 @@ var rows = new List<BenchRow>
     new("step:resnet18:16:64:128", "bare step for the row above, batch 128", 5, Steps(30), false),
     new("drift:resnet18:16:64:64", "resident memory over 200 steps, cpu-small, batch 64", 20, quick ? 60 : 200, true),
 };
-if (Arg("--only") is { } only) rows = rows.Where(r => r.Row.StartsWith(only, StringComparison.Ordinal)).ToList();
+if (Arg("--only") is { } only) rows = rows.Where(r => only.Split(',').Any(o => r.Row.StartsWith(o, StringComparison.Ordinal))).ToList();
 
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "Aavae.slnx"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run the bench from the repository");
 var python = Environment.GetEnvironmentVariable("AAVAE_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-var driver = new Driver(python, Path.Combine(root, "bench", "pytorch_bench.py"), quick ? 1 : 3, Console.Error);
+var driver = new Driver(python, Path.Combine(root, "bench", "pytorch_bench.py"), quick ? 1 : 3, threads, Console.Error);
+Console.Error.WriteLine($"{threads} threads on each side (--threads)");
 
 var results = new List<RowResult>();
 foreach (var row in rows)

@@ -24,6 +24,8 @@ public static class Worker
         var times = new List<double>();
         double afterWarmup = 0;
         int batch;
+        // The trainer's policy (Pretrainer.TrimEverySteps); AAVAE_BENCH_TRIM_EVERY=0 measures without it.
+        int trimEvery = int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_TRIM_EVERY") ?? $"{Pretrainer.TrimEverySteps}");
         void Time(Action step)
         {
             for (int i = 0; i < warmup + steps; i++)
@@ -31,6 +33,7 @@ public static class Worker
                 if (i == warmup) afterWarmup = Memory.CurrentMb();
                 var sw = Stopwatch.StartNew();
                 using (NewDisposeScope()) step();
+                if (trimEvery > 0 && (i + 1) % trimEvery == 0) Aavae.Runtime.NativeMemory.Trim();
                 if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
             }
         }

@@ -121,6 +121,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                     observer.OnStep(new StepReport(epoch, options.Epochs, b, batches, step, loss.item<float>(), n / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds / b),
                         clock.Elapsed, TimeSpan.FromSeconds(perStep * ((long)batches * options.Epochs - step))));
                 }
+            NativeMemory.Trim();
             double valAcc = Accuracy(linear, val, device);
             valAccuracy.Add(valAcc);
             trainLoss.Add(lossSum / seen);

@@ -31,9 +31,11 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        // Intermediates' handles die here; autograd keeps what backward needs and frees it as it goes.
+        using var scope = NewDisposeScope();
         var out_ = bn1.call(conv1.call(x)).relu_();
         out_ = bn2.call(conv2.call(out_));
         var identity = downsample is null ? x : downsample.call(x);
-        return out_.add_(identity).relu_();
+        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -31,10 +31,12 @@ public sealed class DecoderBasicBlock : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        // Intermediates' handles die here; autograd keeps what backward needs and frees it as it goes.
+        using var scope = NewDisposeScope();
         var out_ = upscale is null ? x : upscale.call(x);
         out_ = conv1.call(out_).relu_();
         out_ = conv2.call(out_);
         var identity = upsample is null ? x : upsample.call(x);
-        return out_.add_(identity).relu_();
+        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }

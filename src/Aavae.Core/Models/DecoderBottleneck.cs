@@ -33,11 +33,13 @@ public sealed class DecoderBottleneck : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        // Intermediates' handles die here; autograd keeps what backward needs and frees it as it goes.
+        using var scope = NewDisposeScope();
         var out_ = conv1.call(x).relu_();
         if (upscale is not null) out_ = upscale.call(out_);
         out_ = conv2.call(out_).relu_();
         out_ = conv3.call(out_);
         var identity = upsample is null ? x : upsample.call(x);
-        return out_.add_(identity).relu_();
+        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
     }
 }

@@ -28,7 +28,8 @@ public sealed class ProjectionHeadVAE : Module<Tensor, (Tensor mu, Tensor logvar
 
     public override (Tensor mu, Tensor logvar) forward(Tensor h)
     {
+        using var scope = NewDisposeScope();
         var x = first_layer.call(h);
-        return (mu.call(x), logvar.call(x));
+        return (mu.call(x).MoveToOuterDisposeScope(), logvar.call(x).MoveToOuterDisposeScope());
     }
 }

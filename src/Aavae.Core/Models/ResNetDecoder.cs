@@ -79,6 +79,7 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor z)
     {
+        using var scope = NewDisposeScope();
         var x = linear_projection1.call(z).relu_();
         x = linear_projection2.call(x).relu_();
         x = x.view(x.shape[0], hDim / 16, 4, 4);
@@ -89,6 +90,6 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
         if (!Stem.RemoveFirstMaxPool()) x = functional.interpolate(x, scale_factor: [2.0, 2.0]);
         x = conv2.call(x).relu_();
         if (!Stem.FirstConv3x3()) x = functional.interpolate(x, scale_factor: [2.0, 2.0]);
-        return final_conv.call(x);
+        return final_conv.call(x).MoveToOuterDisposeScope();
     }
 }

@@ -94,8 +94,9 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        using var scope = NewDisposeScope();
         x = maxpool.call(bn1.call(conv1.call(x)).relu_());
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
-        return functional.adaptive_avg_pool2d(x, [1, 1]).flatten(1);
+        return functional.adaptive_avg_pool2d(x, [1, 1]).flatten(1).MoveToOuterDisposeScope();
     }
 }

@@ -30,6 +30,8 @@ public sealed class Pretrainer : IDisposable
     /// <summary>TensorBoard gets the training metrics every this many steps (Lightning logs every 50).</summary>
     private const int LogEverySteps = 10;
     private const int GridImages = 8;
+    /// <summary>Give freed native memory back every this many steps (bench/NOTES.md: flat memory, no measurable cost).</summary>
+    public const int TrimEverySteps = 50;
 
     private readonly PretrainOptions options;
     private readonly RunFolder run;
@@ -136,7 +138,7 @@ public sealed class Pretrainer : IDisposable
             bool stopped = false, interrupted = false;
             var loader = new BatchLoader<ViewBatch>(data.PretrainTrain,
                 new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.LimitTrainBatches, StartBatch: position.Batch),
-                MakeViewBatch);
+                ViewsOf(data.PretrainTrain));
             int batch = position.Batch;
             foreach (var step in loader)
             {
@@ -147,6 +149,7 @@ public sealed class Pretrainer : IDisposable
                     train.Add(metrics, 1);
                     batch++;
                     position = new TrainingPosition(epoch, batch, position.GlobalStep + 1);
+                    if (position.GlobalStep % TrimEverySteps == 0) NativeMemory.Trim();
                     if (position.GlobalStep % LogEverySteps == 0)
                         log.Scalars(metrics.ToDictionary(kv => TrainName(kv.Key), kv => kv.Value), position.GlobalStep);
                     double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, position.GlobalStep - stepsAtStart);
@@ -170,6 +173,7 @@ public sealed class Pretrainer : IDisposable
             foreach (var (k, v) in train.Means()) row[TrainName(k)] = v;
             bool last = stopped || epoch == options.MaxEpochs - 1;
             foreach (var (k, v) in Validate(epoch, last)) row[k] = v;
+            NativeMemory.Trim();
             row["epoch_seconds"] = epochClock.Elapsed.TotalSeconds;
             log.EpochRow(row);
             log.Scalars(row.Where(kv => kv.Key.StartsWith("val_", StringComparison.Ordinal) || kv.Key.StartsWith("online_", StringComparison.Ordinal) || kv.Key == "knn_acc")
@@ -189,14 +193,15 @@ public sealed class Pretrainer : IDisposable
     private static string TrainName(string metric) =>
         metric == "lr" || metric.StartsWith("online_", StringComparison.Ordinal) ? metric : "train_" + metric;
 
-    private ViewBatch MakeViewBatch(long[] indices, Random rng)
+    /// <summary>A loader's batch factory: (x, original) views of <paramref name="source"/>'s images.</summary>
+    private Func<long[], Random, ViewBatch> ViewsOf(IImageSource source) => (indices, rng) =>
     {
         // Runs on the loader's thread, which has no outer scope: the batch outlives this scope, its intermediates do not.
         using var scope = NewDisposeScope();
-        var (images, labels) = data.PretrainTrain.GetBatch(indices);
+        var (images, labels) = source.GetBatch(indices);
         var (x, original) = views.Pretraining(images, options.Denoising, rng);
         return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
-    }
+    };
 
     private Dictionary<string, double> TrainStep(ViewBatch batch, int epoch)
     {
@@ -264,13 +269,7 @@ public sealed class Pretrainer : IDisposable
             var sums = new MetricSums();
             var loader = new BatchLoader<ViewBatch>(data.PretrainVal,
                 new LoaderOptions(options.BatchSize, Shuffle: false, DropLast: false, options.Seed ^ 0x5EED, epoch, options.LimitValBatches),
-                (indices, rng) =>
-                {
-                    using var scope = NewDisposeScope();
-                    var (images, labels) = data.PretrainVal.GetBatch(indices);
-                    var (x, original) = views.Pretraining(images, options.Denoising, rng);
-                    return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
-                });
+                ViewsOf(data.PretrainVal));
             bool first = true;
             foreach (var batch in loader)
                 using (batch)
