@@ -28,8 +28,7 @@ internal sealed class CheckpointOptionSet
     }
 
     /// <summary>A run folder means its last checkpoint.</summary>
-    public static string ResolvePath(string checkpoint) =>
-        Directory.Exists(checkpoint) ? RunFolder.ResolveCheckpoint(checkpoint) : checkpoint;
+    public static string ResolvePath(string checkpoint) => RunFolder.ResolveCheckpoint(checkpoint, "--checkpoint");
 
     /// <summary>
     /// The checkpoint's weights and the data they are judged on: the data set asked for, else the
@@ -44,8 +43,7 @@ internal sealed class CheckpointOptionSet
         {
             var name = asked ?? weights.TrainedOn ?? "fashion-mnist";
             var info = DatasetInfo.Get(name);
-            if (info.InputHeight != weights.Options.InputHeight)
-                throw new InvalidDataException($"{path}: the model was trained on {weights.Options.InputHeight}x{weights.Options.InputHeight} images; {info.Name} has {info.InputHeight}x{info.InputHeight}");
+            weights.CheckImageSize(info);
             var dataDir = r.GetValue(DataDir) ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null);
             var data = DataModule.Load(name, dataDir);
             var m = weights.Options;

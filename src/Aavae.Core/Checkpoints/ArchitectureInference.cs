@@ -15,7 +15,7 @@ public static class ArchitectureInference
 {
     /// <param name="stateDict">Full names: <c>encoder.*</c>, <c>projection.*</c>, <c>decoder.*</c>.</param>
     /// <param name="hyperParameters">Lightning's hyper_parameters, or null.</param>
-    /// <param name="inputHeight">Image size when the caller knows it (from the data set); else the hyper-parameters' or 32.</param>
+    /// <param name="inputHeight">Image size when the caller knows it (from the data set), unless the hyper-parameters record one.</param>
     /// <param name="imageNetStem">With a 7x7 first conv, whether the stem has ImageNet's max-pool (unknowable from weights).</param>
     public static ModelOptions Infer(IReadOnlyDictionary<string, Tensor> stateDict, IDictionary? hyperParameters, string what,
         int? inputHeight = null, bool? imageNetStem = null)
@@ -49,12 +49,13 @@ public static class ArchitectureInference
         }
         else throw new InvalidDataException($"{what}: encoder.conv1.weight has a {kernel}x{kernel} kernel; expected 3x3 or 7x7");
 
-        int height = inputHeight ?? (Get<object>(hyperParameters, "input_height") is { } h ? Convert.ToInt32(h) : stem switch
+        // What the checkpoint records wins over the caller's guess, so a mismatch can be reported.
+        int height = Get<object>(hyperParameters, "input_height") is { } h ? Convert.ToInt32(h) : inputHeight ?? stem switch
         {
             Stem.Cifar => 32,
             Stem.Stl10 => 96,
             _ => 224,
-        });
+        };
 
         var kind = ModelKind.Aavae;
         int latent = 128;

@@ -21,6 +21,29 @@ public sealed record PretrainedWeights(string Path, string Format, ModelOptions 
     /// <param name="data">The data set it will see, when known: its image size is checked against the checkpoint's own.</param>
     public static PretrainedWeights Read(string path, DatasetInfo? data = null)
     {
+        var weights = ReadAny(path, data);
+        if (data is not null)
+        {
+            try { weights.CheckImageSize(data); }
+            catch
+            {
+                weights.Dispose();
+                throw;
+            }
+        }
+        return weights;
+    }
+
+    /// <summary>Throws unless the model was built for <paramref name="data"/>'s image size.</summary>
+    public void CheckImageSize(DatasetInfo data)
+    {
+        int h = Options.InputHeight;
+        if (h != data.InputHeight)
+            throw new InvalidDataException($"{Path}: the model was trained on {h}x{h} images; {data.Name} has {data.InputHeight}x{data.InputHeight}");
+    }
+
+    private static PretrainedWeights ReadAny(string path, DatasetInfo? data)
+    {
         int? inputHeight = data?.InputHeight;
         bool? imageNetStem = data is null ? null : data.Stem == Stem.ImageNet;
         if (!File.Exists(path)) throw new FileNotFoundException($"--checkpoint {path}: no such file");
@@ -42,16 +65,11 @@ public sealed record PretrainedWeights(string Path, string Format, ModelOptions 
         if (content["aavae"] is IDictionary aavae && aavae["config"] is string config)
         {
             var run = PretrainOptions.FromJson(config);
-            var options = run.Model;
-            if (inputHeight is int h && h != options.InputHeight)
-                throw new InvalidDataException($"{path}: the model was trained on {options.InputHeight}x{options.InputHeight} images; {data!.Name} has {h}x{h}");
-            return new PretrainedWeights(path, "aavae", options, Tensors(content["state_dict"] as IDictionary, path)) { TrainedOn = run.Dataset, TrainedDataDir = run.DataDir };
+            return new PretrainedWeights(path, "aavae", run.Model, Tensors(content["state_dict"] as IDictionary, path)) { TrainedOn = run.Dataset, TrainedDataDir = run.DataDir };
         }
         if (content["state_dict"] is IDictionary lightning)
         {
             var hparams = content["hyper_parameters"] as IDictionary;
-            if (inputHeight is int h && hparams?["input_height"] is { } recorded && Convert.ToInt32(recorded) != h)
-                throw new InvalidDataException($"{path}: the model was trained on {recorded}x{recorded} images; {data!.Name} has {h}x{h}");
             var tensors = Tensors(lightning, path);
             return new PretrainedWeights(path, "lightning", ArchitectureInference.Infer(tensors, hparams, path, inputHeight, imageNetStem), tensors)
             {

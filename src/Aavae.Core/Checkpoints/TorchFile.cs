@@ -18,50 +18,51 @@ public static class TorchFile
     public static Hashtable Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found");
+        if (!LooksLikeZip(path)) throw new InvalidDataException($"{path}: not a PyTorch checkpoint (expected the zip archive torch.save writes)");
         using var stream = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[4];
-        if (stream.Read(magic) < 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4)
-            throw new InvalidDataException($"{path}: not a PyTorch checkpoint (expected the zip archive torch.save writes)");
-        stream.Position = 0;
         try
         {
-            using (var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true))
-            {
-                var pkl = zip.Entries.FirstOrDefault(e => e.Name == "data.pkl")
-                    ?? throw new InvalidDataException($"{path}: a zip archive without data.pkl is not a torch.save file");
-                using var data = pkl.Open();
-                using var bytes = new MemoryStream();
-                data.CopyTo(bytes);
-                PythonClasses.TolerateClassesIn(bytes.ToArray());
-            }
+            var pickle = DataPkl(stream) ?? throw new InvalidDataException($"{path}: a zip archive without data.pkl is not a torch.save file");
+            PythonClasses.TolerateClassesIn(pickle);
             stream.Position = 0;
             return PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
         }
-        catch (InvalidDataException e) when (e.Message.StartsWith(path, StringComparison.Ordinal))
+        catch (Exception e) when (e is EndOfStreamException or IOException || (e is InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal)))
         {
-            throw;
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
-        {
+            // What System.IO.Compression throws for a cut or corrupted archive or entry.
             throw new InvalidDataException($"{path}: truncated or damaged zip archive ({e.Message})");
         }
         catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException or NotImplementedException or KeyNotFoundException)
         {
+            // How a pickle that is not a torch.save dictionary surfaces: Razorvine throws PickleException
+            // for bad opcodes; PyBridge casts the result to Hashtable (InvalidCast), looks up storages in
+            // the archive (InvalidOperation, KeyNotFound) and refuses legacy formats and whole pickled
+            // modules with NotImplementedException.
             throw new InvalidDataException($"{path}: the archive holds no readable pickled dictionary ({e.Message})");
         }
+    }
+
+    /// <summary>The bytes of the archive's data.pkl (small: tensors live in entries of their own), or null.</summary>
+    private static byte[]? DataPkl(Stream stream)
+    {
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        var entry = zip.Entries.FirstOrDefault(e => e.Name == "data.pkl");
+        if (entry is null) return null;
+        using var data = entry.Open();
+        using var bytes = new MemoryStream();
+        data.CopyTo(bytes);
+        return bytes.ToArray();
     }
 
     /// <summary>Writes <paramref name="content"/> (dictionaries, lists, numbers, strings, tensors) atomically.</summary>
     public static void Write(string path, IDictionary content) =>
         AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, content, leaveOpen: true));
 
-    /// <summary>True when the file starts like a zip archive (a torch.save file or one of ours).</summary>
+    /// <summary>True when the file starts with a zip archive's local-header signature (a torch.save file or one of ours).</summary>
     public static bool LooksLikeZip(string path)
     {
         using var stream = File.OpenRead(path);
         Span<byte> magic = stackalloc byte[4];
-        return stream.Read(magic) == 4 && magic[0] == 'P' && magic[1] == 'K';
+        return stream.Read(magic) == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
     }
-
-    internal static ZipArchive OpenZip(string path) => ZipFile.OpenRead(path);
 }

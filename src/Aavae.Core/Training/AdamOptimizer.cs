@@ -49,18 +49,11 @@ public sealed class AdamOptimizer : IStepOptimizer
                 ["exp_avg"] = states[i].exp_avg,
                 ["exp_avg_sq"] = states[i].exp_avg_sq,
             };
-        int offset = 0;
-        var paramGroups = adam.ParamGroups.Zip(groups).Select(pair =>
+        var learningRates = adam.ParamGroups.Select(g => g.LearningRate).ToList();
+        var paramGroups = OptimizerState.ParamGroups(groups, (i, g) => new Dictionary<string, object>
         {
-            var ids = Enumerable.Range(offset, pair.Second.Parameters.Count).Cast<object>().ToList();
-            offset += pair.Second.Parameters.Count;
-            return (object)new Dictionary<string, object>
-            {
-                ["lr"] = pair.First.LearningRate, ["betas"] = betas,
-                ["eps"] = eps, ["weight_decay"] = pair.Second.WeightDecay, ["amsgrad"] = false,
-                ["params"] = ids,
-            };
-        }).ToList();
+            ["lr"] = learningRates[i], ["betas"] = betas, ["eps"] = eps, ["weight_decay"] = g.WeightDecay, ["amsgrad"] = false,
+        });
         return new Dictionary<string, object> { ["state"] = state, ["param_groups"] = paramGroups };
     }
 

@@ -83,18 +83,11 @@ public sealed class Lamb : IStepOptimizer
         for (int i = 0; i < parameters.Length; i++)
             if (expAvg[i] is { } m && expAvgSq[i] is { } v)
                 state[i] = new Dictionary<string, object> { ["step"] = StepCount, ["exp_avg"] = m, ["exp_avg_sq"] = v };
-        int offset = 0;
-        var paramGroups = groups.Select(g =>
+        var paramGroups = OptimizerState.ParamGroups(groups, (_, g) => new Dictionary<string, object>
         {
-            var ids = Enumerable.Range(offset, g.Parameters.Count).Cast<object>().ToList();
-            offset += g.Parameters.Count;
-            return (object)new Dictionary<string, object>
-            {
-                ["lr"] = LearningRate, ["betas"] = new object[] { Beta1, Beta2 }, ["eps"] = Eps,
-                ["weight_decay"] = g.WeightDecay, ["exclude_from_layer_adaptation"] = g.ExcludeFromLayerAdaptation,
-                ["params"] = ids,
-            };
-        }).ToList();
+            ["lr"] = LearningRate, ["betas"] = new object[] { Beta1, Beta2 }, ["eps"] = Eps,
+            ["weight_decay"] = g.WeightDecay, ["exclude_from_layer_adaptation"] = g.ExcludeFromLayerAdaptation,
+        });
         return new Dictionary<string, object> { ["state"] = state, ["param_groups"] = paramGroups, ["step"] = StepCount };
     }
 

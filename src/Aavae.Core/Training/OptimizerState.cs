@@ -32,6 +32,24 @@ public static class OptimizerState
         return t.to(parameter.dtype, parameter.device).clone().DetachFromDisposeScope();
     }
 
+    /// <summary>
+    /// PyTorch's <c>param_groups</c>: each group's settings and the indices of its parameters,
+    /// numbered across groups in order, as <c>state</c> is keyed.
+    /// </summary>
+    public static List<object> ParamGroups(IReadOnlyList<ParameterGroup> groups, Func<int, ParameterGroup, Dictionary<string, object>> settings)
+    {
+        int offset = 0;
+        var result = new List<object>();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var entry = settings(g, groups[g]);
+            entry["params"] = Enumerable.Range(offset, groups[g].Parameters.Count).Cast<object>().ToList();
+            offset += groups[g].Parameters.Count;
+            result.Add(entry);
+        }
+        return result;
+    }
+
     public static long ToLong(object value) => value switch
     {
         Tensor t => (long)t.to_type(ScalarType.Float64).item<double>(),

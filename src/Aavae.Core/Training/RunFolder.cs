@@ -46,16 +46,16 @@ public sealed record RunFolder(string Path)
         }
     }
 
-    /// <summary>A run folder or a checkpoint file to the checkpoint to resume from.</summary>
-    public static string ResolveCheckpoint(string runOrCheckpoint)
+    /// <summary>A run folder (its last checkpoint) or a checkpoint file, as given to <paramref name="flag"/>.</summary>
+    public static string ResolveCheckpoint(string runOrCheckpoint, string flag = "--resume")
     {
         if (File.Exists(runOrCheckpoint)) return runOrCheckpoint;
         if (Directory.Exists(runOrCheckpoint))
         {
             var last = new RunFolder(runOrCheckpoint).LastCheckpoint;
-            return File.Exists(last) ? last : throw new FileNotFoundException($"--resume {runOrCheckpoint}: no checkpoints/last.ckpt in that folder");
+            return File.Exists(last) ? last : throw new FileNotFoundException($"{flag} {runOrCheckpoint}: no checkpoints/last.ckpt in that folder");
         }
-        throw new FileNotFoundException($"--resume {runOrCheckpoint}: no such run folder or checkpoint");
+        throw new FileNotFoundException($"{flag} {runOrCheckpoint}: no such run folder or checkpoint");
     }
 
     public void CreateFolders()
