@@ -24,8 +24,10 @@ public static class Worker
         var times = new List<double>();
         double afterWarmup = 0;
         int batch;
-        // The trainer's policy (Pretrainer.TrimEverySteps); AAVAE_BENCH_TRIM_EVERY=0 measures without it.
-        int trimEvery = int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_TRIM_EVERY") ?? $"{Pretrainer.TrimEverySteps}");
+        // The trainer's memory upkeep; AAVAE_BENCH_COLLECT_EVERY=0 / AAVAE_BENCH_TRIM_EVERY=0 measure without it.
+        var memory = new Aavae.Runtime.StepMemory(
+            int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_COLLECT_EVERY") ?? "1"),
+            int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_TRIM_EVERY") ?? $"{Aavae.Runtime.StepMemory.DefaultTrimEvery}"));
         void Time(Action step)
         {
             for (int i = 0; i < warmup + steps; i++)
@@ -33,7 +35,7 @@ public static class Worker
                 if (i == warmup) afterWarmup = Memory.CurrentMb();
                 var sw = Stopwatch.StartNew();
                 using (NewDisposeScope()) step();
-                if (trimEvery > 0 && (i + 1) % trimEvery == 0) Aavae.Runtime.NativeMemory.Trim();
+                memory.AfterStep();
                 if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
             }
         }

@@ -3,17 +3,34 @@ using System.Runtime.InteropServices;
 namespace Aavae.Runtime;
 
 /// <summary>
-/// Hands freed native memory back to the operating system. libtorch allocates through glibc's
-/// malloc, which keeps freed blocks of a step's activations in its heaps; over a long run the
-/// process's resident memory creeps up although no tensor leaks. <c>malloc_trim</c> returns the
-/// free pages (at the top of the heap and, since glibc 2.8, inside it). No-op off glibc.
+/// glibc malloc settings for libtorch's CPU tensors, and handing freed memory back.
+/// <para>
+/// Every training step frees and re-allocates the same few hundred megabytes of activations.
+/// With glibc's defaults the heap top above 128 KB-256 MB of free space is returned to the
+/// system on each free, so the next step faults every page in again and the kernel zeroes it:
+/// a fifth of a width-16 step's time went to page faults (bench/NOTES.md, attempt 5).
+/// <see cref="TuneAllocator"/> raises the trim threshold so freed activations stay in the heap
+/// for the next step, and pins the mmap threshold at glibc's dynamic maximum (32 MB) so
+/// mid-sized tensors come from the heap too. Memory then stays at the step's high-water mark;
+/// the trainer gives it back with <see cref="Trim"/> every few dozen steps and after evaluation.
+/// </para>
+/// No-op off glibc, and when the user set glibc's own MALLOC_* variables or AAVAE_MALLOC_TUNING=0.
 /// </summary>
 public static class NativeMemory
 {
+    private const int M_TRIM_THRESHOLD = -1;
+    private const int M_MMAP_THRESHOLD = -3;
+    /// <summary>glibc's ceiling for the mmap threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX).</summary>
+    private const int MmapThreshold = 32 << 20;
+
     private static readonly bool Available = OperatingSystem.IsLinux() && Probe();
+    private static readonly Lazy<bool> Tuned = new(Tune);
 
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int MallocTrim(nuint pad);
+
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int MallOpt(int param, int value);
 
     private static bool Probe()
     {
@@ -30,4 +47,18 @@ public static class NativeMemory
 
     /// <summary>Returns free heap pages to the system; true when glibc did so.</summary>
     public static bool Trim() => Available && MallocTrim(0) != 0;
+
+    /// <summary>Keeps freed activations in the heap between steps (see the class remarks); true when the settings are in force. Idempotent.</summary>
+    public static bool TuneAllocator() => Tuned.Value;
+
+    private static bool Tune()
+    {
+        if (!Available || Environment.GetEnvironmentVariable("AAVAE_MALLOC_TUNING") == "0") return false;
+        // The user's own glibc settings win.
+        foreach (var name in new[] { "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_" })
+            if (Environment.GetEnvironmentVariable(name) is not null) return false;
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.", StringComparison.Ordinal) == true) return false;
+        // Setting either option fixes both (glibc stops adjusting them dynamically), so set both.
+        return MallOpt(M_MMAP_THRESHOLD, MmapThreshold) == 1 && MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+    }
 }

@@ -8,7 +8,8 @@ public sealed class TorchLoadException(string message, Exception inner) : Except
 
 /// <summary>
 /// Loads TorchSharp's native backend once and turns its misleading failure
-/// ("doesn't contain a reference to libtorch-cpu-linux-x64") into the real cause.
+/// ("doesn't contain a reference to libtorch-cpu-linux-x64") into the real cause. Also tunes
+/// glibc's malloc for training (<see cref="NativeMemory.TuneAllocator"/>).
 /// </summary>
 public static class TorchRuntime
 {
@@ -24,6 +25,7 @@ public static class TorchRuntime
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);
+            NativeMemory.TuneAllocator();
             return null;
         }
         catch (Exception e)

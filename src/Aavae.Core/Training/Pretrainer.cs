@@ -30,8 +30,6 @@ public sealed class Pretrainer : IDisposable
     /// <summary>TensorBoard gets the training metrics every this many steps (Lightning logs every 50).</summary>
     private const int LogEverySteps = 10;
     private const int GridImages = 8;
-    /// <summary>Give freed native memory back every this many steps (bench/NOTES.md: flat memory, no measurable cost).</summary>
-    public const int TrimEverySteps = 50;
 
     private readonly PretrainOptions options;
     private readonly RunFolder run;
@@ -45,11 +43,13 @@ public sealed class Pretrainer : IDisposable
     private readonly LearningRateSchedule schedule;
     private readonly MetricsLog log;
     private readonly IReadOnlyList<Parameter> trainable;
+    private readonly StepMemory memory = new();
     private TrainingPosition position;
 
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null)
     {
         options.Validate();
+        NativeMemory.TuneAllocator();
         this.options = options;
         this.run = run;
         this.observer = observer;
@@ -149,7 +149,7 @@ public sealed class Pretrainer : IDisposable
                     train.Add(metrics, 1);
                     batch++;
                     position = new TrainingPosition(epoch, batch, position.GlobalStep + 1);
-                    if (position.GlobalStep % TrimEverySteps == 0) NativeMemory.Trim();
+                    memory.AfterStep();
                     if (position.GlobalStep % LogEverySteps == 0)
                         log.Scalars(metrics.ToDictionary(kv => TrainName(kv.Key), kv => kv.Value), position.GlobalStep);
                     double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, position.GlobalStep - stepsAtStart);
