@@ -5,19 +5,24 @@ using Aavae.IO;
 
 namespace Aavae.Bench;
 
-/// <summary>A row of the table: what to run, how long, and whether PyTorch has a counterpart.</summary>
-public sealed record BenchRow(string Row, string Title, int Warmup, int Steps, bool WithPyTorch);
+/// <summary>
+/// A row of the table: what to run, how long, and what it is compared with: PyTorch's
+/// counterpart, or (<paramref name="Baseline"/>) another C# row run alternately with it.
+/// </summary>
+public sealed record BenchRow(string Row, string Title, int Warmup, int Steps, bool WithPyTorch, string? Baseline = null);
 
 /// <summary>A row's medians over repeated runs of each side.</summary>
-public sealed record RowResult(BenchRow Row, Measurement CSharp, Measurement? PyTorch)
+/// <param name="BaselineRatio">Median over the alternating pairs of this row's images/s over its baseline's:
+/// pairs run back to back, so the machine's slow drifts cancel.</param>
+public sealed record RowResult(BenchRow Row, Measurement CSharp, Measurement? PyTorch, Measurement? Baseline = null, double? BaselineRatio = null)
 {
     public double? SpeedRatio => PyTorch is null ? null : CSharp.ImagesPerSecond / PyTorch.ImagesPerSecond;
     public double? MemoryRatio => PyTorch is null ? null : CSharp.PeakRssMb / PyTorch.PeakRssMb;
 }
 
 /// <summary>
-/// Runs each row's C# worker and PyTorch worker alternately (A B A B ...), each in a fresh
-/// process, and keeps the median run of each side.
+/// Runs each row's C# worker and PyTorch worker (or C# baseline row) alternately (A B A B ...),
+/// each in a fresh process, and keeps the median run of each side.
 /// </summary>
 public sealed class Driver(string python, string pytorchScript, int repeats, int threads, TextWriter log)
 {
@@ -25,14 +30,21 @@ public sealed class Driver(string python, string pytorchScript, int repeats, int
     {
         var csharp = new List<Measurement>();
         var pytorch = new List<Measurement>();
-        for (int i = 0; i < repeats; i++)
+        var baseline = new List<Measurement>();
+        // A ratio between two C# rows on this machine needs more pairs than a table median does.
+        int runs = row.Baseline is null || repeats == 1 ? repeats : Math.Max(repeats, 5);
+        for (int i = 0; i < runs; i++)
         {
             string[] common = ["--warmup", $"{row.Warmup}", "--steps", $"{row.Steps}", "--threads", $"{threads}"];
             csharp.Add(RunWorker("dotnet", [typeof(Driver).Assembly.Location, "--worker", row.Row, .. common]));
             if (row.WithPyTorch)
                 pytorch.Add(RunWorker(python, [pytorchScript, row.Row, .. common]));
+            if (row.Baseline is { } b)
+                baseline.Add(RunWorker("dotnet", [typeof(Driver).Assembly.Location, "--worker", b, .. common]));
         }
-        return new RowResult(row, Median(csharp), row.WithPyTorch ? Median(pytorch) : null);
+        double? pairRatio = baseline.Count == 0 ? null
+            : csharp.Zip(baseline, (c, b) => c.ImagesPerSecond / b.ImagesPerSecond).Order().ElementAt(baseline.Count / 2);
+        return new RowResult(row, Median(csharp), row.WithPyTorch ? Median(pytorch) : null, baseline.Count > 0 ? Median(baseline) : null, pairRatio);
     }
 
     private static Measurement Median(List<Measurement> runs) => runs.OrderBy(m => m.ImagesPerSecond).ElementAt(runs.Count / 2);
@@ -61,7 +73,11 @@ public sealed class Driver(string python, string pytorchScript, int repeats, int
             string F(double? v, string format) => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "n/a";
             bool drift = r.Row.Row.StartsWith("drift", StringComparison.Ordinal);
             o.WriteLine($"| {r.Row.Title,-44} | {F(r.CSharp.ImagesPerSecond, "F1"),9} | {F(r.PyTorch?.ImagesPerSecond, "F1"),13} | {F(r.SpeedRatio, "F2"),10} | {F(r.CSharp.PeakRssMb, "F0"),10} | {F(r.PyTorch?.PeakRssMb, "F0"),15} | {F(r.MemoryRatio, "F2"),9} | {(drift ? F(r.CSharp.DriftPercent, "F1") + "%" : ""),8} | {(drift ? F(r.PyTorch?.DriftPercent, "F1") + "%" : ""),13} |");
+            if (r.Baseline is { } b)
+                o.WriteLine($"| {"  its baseline: " + r.Row.Baseline,-44} | {F(b.ImagesPerSecond, "F1"),9} | {"n/a",13} | {"n/a",10} | {F(b.PeakRssMb, "F0"),10} | {"n/a",15} | {"n/a",9} | {"",8} | {"",13} |");
         }
+        foreach (var r in results.Where(r => r.BaselineRatio is not null))
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\n{r.Row.Title} / {r.Row.Baseline}: {r.BaselineRatio:F2} (median of {r.Row.Row} over its baseline in back-to-back pairs)"));
     }
 
     public static void WriteJson(string path, IReadOnlyList<RowResult> results)

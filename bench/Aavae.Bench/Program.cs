@@ -27,8 +27,8 @@ var rows = new List<BenchRow>
     new("encode:resnet18:16:256", "encoder forward (eval), cpu-small, batch 256", 3, Steps(15), true),
     new("augment:32:256", "augmentation alone, 32x32, batch 256", 3, Steps(15), false),
     new("augment:96:256", "augmentation alone, 96x96, batch 256", 2, Steps(6), false),
-    new("epoch:resnet18:16:64:128", "end-to-end epoch (loader+views+step), cpu-small, batch 128", 5, Steps(30), false),
-    new("step:resnet18:16:64:128", "bare step for the row above, batch 128", 5, Steps(30), false),
+    new("epoch:resnet18:16:64:128", "end-to-end epoch (loader+views+step), cpu-small, batch 128", 5, Steps(30), false,
+        Baseline: "step:resnet18:16:64:128"),
     new("drift:resnet18:16:64:64", "resident memory over 200 steps, cpu-small, batch 64", 20, quick ? 60 : 200, true),
 };
 if (Arg("--only") is { } only) rows = rows.Where(r => only.Split(',').Any(o => r.Row.StartsWith(o, StringComparison.Ordinal))).ToList();

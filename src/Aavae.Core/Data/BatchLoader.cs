@@ -2,12 +2,15 @@ namespace Aavae.Data;
 
 /// <summary>How a loader walks its source for one epoch.</summary>
 /// <param name="StartBatch">First batch to hand out: a run resumed in the middle of an epoch skips the batches it already trained on.</param>
-public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null, int StartBatch = 0);
+/// <param name="Prefetch">Build the next batch on a background thread while the caller works on the current one.
+/// Off, batches are built on the caller's thread when asked for: the better choice when the caller's work
+/// already occupies every core (a CPU training step), where a second thread only preempts it.</param>
+public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null, int StartBatch = 0, bool Prefetch = true);
 
 /// <summary>
 /// Hands out the batches of one epoch, shuffled with a seed (the epoch is part of it), dropping
-/// the last partial batch when asked, and building the next batch on a background thread while
-/// the caller works on the current one. <paramref name="make"/> turns indices into a batch (read,
+/// the last partial batch when asked, and (with <see cref="LoaderOptions.Prefetch"/>) building the
+/// next batch on a background thread while the caller works on the current one. <paramref name="make"/> turns indices into a batch (read,
 /// augment, move to device); it receives a generator seeded from (seed, epoch, batch number), so
 /// a batch's augmentation does not depend on how many batches were prefetched or skipped.
 /// </summary>
@@ -50,20 +53,21 @@ public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, F
             throw new ArgumentException($"batch size {options.BatchSize} is larger than {source.Name} ({source.Count} images)");
         var order = Order();
         int count = BatchCount;
-        Task<T> Start(int b) => Task.Run(() =>
+        T Make(int b)
         {
             int start = b * options.BatchSize, end = Math.Min(start + options.BatchSize, order.Length);
             return make(order[start..end], new Random(DerivedSeed(options.Seed, options.Epoch, b)));
-        });
+        }
+        Task<T>? Start(int b) => options.Prefetch && b < count ? Task.Run(() => Make(b)) : null;
 
         int first = Math.Max(0, options.StartBatch);
-        Task<T>? next = first < count ? Start(first) : null;
+        Task<T>? next = Start(first);
         try
         {
             for (int b = first; b < count; b++)
             {
-                var current = next!.GetAwaiter().GetResult();
-                next = b + 1 < count ? Start(b + 1) : null;
+                var current = next is null ? Make(b) : next.GetAwaiter().GetResult();
+                next = Start(b + 1);
                 yield return current;
             }
         }

@@ -137,7 +137,8 @@ public sealed class Pretrainer : IDisposable
             var train = new MetricSums();
             bool stopped = false, interrupted = false;
             var loader = new BatchLoader<ViewBatch>(data.PretrainTrain,
-                new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.LimitTrainBatches, StartBatch: position.Batch),
+                new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.LimitTrainBatches, StartBatch: position.Batch,
+                    Prefetch: PrefetchBatches),
                 ViewsOf(data.PretrainTrain));
             int batch = position.Batch;
             foreach (var step in loader)
@@ -193,10 +194,17 @@ public sealed class Pretrainer : IDisposable
     private static string TrainName(string metric) =>
         metric == "lr" || metric.StartsWith("online_", StringComparison.Ordinal) ? metric : "train_" + metric;
 
+    /// <summary>
+    /// On the CPU the step's convolutions already use every core; views built on a second thread
+    /// preempt them mid-operation and cost more than building them in line (bench/NOTES.md, attempt 7).
+    /// On a GPU the loader's thread has the CPU to itself and hides the views behind the step.
+    /// </summary>
+    private bool PrefetchBatches => Device.type != DeviceType.CPU;
+
     /// <summary>A loader's batch factory: (x, original) views of <paramref name="source"/>'s images.</summary>
     private Func<long[], Random, ViewBatch> ViewsOf(IImageSource source) => (indices, rng) =>
     {
-        // Runs on the loader's thread, which has no outer scope: the batch outlives this scope, its intermediates do not.
+        // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
         using var scope = NewDisposeScope();
         var (images, labels) = source.GetBatch(indices);
         var (x, original) = views.Pretraining(images, options.Denoising, rng);

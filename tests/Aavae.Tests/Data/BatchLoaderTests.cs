@@ -32,6 +32,22 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void BuildingBatchesInLineGivesThePrefetchedBatchesAndResumePoint()
+    {
+        using var source = Source(50);
+        var prefetched = Run(source, new LoaderOptions(8, true, true, Seed: 7, Epoch: 2, StartBatch: 2));
+        var inline = Run(source, new LoaderOptions(8, true, true, Seed: 7, Epoch: 2, StartBatch: 2, Prefetch: false));
+        Assert.Equal(4, inline.Count);
+        Assert.Equal(prefetched.Select(x => x.Values), inline.Select(x => x.Values));
+        Assert.Equal(prefetched.Select(x => x.Draw), inline.Select(x => x.Draw));
+
+        int made = 0;
+        var loader = new BatchLoader<Indices>(source, new LoaderOptions(8, true, true, 0, Prefetch: false), (idx, rng) => { made++; return new Indices(idx, 0); });
+        foreach (var _ in loader.Take(2)) { }
+        Assert.Equal(2, made); // nothing is built ahead of the caller
+    }
+
+    [Fact]
     public void SeedAndEpochFixOrderAndAugmentationDraws()
     {
         using var source = Source(50);
