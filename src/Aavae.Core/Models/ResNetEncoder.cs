@@ -95,8 +95,22 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        x = maxpool.call(bn1.call(conv1.call(x)).relu_());
-        x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
-        return functional.adaptive_avg_pool2d(x, [1, 1]).flatten(1).MoveToOuterDisposeScope();
+        var h = Next(x, conv1, ownsInput: false);
+        h = Next(h, bn1).relu_();
+        h = Next(h, maxpool);
+        foreach (var layer in new[] { layer1, layer2, layer3, layer4 })
+            foreach (var block in layer.children().Cast<Module<Tensor, Tensor>>())
+                h = Next(h, block);
+        return functional.adaptive_avg_pool2d(h, [1, 1]).flatten(1).MoveToOuterDisposeScope();
+    }
+
+    // Drops the input's handle once the next stage has its output. Without gradients that frees
+    // the activation at once, so evaluation holds two activations rather than the whole pyramid
+    // until the pool (bench/NOTES.md, attempt 8); in training autograd keeps what backward needs.
+    private static Tensor Next(Tensor input, Module<Tensor, Tensor> stage, bool ownsInput = true)
+    {
+        var output = stage.call(input);
+        if (ownsInput && !ReferenceEquals(output, input)) input.Dispose();
+        return output;
     }
 }

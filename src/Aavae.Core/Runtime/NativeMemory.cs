@@ -6,9 +6,10 @@ namespace Aavae.Runtime;
 /// glibc malloc settings for libtorch's CPU tensors, and handing freed memory back.
 /// <para>
 /// Every training step frees and re-allocates the same few hundred megabytes of activations.
-/// With glibc's defaults the heap top above 128 KB-256 MB of free space is returned to the
-/// system on each free, so the next step faults every page in again and the kernel zeroes it:
-/// a fifth of a width-16 step's time went to page faults (bench/NOTES.md, attempt 5).
+/// With glibc's defaults, free space at the heap top beyond the trim threshold (128 KB, rising
+/// to at most 64 MB) goes back to the system on each free, so the next step faults every page
+/// in again and the kernel zeroes it: a width-16 step spent a fifth of its time in page faults
+/// (bench/NOTES.md, attempt 5).
 /// <see cref="TuneAllocator"/> raises the trim threshold so freed activations stay in the heap
 /// for the next step, and pins the mmap threshold at glibc's dynamic maximum (32 MB) so
 /// mid-sized tensors come from the heap too. Memory then stays at the step's high-water mark;
