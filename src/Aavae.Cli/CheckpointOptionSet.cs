@@ -1,7 +1,10 @@
 using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;
+using Aavae.Models;
 using Aavae.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Aavae.Cli;
 
@@ -57,8 +60,12 @@ internal sealed class CheckpointOptionSet
         }
     }
 
-    public static void PrintReport(LoadReport report)
+    /// <summary>The checkpoint's encoder on <paramref name="device"/>, saying which of its keys it ignored.</summary>
+    public static ResNetEncoder BuildEncoder(PretrainedWeights weights, Device device)
     {
+        var encoder = weights.BuildEncoder(out var report);
         if (report.Unexpected.Count > 0) Console.WriteLine($"  unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
+        encoder.to(device);
+        return encoder;
     }
 }

@@ -39,8 +39,7 @@ internal static class EmbedCommand
             if (r.GetValue(input) is { } npy)
             {
                 using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(source.Checkpoint)!));
-                using var encoder = weights.BuildEncoder(out _);
-                encoder.to(device);
+                using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
                 var features = EncodeArray(encoder, npy, weights.Options.InputHeight, batch, device);
                 Npy.Write(outPath, features.Data, features.Shape);
                 Console.WriteLine($"wrote {outPath}: {features.Shape[0]} x {features.Shape[1]} float32 features of {npy}");
@@ -57,9 +56,7 @@ internal static class EmbedCommand
                     "test" => data.Test,
                     var s => throw new ArgumentException($"--split {s}: expected train, val or test"),
                 };
-                using var encoder = w.BuildEncoder(out var report);
-                CheckpointOptionSet.PrintReport(report);
-                encoder.to(device);
+                using var encoder = CheckpointOptionSet.BuildEncoder(w, device);
                 using var set = FeatureExtractor.Encode(encoder, which, new Views(data.Info, device), batch, r.GetValue(limit));
                 var labelsPath = outPath[..^4] + "_labels.npy";
                 Npy.Write(outPath, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);

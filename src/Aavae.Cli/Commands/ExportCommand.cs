@@ -32,7 +32,7 @@ internal static class ExportCommand
             var stateDict = StateDictOf(weights);
             if (fmt == "pt") TorchFile.Write(outPath, stateDict.ToDictionary(kv => kv.Key, kv => (object)kv.Value));
             else AtomicFile.Write(outPath, s => Safetensors.SaveStateDict(s, stateDict, leaveOpen: true));
-            Console.WriteLine($"wrote {outPath}: {stateDict.Count} tensors ({weights.Options.Encoder}{(weights.Options.Decoder is null && !weights.StateDict.ContainsKey("decoder.conv1.weight") ? ", encoder only" : "")})");
+            Console.WriteLine($"wrote {outPath}: {stateDict.Count} tensors ({weights.Options.Encoder}{(weights.HasDecoder ? "" : ", encoder only")})");
             return 0;
         });
         return command;
@@ -41,7 +41,7 @@ internal static class ExportCommand
     /// <summary>The whole model when the checkpoint has a decoder, else the encoder, under full reference names; the online probe is left out.</summary>
     private static Dictionary<string, Tensor> StateDictOf(PretrainedWeights weights)
     {
-        if (weights.StateDict.ContainsKey("decoder.conv1.weight"))
+        if (weights.HasDecoder)
         {
             var model = weights.BuildModel(out _);
             return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);

@@ -29,9 +29,7 @@ internal static class KnnCommand
             using (weights)
             using (data)
             {
-                using var encoder = weights.BuildEncoder(out var report);
-                CheckpointOptionSet.PrintReport(report);
-                encoder.to(device);
+                using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
                 var views = new Views(data.Info, device);
                 int batch = r.GetValue(source.BatchSize);
                 using var bank = FeatureExtractor.Encode(encoder, data.Train, views, batch, r.GetValue(limit));

@@ -55,8 +55,7 @@ internal static class LinearEvalCommand
             {
                 var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options.Features);
                 if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
-                using var encoder = weights.BuildEncoder(out var report);
-                CheckpointOptionSet.PrintReport(report);
+                using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
                 var result = Run(encoder, data, options, device);
                 Save(outPath, result, weights.Path, data.Info.Name);
                 Console.WriteLine($"wrote {outPath}");

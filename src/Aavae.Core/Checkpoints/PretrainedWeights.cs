@@ -84,12 +84,13 @@ public sealed record PretrainedWeights(string Path, string Format, ModelOptions 
     private static Dictionary<string, Tensor> Tensors(IDictionary? source, string path)
     {
         if (source is null) throw new InvalidDataException($"{path}: the checkpoint's state_dict is not a dictionary");
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in source)
-            if (e.Key is string k && e.Value is Tensor t) result[k] = t;
+        var result = StateDicts.Select(source, "");
         if (result.Count == 0) throw new InvalidDataException($"{path}: no tensors in the state_dict");
         return result;
     }
+
+    /// <summary>Whether the checkpoint holds a decoder (an encoder-only file can still be evaluated).</summary>
+    public bool HasDecoder => StateDict.ContainsKey("decoder.conv1.weight");
 
     /// <summary>The encoder alone, weights loaded from <c>encoder.*</c>; missing encoder keys are an error naming them.</summary>
     public ResNetEncoder BuildEncoder(out LoadReport report)
@@ -113,15 +114,12 @@ public sealed record PretrainedWeights(string Path, string Format, ModelOptions 
     /// <summary>Encoder, projection, decoder and log_scale; the online probe's weights are not part of the model.</summary>
     public AavaeModel BuildModel(out LoadReport report)
     {
-        if (Options.Decoder is null && !StateDict.ContainsKey("decoder.conv1.weight"))
+        if (Options.Decoder is null && !HasDecoder)
             throw new InvalidDataException($"{Path}: holds no decoder weights; only the encoder can be used (linear-eval, knn, embed)");
         var model = new AavaeModel(Options);
         try
         {
-            var modelKeys = StateDict.Where(kv => !kv.Key.StartsWith(OnlineProbe.Prefix, StringComparison.Ordinal)).ToDictionary();
-            report = StateDicts.Load(model, modelKeys, strict: false, Path);
-            if (report.Missing.Count > 0)
-                throw new InvalidDataException($"{Path}: keys missing from the checkpoint: {string.Join(", ", report.Missing)}");
+            report = LoadInto(model, Path);
             return model;
         }
         catch
@@ -129,6 +127,19 @@ public sealed record PretrainedWeights(string Path, string Format, ModelOptions 
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Copies encoder, projection, decoder and log_scale into <paramref name="model"/> (the online
+    /// probe's weights are not part of the model); keys the model needs and the checkpoint lacks
+    /// are an error naming them, keys it does not know are reported.
+    /// </summary>
+    public LoadReport LoadInto(AavaeModel model, string what)
+    {
+        var report = StateDicts.Load(model, StateDicts.Without(StateDict, OnlineProbe.Prefix), strict: false, what);
+        if (report.Missing.Count > 0)
+            throw new InvalidDataException($"{what}: keys missing from the checkpoint: {string.Join(", ", report.Missing.Take(5))}{(report.Missing.Count > 5 ? ", ..." : "")}");
+        return report;
     }
 
     public Dictionary<string, Tensor> Select(string prefix) =>

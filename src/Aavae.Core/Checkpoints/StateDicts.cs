@@ -51,6 +51,10 @@ public static class StateDicts
         return result;
     }
 
+    /// <summary>The entries whose keys do not start with <paramref name="prefix"/> (e.g. everything but the online probe).</summary>
+    public static Dictionary<string, Tensor> Without(IReadOnlyDictionary<string, Tensor> stateDict, string prefix) =>
+        stateDict.Where(kv => !kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary();
+
     /// <summary>A module's state_dict as a pickle-ready dictionary with <paramref name="prefix"/> prepended.</summary>
     public static Dictionary<string, object> WithPrefix(Module module, string prefix) =>
         module.state_dict().ToDictionary(kv => prefix + kv.Key, kv => (object)kv.Value);

@@ -70,9 +70,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     /// <summary>Puts weights, optimizer moments, probe and generator state back. The model must have the checkpoint's architecture.</summary>
     public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what)
     {
-        var all = StateDicts.Select(StateDict, "");
-        var modelKeys = all.Where(kv => !kv.Key.StartsWith(OnlineProbe.Prefix, StringComparison.Ordinal)).ToDictionary();
-        StateDicts.Load(model, modelKeys, strict: true, what);
+        StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), OnlineProbe.Prefix), strict: true, what);
         if (probe is not null)
             StateDicts.Load(probe.Layer, StateDicts.Select(StateDict, OnlineProbe.Prefix), strict: true, what + " (online probe)");
         if (Content["optimizer_states"] is not IList { Count: > 0 } states || states[0] is not IDictionary optimizerState)

@@ -5,7 +5,16 @@ namespace Aavae.Data;
 /// <param name="Prefetch">Build the next batch on a background thread while the caller works on the current one.
 /// Off, batches are built on the caller's thread when asked for: the better choice when the caller's work
 /// already occupies every core (a CPU training step), where a second thread only preempts it.</param>
-public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null, int StartBatch = 0, bool Prefetch = true);
+public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null, int StartBatch = 0, bool Prefetch = true)
+{
+    /// <summary>
+    /// Whether to prefetch for work on <paramref name="device"/>. On the CPU a step's operations
+    /// already use every core; views built on a second thread preempt them mid-operation and cost
+    /// more than building them in line (bench/NOTES.md, attempt 7). A GPU step leaves the CPU to
+    /// the loader's thread, which hides the views behind it.
+    /// </summary>
+    public static bool PrefetchOn(TorchSharp.torch.Device device) => device.type != TorchSharp.DeviceType.CPU;
+}
 
 /// <summary>
 /// Hands out the batches of one epoch, shuffled with a seed (the epoch is part of it), dropping

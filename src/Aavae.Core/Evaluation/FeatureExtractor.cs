@@ -26,10 +26,10 @@ public static class FeatureExtractor
     {
         bool wasTraining = encoder.training;
         encoder.eval();
-        var loader = new BatchLoader<LabelledBatch>(source, new LoaderOptions(batchSize, Shuffle: false, DropLast: false, Seed: 0, LimitBatches: limitBatches),
+        var loader = new BatchLoader<LabelledBatch>(source, new LoaderOptions(batchSize, Shuffle: false, DropLast: false, Seed: 0, LimitBatches: limitBatches, Prefetch: LoaderOptions.PrefetchOn(views.Device)),
             (indices, _) =>
             {
-                // Intermediates die with this scope; the batch itself outlives it (no outer scope on this thread).
+                // Intermediates die with this scope; the batch itself outlives it.
                 using var scope = NewDisposeScope();
                 var (images, labels) = source.GetBatch(indices);
                 return new LabelledBatch(views.Eval(images).DetachFromDisposeScope(), labels.DetachFromDisposeScope());

@@ -94,7 +94,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             double lossSum = 0, correct = 0, seen = 0;
-            var loader = new BatchLoader<LabelledBatch>(trainSource, new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: false, options.Seed, epoch, options.LimitTrainBatches),
+            var loader = new BatchLoader<LabelledBatch>(trainSource, new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: false, options.Seed, epoch, options.LimitTrainBatches,
+                    Prefetch: LoaderOptions.PrefetchOn(device)),
                 (indices, rng) => cached is null ? AugmentedBatch(data.Train, views, indices, rng) : CachedBatch(cached, indices));
             int b = 0;
             var epochClock = Stopwatch.StartNew();
@@ -117,11 +118,12 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                     step++;
                     b++;
                     long n = labels.shape[0];
-                    lossSum += loss.item<float>() * n;
+                    float lossValue = loss.item<float>();
+                    lossSum += lossValue * n;
                     correct += logits.argmax(1).eq(labels).sum().item<long>();
                     seen += n;
                     double perStep = clock.Elapsed.TotalSeconds / step;
-                    observer.OnStep(new StepReport(epoch, options.Epochs, b, batches, step, loss.item<float>(), n / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds / b),
+                    observer.OnStep(new StepReport(epoch, options.Epochs, b, batches, step, lossValue, n / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds / b),
                         clock.Elapsed, TimeSpan.FromSeconds(perStep * ((long)batches * options.Epochs - step))));
                 }
                 memory.AfterStep();

@@ -49,7 +49,6 @@ public sealed class Pretrainer : IDisposable
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null)
     {
         options.Validate();
-        NativeMemory.TuneAllocator();
         this.options = options;
         this.run = run;
         this.observer = observer;
@@ -111,10 +110,7 @@ public sealed class Pretrainer : IDisposable
     private void InitialiseFrom(string path, DatasetInfo info)
     {
         using var weights = PretrainedWeights.Read(path, info);
-        var modelKeys = weights.StateDict.Where(kv => !kv.Key.StartsWith(OnlineProbe.Prefix, StringComparison.Ordinal)).ToDictionary();
-        var report = StateDicts.Load(model, modelKeys, strict: false, $"--init-from {path}");
-        if (report.Missing.Count > 0)
-            throw new InvalidDataException($"--init-from {path}: the checkpoint lacks {string.Join(", ", report.Missing.Take(5))}{(report.Missing.Count > 5 ? ", ..." : "")}");
+        var report = weights.LoadInto(model, $"--init-from {path}");
         observer.OnMessage($"initialised from {path} ({weights.Format}){(report.Unexpected.Count > 0 ? $"; ignored keys: {string.Join(", ", report.Unexpected)}" : "")}");
     }
 
@@ -138,7 +134,7 @@ public sealed class Pretrainer : IDisposable
             bool stopped = false, interrupted = false;
             var loader = new BatchLoader<ViewBatch>(data.PretrainTrain,
                 new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.LimitTrainBatches, StartBatch: position.Batch,
-                    Prefetch: PrefetchBatches),
+                    Prefetch: LoaderOptions.PrefetchOn(Device)),
                 ViewsOf(data.PretrainTrain));
             int batch = position.Batch;
             foreach (var step in loader)
@@ -193,13 +189,6 @@ public sealed class Pretrainer : IDisposable
     /// <summary>Objective metrics get the reference's train_ prefix; the learning rate and the probe's own names stand as they are.</summary>
     private static string TrainName(string metric) =>
         metric == "lr" || metric.StartsWith("online_", StringComparison.Ordinal) ? metric : "train_" + metric;
-
-    /// <summary>
-    /// On the CPU the step's convolutions already use every core; views built on a second thread
-    /// preempt them mid-operation and cost more than building them in line (bench/NOTES.md, attempt 7).
-    /// On a GPU the loader's thread has the CPU to itself and hides the views behind the step.
-    /// </summary>
-    private bool PrefetchBatches => Device.type != DeviceType.CPU;
 
     /// <summary>A loader's batch factory: (x, original) views of <paramref name="source"/>'s images.</summary>
     private Func<long[], Random, ViewBatch> ViewsOf(IImageSource source) => (indices, rng) =>
@@ -276,7 +265,8 @@ public sealed class Pretrainer : IDisposable
         {
             var sums = new MetricSums();
             var loader = new BatchLoader<ViewBatch>(data.PretrainVal,
-                new LoaderOptions(options.BatchSize, Shuffle: false, DropLast: false, options.Seed ^ 0x5EED, epoch, options.LimitValBatches),
+                new LoaderOptions(options.BatchSize, Shuffle: false, DropLast: false, options.Seed ^ 0x5EED, epoch, options.LimitValBatches,
+                    Prefetch: LoaderOptions.PrefetchOn(Device)),
                 ViewsOf(data.PretrainVal));
             bool first = true;
             foreach (var batch in loader)
