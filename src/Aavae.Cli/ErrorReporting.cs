@@ -30,6 +30,7 @@ internal static class ErrorReporting
         InvalidDataException i => (i.Message, BadInput),
         TorchLoadException t => (t.Message, Failure),
         NonFiniteLossException n => (n.Message, Failure),
+        Aavae.Kernels.KernelCheckException k => (k.Message, Failure),
         IOException io => (io.Message, Failure),
         HttpRequestException h => ($"download failed: {h.Message}", Failure),
         _ => null,

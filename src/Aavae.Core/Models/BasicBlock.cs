@@ -13,17 +13,17 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 {
     public const int Expansion = 1;
 
-    private readonly Conv2d conv1;
+    private readonly GuardedConv2d conv1;
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv2;
+    private readonly GuardedConv2d conv2;
     private readonly BatchNorm2d bn2;
     private readonly Sequential? downsample;
 
     public BasicBlock(long inplanes, long planes, long stride, Sequential? downsample) : base(nameof(BasicBlock))
     {
-        conv1 = Conv2d(inplanes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        conv1 = GuardedConv2d.Create(inplanes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false);
         bn1 = BatchNorm2d(planes);
-        conv2 = Conv2d(planes, planes, kernel_size: 3, stride: 1, padding: 1, bias: false);
+        conv2 = GuardedConv2d.Create(planes, planes, kernelSize: 3, stride: 1, padding: 1, bias: false);
         bn2 = BatchNorm2d(planes);
         this.downsample = downsample;
         RegisterComponents();

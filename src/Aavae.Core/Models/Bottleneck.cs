@@ -15,21 +15,21 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
 {
     public const int Expansion = 4;
 
-    private readonly Conv2d conv1;
+    private readonly GuardedConv2d conv1;
     private readonly BatchNorm2d bn1;
-    private readonly Conv2d conv2;
+    private readonly GuardedConv2d conv2;
     private readonly BatchNorm2d bn2;
-    private readonly Conv2d conv3;
+    private readonly GuardedConv2d conv3;
     private readonly BatchNorm2d bn3;
     private readonly Sequential? downsample;
 
     public Bottleneck(long inplanes, long planes, long stride, Sequential? downsample) : base(nameof(Bottleneck))
     {
-        conv1 = Conv2d(inplanes, planes, kernel_size: 1, bias: false);
+        conv1 = GuardedConv2d.Create(inplanes, planes, kernelSize: 1, bias: false);
         bn1 = BatchNorm2d(planes);
-        conv2 = Conv2d(planes, planes, kernel_size: 3, stride: stride, padding: 1, bias: false);
+        conv2 = GuardedConv2d.Create(planes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false);
         bn2 = BatchNorm2d(planes);
-        conv3 = Conv2d(planes, planes * Expansion, kernel_size: 1, bias: false);
+        conv3 = GuardedConv2d.Create(planes, planes * Expansion, kernelSize: 1, bias: false);
         bn3 = BatchNorm2d(planes * Expansion);
         this.downsample = downsample;
         RegisterComponents();

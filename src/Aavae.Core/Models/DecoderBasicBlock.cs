@@ -15,15 +15,15 @@ public sealed class DecoderBasicBlock : Module<Tensor, Tensor>
 {
     public const int Expansion = 1;
 
-    private readonly Conv2d conv1;
-    private readonly Conv2d conv2;
+    private readonly GuardedConv2d conv1;
+    private readonly GuardedConv2d conv2;
     private readonly Sequential? upsample;
     private readonly Interpolate? upscale;
 
     public DecoderBasicBlock(long inplanes, long planes, Sequential? upsample, Interpolate? upscale) : base(nameof(DecoderBasicBlock))
     {
-        conv1 = Conv2d(inplanes, planes, kernel_size: 3, padding: 1);
-        conv2 = Conv2d(planes, planes, kernel_size: 3, padding: 1);
+        conv1 = GuardedConv2d.Create(inplanes, planes, kernelSize: 3, padding: 1);
+        conv2 = GuardedConv2d.Create(planes, planes, kernelSize: 3, padding: 1);
         this.upsample = upsample;
         this.upscale = upscale;
         RegisterComponents();

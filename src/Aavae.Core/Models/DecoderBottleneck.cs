@@ -15,17 +15,17 @@ public sealed class DecoderBottleneck : Module<Tensor, Tensor>
 {
     public const int Expansion = 4;
 
-    private readonly Conv2d conv1;
-    private readonly Conv2d conv2;
-    private readonly Conv2d conv3;
+    private readonly GuardedConv2d conv1;
+    private readonly GuardedConv2d conv2;
+    private readonly GuardedConv2d conv3;
     private readonly Sequential? upsample;
     private readonly Interpolate? upscale;
 
     public DecoderBottleneck(long inplanes, long planes, Sequential? upsample, Interpolate? upscale) : base(nameof(DecoderBottleneck))
     {
-        conv1 = Conv2d(inplanes, planes, kernel_size: 1);
-        conv2 = Conv2d(planes, planes, kernel_size: 3, padding: 1);
-        conv3 = Conv2d(planes, planes * Expansion, kernel_size: 1);
+        conv1 = GuardedConv2d.Create(inplanes, planes, kernelSize: 1);
+        conv2 = GuardedConv2d.Create(planes, planes, kernelSize: 3, padding: 1);
+        conv3 = GuardedConv2d.Create(planes, planes * Expansion, kernelSize: 1);
         this.upsample = upsample;
         this.upscale = upscale;
         RegisterComponents();

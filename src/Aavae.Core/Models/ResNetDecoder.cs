@@ -16,13 +16,13 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
 {
     private readonly Linear linear_projection1;
     private readonly Linear linear_projection2;
-    private readonly Conv2d conv1;
+    private readonly GuardedConv2d conv1;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
     private readonly Sequential layer4;
-    private readonly Conv2d conv2;
-    private readonly Conv2d final_conv;
+    private readonly GuardedConv2d conv2;
+    private readonly GuardedConv2d final_conv;
 
     private readonly long hDim;
 
@@ -47,7 +47,7 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
 
         linear_projection1 = Linear(latentDim, hDim);
         linear_projection2 = Linear(hDim, hDim);
-        conv1 = Conv2d(hDim / 16, hDim, kernel_size: 1);
+        conv1 = GuardedConv2d.Create(hDim / 16, hDim, kernelSize: 1);
 
         long planes = 8L * width * spec.Widen; // 512 * widen in the reference, halved before each stage
         long inplanes = hDim;
@@ -56,8 +56,8 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
         layer3 = MakeLayer(ref inplanes, planes / 8, spec.Layers[2], () => new Interpolate());
         layer4 = MakeLayer(ref inplanes, planes / 16, spec.Layers[3], () => new Interpolate());
 
-        conv2 = Conv2d(inplanes, width, kernel_size: 3, padding: 1);
-        final_conv = Conv2d(width, 3, kernel_size: 3, padding: 1);
+        conv2 = GuardedConv2d.Create(inplanes, width, kernelSize: 3, padding: 1);
+        final_conv = GuardedConv2d.Create(width, 3, kernelSize: 3, padding: 1);
         RegisterComponents();
     }
 
@@ -65,7 +65,7 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
     {
         long outplanes = planes * Spec.Expansion;
         // Every stage resizes, so its first block always has a skip path: resize, then 1x1 conv.
-        var upsample = Sequential(upscale(), Conv2d(inplanes, outplanes, kernel_size: 1));
+        var upsample = Sequential(upscale(), GuardedConv2d.Create(inplanes, outplanes, kernelSize: 1));
         var modules = new List<Module<Tensor, Tensor>> { Block(inplanes, planes, upsample, upscale()) };
         inplanes = outplanes;
         for (int i = 1; i < blocks; i++) modules.Add(Block(inplanes, planes, null, null));

@@ -13,7 +13,7 @@ namespace Aavae.Models;
 /// </summary>
 public sealed class ResNetEncoder : Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv1;
+    private readonly GuardedConv2d conv1;
     private readonly BatchNorm2d bn1;
     private readonly Module<Tensor, Tensor> maxpool;
     private readonly Sequential layer1;
@@ -39,8 +39,8 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
 
         long planes = (long)width * spec.Widen;
         conv1 = stem.FirstConv3x3()
-            ? Conv2d(3, planes, kernel_size: 3, stride: 1, padding: 1, bias: false)
-            : Conv2d(3, planes, kernel_size: 7, stride: 2, padding: 3, bias: false);
+            ? GuardedConv2d.Create(3, planes, kernelSize: 3, stride: 1, padding: 1, bias: false)
+            : GuardedConv2d.Create(3, planes, kernelSize: 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(planes);
         maxpool = stem.RemoveFirstMaxPool() ? Identity() : MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
 
@@ -59,7 +59,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
         Sequential? downsample = null;
         if (stride != 1 || inplanes != outplanes)
             downsample = Sequential(
-                Conv2d(inplanes, outplanes, kernel_size: 1, stride: stride, bias: false),
+                GuardedConv2d.Create(inplanes, outplanes, kernelSize: 1, stride: stride, bias: false),
                 BatchNorm2d(outplanes));
 
         var modules = new List<Module<Tensor, Tensor>> { Block(inplanes, planes, stride, downsample) };
@@ -81,7 +81,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
         {
             switch (module)
             {
-                case Conv2d conv:
+                case GuardedConv2d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
                 case BatchNorm2d bn:

@@ -3,6 +3,7 @@ using Aavae.Augmentation;
 using Aavae.Checkpoints;
 using Aavae.Data;
 using Aavae.Evaluation;
+using Aavae.Kernels;
 using Aavae.IO;
 using Aavae.Models;
 using Aavae.Runtime;
@@ -62,6 +63,9 @@ public sealed class Pretrainer : IDisposable
             Determinism.Seed(options.Seed);
             model = new AavaeModel(options.Model);
             model.to(Device);
+            KernelCheck = KernelGuard.Shared.Protect(model, Device);
+            if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
+            if (KernelCheck.Summary is { } found) observer.OnMessage(found);
             objective = IPretrainObjective.For(options);
             var groups = ParameterGroups.Create(model, options.WeightDecay, options.ExcludeBnBias);
             trainable = groups.SelectMany(g => g.Parameters).ToList();
@@ -84,7 +88,9 @@ public sealed class Pretrainer : IDisposable
             }
             run.CreateFolders();
             log = new MetricsLog(run, append: resume is not null);
-            var json = System.Text.Encoding.UTF8.GetBytes(options.ToJson());
+            var config = System.Text.Json.Nodes.JsonNode.Parse(options.ToJson())!.AsObject();
+            config["kernel_check"] = System.Text.Json.JsonSerializer.SerializeToNode(KernelCheck.ToJson());
+            var json = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             AtomicFile.Write(run.Config, s => s.Write(json));
         }
         catch
@@ -96,6 +102,8 @@ public sealed class Pretrainer : IDisposable
 
     public Device Device { get; }
     public AavaeModel Model => model;
+    /// <summary>What the convolution check found on this CPU and which layers it rerouted.</summary>
+    public KernelReport KernelCheck { get; }
     public DataModule Data => data;
     public int BatchesPerEpoch { get; }
     public TrainingPosition Position => position;

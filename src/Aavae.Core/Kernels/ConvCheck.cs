@@ -1,0 +1,73 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Kernels;
+
+/// <summary>
+/// Largest error of a float32 convolution route against float64, relative to the largest
+/// magnitude of the float64 result, for the output and each gradient. NaN or infinity counts as
+/// an infinite error.
+/// </summary>
+public sealed record ConvError(double Output, double InputGrad, double WeightGrad, double BiasGrad)
+{
+    public double Max => new[] { Output, InputGrad, WeightGrad, BiasGrad }.Max();
+
+    public override string ToString() =>
+        $"output {Output:G2}, input grad {InputGrad:G2}, weight grad {WeightGrad:G2}{(BiasGrad > 0 ? $", bias grad {BiasGrad:G2}" : "")}";
+}
+
+/// <summary>
+/// Runs one convolution shape through a route in float32 on a small random input and compares
+/// the output and all three gradients with the same function in float64 computed without any
+/// convolution kernel (unfold + matrix product), so a wrong conv kernel cannot agree with itself.
+/// Uses its own generator: the global one that drives training is left untouched.
+/// </summary>
+public static class ConvCheck
+{
+    /// <summary>Error above which a route counts as wrong. Right kernels stay below 1e-5 here; the
+    /// broken ones seen in the wild are off by 0.4 and more.</summary>
+    public const double Tolerance = 1e-4;
+
+    private const long Batch = 2;
+
+    public static ConvError Measure(ConvShape shape, ConvRoute route, Device device, ulong seed)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(seed, device);
+        long size = shape.CheckInputSize, outSize = shape.OutputSize(size);
+        var x = randn([Batch, shape.InChannels, size, size], dtype: ScalarType.Float64, device: device, generator: generator);
+        using var fanIn = Math.Sqrt(shape.InChannels * shape.Kernel * shape.Kernel).ToScalar();
+        var w = randn([shape.OutChannels, shape.InChannels, shape.Kernel, shape.Kernel], dtype: ScalarType.Float64, device: device, generator: generator)
+            .div_(fanIn);
+        var b = shape.Bias ? randn([shape.OutChannels], dtype: ScalarType.Float64, device: device, generator: generator) : null;
+        var upstream = randn([Batch, shape.OutChannels, outSize, outSize], dtype: ScalarType.Float64, device: device, generator: generator);
+
+        var expected = Run(ConvRoute.Im2col, shape, x, w, b, upstream);
+        var actual = Run(route, shape, x.to(ScalarType.Float32), w.to(ScalarType.Float32), b?.to(ScalarType.Float32), upstream.to(ScalarType.Float32));
+        return new ConvError(
+            RelativeError(actual.Output, expected.Output),
+            RelativeError(actual.InputGrad, expected.InputGrad),
+            RelativeError(actual.WeightGrad, expected.WeightGrad),
+            b is null ? 0 : RelativeError(actual.BiasGrad!, expected.BiasGrad!));
+    }
+
+    private sealed record Result(Tensor Output, Tensor InputGrad, Tensor WeightGrad, Tensor? BiasGrad);
+
+    private static Result Run(ConvRoute route, ConvShape shape, Tensor x, Tensor w, Tensor? b, Tensor upstream)
+    {
+        x = x.detach().requires_grad_();
+        w = w.detach().requires_grad_();
+        b = b?.detach().requires_grad_();
+        var y = ConvRoutes.Apply(route, x, w, b, shape.Stride, shape.Padding);
+        y.backward([upstream]);
+        return new Result(y.detach(), x.grad!, w.grad!, b?.grad);
+    }
+
+    private static double RelativeError(Tensor actual, Tensor expected)
+    {
+        var a = actual.to(ScalarType.Float64);
+        if (!a.isfinite().all().item<bool>()) return double.PositiveInfinity;
+        double scale = expected.abs().max().item<double>();
+        return a.sub(expected).abs().max().item<double>() / Math.Max(scale, 1e-30);
+    }
+}

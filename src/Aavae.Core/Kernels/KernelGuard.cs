@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using Aavae.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Kernels;
+
+/// <summary>What the guard found for one convolution shape and the route it chose (null: none is right).</summary>
+public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool ForcedBroken, ConvRoute? Route, ConvError? RouteError)
+{
+    public bool NativeIsRight => !ForcedBroken && Native.Max <= ConvCheck.Tolerance;
+
+    public override string ToString() => NativeIsRight
+        ? $"{Shape}: right"
+        : $"{Shape}: {(ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
+
+    public static string RouteName(ConvRoute route) => route switch
+    {
+        ConvRoute.PaddedOutput => $"padded-to-{ConvRoutes.PaddedChannels}-output-channels",
+        ConvRoute.Im2col => "unfold+matmul",
+        _ => "native",
+    };
+}
+
+/// <summary>The guard's verdict over a model: one decision per distinct convolution shape.</summary>
+public sealed record KernelReport(string Device, int Threads, IReadOnlyList<ConvDecision> Decisions)
+{
+    public IEnumerable<ConvDecision> Rerouted => Decisions.Where(d => !d.NativeIsRight && d.Route is not null);
+
+    public IEnumerable<ConvDecision> Unfixable => Decisions.Where(d => d.Route is null);
+
+    public bool AllNative => Decisions.All(d => d.NativeIsRight);
+
+    /// <summary>One line for the user; null when every native kernel is right and nothing changed.</summary>
+    public string? Summary => AllNative ? null
+        : Unfixable.Any()
+            ? $"convolution check: libtorch computes wrong results on this CPU for {string.Join("; ", Unfixable.Select(d => d.Shape))} and no fallback is right either"
+            : $"convolution check: libtorch computes wrong gradients on this CPU for {Rerouted.Count()} of {Decisions.Count} layer shapes; rerouted ({string.Join("; ", Rerouted)})";
+
+    /// <summary>The record kept in a run's config.json.</summary>
+    public Dictionary<string, object?> ToJson() => new()
+    {
+        ["device"] = Device,
+        ["threads"] = Threads,
+        ["shapes_checked"] = Decisions.Count,
+        ["all_native"] = AllNative,
+        ["rerouted"] = Rerouted.Select(d => new Dictionary<string, object?>
+        {
+            ["shape"] = d.Shape.ToString(),
+            ["native_error"] = d.ForcedBroken ? "forced" : d.Native.ToString(),
+            ["route"] = ConvDecision.RouteName(d.Route!.Value),
+        }).ToList(),
+        ["unfixable"] = Unfixable.Select(d => d.Shape.ToString()).ToList(),
+    };
+}
+
+/// <summary>A convolution is wrong on this CPU and no fallback route is right either.</summary>
+public sealed class KernelCheckException(string message) : Exception(message);
+
+/// <summary>
+/// Checks, before a model trains, that libtorch computes each distinct convolution shape of the
+/// model right on this CPU, float32 against float64, output and all gradients (libtorch 2.10's
+/// oneDNN gets input gradients wrong for layers with under 16 output channels on AMD Zen 5). A
+/// wrong shape is routed through the first fallback that checks right; on a CPU where every check
+/// passes nothing changes. Verdicts are cached per device, thread count and shape for the
+/// process, since the kernels libtorch picks depend only on those.
+/// </summary>
+public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
+{
+    /// <summary>The process's guard, whose cache every trainer shares.</summary>
+    public static KernelGuard Shared { get; } = new();
+
+    /// <summary>Inputs per check: a kernel broken by uninitialised memory can pass once by luck.</summary>
+    private const int Trials = 2;
+
+    private readonly ConcurrentDictionary<(ConvShape, string, int), ConvDecision> verdicts = new();
+
+    public ConvDecision Decide(ConvShape shape, Device device) =>
+        verdicts.GetOrAdd((shape, device.ToString(), get_num_threads()), _ => Check(shape, device));
+
+    private ConvDecision Check(ConvShape shape, Device device)
+    {
+        var native = Worst(shape, ConvRoute.Native, device);
+        bool forced = forceBroken?.Invoke(shape) == true;
+        if (!forced && native.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native);
+        foreach (var route in ConvRoutes.FallbacksFor(shape))
+        {
+            var error = Worst(shape, route, device);
+            if (error.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, forced, route, error);
+        }
+        return new ConvDecision(shape, native, forced, null, null);
+    }
+
+    private static ConvError Worst(ConvShape shape, ConvRoute route, Device device)
+    {
+        ConvError? worst = null;
+        for (int trial = 0; trial < Trials; trial++)
+        {
+            var e = ConvCheck.Measure(shape, route, device, seed: (ulong)(1234 + trial));
+            if (worst is null || e.Max > worst.Max) worst = e;
+        }
+        return worst!;
+    }
+
+    /// <summary>Checks every convolution shape in <paramref name="model"/> on <paramref name="device"/> and sets each layer's route.</summary>
+    public KernelReport Protect(nn.Module model, Device device)
+    {
+        var layers = model.modules().OfType<GuardedConv2d>().ToList();
+        var decisions = layers.Select(l => l.Shape).Distinct().Select(s => Decide(s, device)).ToList();
+        var byShape = decisions.ToDictionary(d => d.Shape);
+        foreach (var layer in layers)
+            if (byShape[layer.Shape].Route is { } route) layer.Route = route;
+        return new KernelReport(device.ToString(), get_num_threads(), decisions);
+    }
+}
