@@ -1,6 +1,7 @@
 """The reference's networks in PyTorch (encoder after SwAV's resnet50.py, the AAVAE decoder, the VAE
-projection head), written from the reference's definitions with its parameter names and a CIFAR
-stem (3x3 first conv, no max-pool). Used by the parity tests and by the PyTorch side of the bench.
+projection head), written from the reference's definitions with its parameter names and its three
+stems: cifar (3x3 first conv, no max-pool), stl10 (7x7 stride 2, no max-pool) and imagenet (7x7
+stride 2 and max-pool). Used by the parity tests and by the PyTorch side of the bench.
 """
 import torch
 import torch.nn as nn
@@ -58,14 +59,24 @@ class Bottleneck(nn.Module):
         return self.relu(out + identity)
 
 
+STEMS = {'cifar': (True, True), 'stl10': (False, True), 'imagenet': (False, False)}  # first_conv3x3, remove_first_maxpool
+
+
 class ResNet(nn.Module):
-    def __init__(self, block, layers, width=64):
+    def __init__(self, block, layers, width=64, stem='cifar'):
         super().__init__()
+        first_conv3x3, remove_first_maxpool = STEMS[stem]
         self.inplanes = width
-        self.conv1 = nn.Conv2d(3, width, kernel_size=3, stride=1, padding=1, bias=False)  # first_conv3x3
+        if first_conv3x3:
+            self.conv1 = nn.Conv2d(3, width, kernel_size=3, stride=1, padding=1, bias=False)
+        else:
+            self.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=1, stride=1)  # remove_first_maxpool
+        if remove_first_maxpool:
+            self.maxpool = nn.MaxPool2d(kernel_size=1, stride=1)
+        else:
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = self._make_layer(block, width, layers[0])
         self.layer2 = self._make_layer(block, width * 2, layers[1], stride=2)
         self.layer3 = self._make_layer(block, width * 4, layers[2], stride=2)
@@ -148,8 +159,10 @@ class DecoderBottleneck(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, block, layers, input_height=32, latent_dim=128, h_dim=2048, width=64):
+    def __init__(self, block, layers, input_height=32, latent_dim=128, h_dim=2048, width=64, stem='cifar'):
         super().__init__()
+        self.first_conv3x3, self.remove_first_maxpool = STEMS[stem]
+        upscale_factor = 8 * (1 if self.first_conv3x3 else 2) * (1 if self.remove_first_maxpool else 2)
         self.h_dim = h_dim
         self.inplanes = h_dim
         self.linear_projection1 = nn.Linear(latent_dim, h_dim)
@@ -157,7 +170,7 @@ class Decoder(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.conv1 = dconv1x1(h_dim // 16, h_dim)
         filters = 8 * width
-        self.layer1 = self._make_layer(block, filters // 2, layers[0], Interpolate(size=input_height // 8))
+        self.layer1 = self._make_layer(block, filters // 2, layers[0], Interpolate(size=input_height // upscale_factor))
         self.layer2 = self._make_layer(block, filters // 4, layers[1], Interpolate())
         self.layer3 = self._make_layer(block, filters // 8, layers[2], Interpolate())
         self.layer4 = self._make_layer(block, filters // 16, layers[3], Interpolate())
@@ -175,7 +188,12 @@ class Decoder(nn.Module):
         x = self.relu(self.linear_projection2(self.relu(self.linear_projection1(z))))
         x = self.relu(self.conv1(x.view(x.size(0), self.h_dim // 16, 4, 4)))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.final_conv(self.relu(self.conv2(x)))
+        if not self.remove_first_maxpool:
+            x = F.interpolate(x, scale_factor=2, mode='nearest')
+        x = self.relu(self.conv2(x))
+        if not self.first_conv3x3:
+            x = F.interpolate(x, scale_factor=2, mode='nearest')
+        return self.final_conv(x)
 
 
 class ProjectionHeadVAE(nn.Module):
@@ -193,14 +211,14 @@ class ProjectionHeadVAE(nn.Module):
 class VAE(nn.Module):
     """encoder, projection, decoder and log_scale under the reference's names; width 64 is the reference."""
 
-    def __init__(self, encoder_name, width=64, latent_dim=128, input_height=32):
+    def __init__(self, encoder_name, width=64, latent_dim=128, input_height=32, stem='cifar'):
         super().__init__()
         if encoder_name == 'resnet18':
-            self.encoder, h, block, layers = ResNet(BasicBlock, [2, 2, 2, 2], width), 8 * width, DecoderBasicBlock, [2, 2, 2, 2]
+            self.encoder, h, block, layers = ResNet(BasicBlock, [2, 2, 2, 2], width, stem), 8 * width, DecoderBasicBlock, [2, 2, 2, 2]
         elif encoder_name == 'resnet50':
-            self.encoder, h, block, layers = ResNet(Bottleneck, [3, 4, 6, 3], width), 32 * width, DecoderBottleneck, [3, 6, 4, 3]
+            self.encoder, h, block, layers = ResNet(Bottleneck, [3, 4, 6, 3], width, stem), 32 * width, DecoderBottleneck, [3, 6, 4, 3]
         else:
             raise ValueError(f'unsupported encoder {encoder_name}')
         self.projection = ProjectionHeadVAE(h, h, latent_dim)
-        self.decoder = Decoder(block, layers, input_height=input_height, latent_dim=latent_dim, h_dim=h, width=width)
+        self.decoder = Decoder(block, layers, input_height=input_height, latent_dim=latent_dim, h_dim=h, width=width, stem=stem)
         self.log_scale = nn.Parameter(torch.Tensor([0.0]))

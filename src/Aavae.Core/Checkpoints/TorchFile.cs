@@ -1,5 +1,6 @@
 using System.Collections;
 using System.IO.Compression;
+using System.IO.Hashing;
 using Aavae.IO;
 using Razorvine.Pickle;
 using TorchSharp.PyBridge;
@@ -22,6 +23,8 @@ public static class TorchFile
         using var stream = File.OpenRead(path);
         try
         {
+            VerifyEntries(stream, path);
+            stream.Position = 0;
             var pickle = DataPkl(stream) ?? throw new InvalidDataException($"{path}: a zip archive without data.pkl is not a torch.save file");
             PythonClasses.TolerateClassesIn(pickle);
             stream.Position = 0;
@@ -39,6 +42,43 @@ public static class TorchFile
             // the archive (InvalidOperation, KeyNotFound) and refuses legacy formats and whole pickled
             // modules with NotImplementedException.
             throw new InvalidDataException($"{path}: the archive holds no readable pickled dictionary ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// Checks every entry's bytes against the CRC-32 and size its zip headers record (torch.save
+    /// writes both), so a damaged file is refused whole, naming the entry, instead of loading
+    /// weights that differ from what was saved. System.IO.Compression does not check CRCs of
+    /// stored entries, which is all torch.save writes.
+    /// </summary>
+    private static void VerifyEntries(Stream stream, string path)
+    {
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        var buffer = new byte[1 << 20];
+        var crc = new Crc32();
+        foreach (var entry in zip.Entries)
+        {
+            crc.Reset();
+            long length = 0;
+            try
+            {
+                using var data = entry.Open();
+                int n;
+                while ((n = data.Read(buffer)) > 0)
+                {
+                    crc.Append(buffer.AsSpan(0, n));
+                    length += n;
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                // A deflated entry whose compressed bytes changed fails to inflate.
+                throw new InvalidDataException($"{path}: damaged file: zip entry '{entry.FullName}' cannot be decompressed ({e.Message})");
+            }
+            uint actual = crc.GetCurrentHashAsUInt32();
+            if (length != entry.Length || actual != entry.Crc32)
+                throw new InvalidDataException(
+                    $"{path}: damaged file: zip entry '{entry.FullName}' does not match its recorded checksum (CRC-32 {actual:x8}, {length} bytes; recorded {entry.Crc32:x8}, {entry.Length} bytes)");
         }
     }
 

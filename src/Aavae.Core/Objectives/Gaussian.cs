@@ -31,5 +31,5 @@ public static class Gaussian
     public static Tensor StdFromLogVar(Tensor logvar, double eps = 1e-6) => (logvar / 2).exp() + eps;
 
     /// <summary>Reparameterised sample mu + std * eps, eps ~ N(0, 1), so gradients reach mu and std.</summary>
-    public static Tensor Sample(Tensor mu, Tensor std) => mu + std * randn_like(mu);
+    public static Tensor Sample(Tensor mu, Tensor std, Tensor eps) => mu + std * eps;
 }

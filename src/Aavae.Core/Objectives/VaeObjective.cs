@@ -13,9 +13,14 @@ public sealed record VaeStep(Tensor Loss, VaeMetrics Metrics);
 /// the decoder must reconstruct <c>original</c>. With kl_coeff = 0 and denoising views this is
 /// AAVAE; with x == original and kl_coeff &gt; 0 it is the VAE baseline.
 /// </summary>
-public sealed class VaeObjective(double klCoeff)
+/// <param name="noise">Draws the standard-normal noise of each reparameterised sample, shaped like
+/// its argument; libtorch's global generator by default. Tests pass fixed noise to compare a step
+/// with PyTorch's.</param>
+public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = null)
 {
     public double KlCoeff { get; } = klCoeff >= 0 ? klCoeff : throw new ArgumentException($"kl_coeff must be >= 0, got {klCoeff}");
+
+    private readonly Func<Tensor, Tensor> noise = noise ?? (like => randn_like(like));
 
     /// <param name="samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
     public VaeStep Step(AavaeModel model, Tensor x, Tensor original, int samples = 1)
@@ -47,14 +52,14 @@ public sealed class VaeObjective(double klCoeff)
         var klAugs = new List<Tensor>();
         for (int s = 0; s < samples; s++)
         {
-            var z = Gaussian.Sample(mu, std);
+            var z = Gaussian.Sample(mu, std, noise(mu));
             var kl = Gaussian.KlToStandardNormal(mu, std).sum(-1);
             logPz.Add(Gaussian.LogProb(z, zeros_like(z), ones_like(z)).sum(-1));
             logQz.Add(Gaussian.LogProb(z, mu, std).sum(-1));
 
             using (no_grad())
             {
-                var zOrig = Gaussian.Sample(muOrig, stdOrig);
+                var zOrig = Gaussian.Sample(muOrig, stdOrig, noise(muOrig));
                 cosSims.Add(F.cosine_similarity(zOrig, z, dim: 1, eps: 1e-6));
             }
             // How far the augmented posterior sits from the original's: the quantity AAVAE's
@@ -77,19 +82,21 @@ public sealed class VaeObjective(double klCoeff)
 
         // Importance-weighted estimate of log p(x) with the posterior as proposal.
         var logPx = (logPxzS + logPzS - logQzS).logsumexp(1).mean() - Math.Log(samples);
-        double logPxValue = logPx.item<float>();
+        double logPxValue = Read(logPx);
 
         var metrics = new VaeMetrics(
-            Kl: klS.mean().item<float>(),
-            Elbo: elbo.item<float>(),
-            Loss: loss.item<float>(),
+            Kl: Read(klS.mean()),
+            Elbo: Read(elbo),
+            Loss: Read(loss),
             Bpd: -logPxValue / (pixels * Math.Log(2)),
-            CosSim: stack(cosSims, 1).mean().item<float>(),
-            KlAugmentation: stack(klAugs, 1).mean().item<float>(),
-            LogPxz: logPxzS.mean().item<float>(),
-            LogPz: logPzS.mean().item<float>(),
+            CosSim: Read(stack(cosSims, 1).mean()),
+            KlAugmentation: Read(stack(klAugs, 1).mean()),
+            LogPxz: Read(logPxzS.mean()),
+            LogPz: Read(logPzS.mean()),
             LogPx: logPxValue,
-            LogScale: model.LogScale.item<float>());
+            LogScale: Read(model.LogScale));
         return new VaeStep(loss, metrics);
     }
+
+    private static double Read(Tensor t) => t.dtype == ScalarType.Float64 ? t.item<double>() : t.item<float>();
 }

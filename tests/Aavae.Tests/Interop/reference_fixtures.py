@@ -7,6 +7,7 @@ file that the C# side exported.
     python3 reference_fixtures.py make OUT_DIR ENCODER       # writes OUT_DIR/ENCODER.ckpt, OUT_DIR/ENCODER.expected.pt
     python3 reference_fixtures.py check-pt FILE REFERENCE.ckpt ENCODER
     python3 reference_fixtures.py check-safetensors FILE REFERENCE.ckpt ENCODER
+    python3 reference_fixtures.py step OUT.pt ENCODER WIDTH STEM   # one training step's gradients, in float64
 """
 import collections
 import enum
@@ -120,6 +121,41 @@ def make(out_dir, encoder_name):
                f'{out_dir}/{encoder_name}.expected.pt')
 
 
+def training_step(out, encoder_name, width, stem):
+    """One AAVAE training step as the reference's VAE.step() computes it (src/vae.py: the original
+    image's posterior without gradient, the augmented view's with it, one reparameterised sample,
+    kl_coeff * kl - log p(x|z)), with given noise, in float64: the truth a float32 step is judged by.
+    The weights, inputs and noise are saved in float32, exactly as the float64 step used them."""
+    input_height, latent_dim, kl_coeff, batch = (32 if stem == 'cifar' else 64), 16, 0.1, 4
+    torch.manual_seed(0)
+    model = VAE(encoder_name, width=width, latent_dim=latent_dim, input_height=input_height, stem=stem)
+    with torch.no_grad():
+        model.log_scale.fill_(0.3)
+    x = torch.rand(batch, 3, input_height, input_height)
+    original = torch.rand(batch, 3, input_height, input_height)
+    eps = torch.randn(batch, latent_dim)
+    eps_original = torch.randn(batch, latent_dim)
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+
+    model = model.double().train()
+    with torch.no_grad():
+        mu_orig, log_var_orig = model.projection(model.encoder(original.double()))
+    mu, log_var = model.projection(model.encoder(x.double()))
+    std = torch.exp(log_var / 2.) + 1e-6
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(std))
+    q = torch.distributions.Normal(mu, std)
+    z = mu + std * eps.double()  # q.rsample() with this noise
+    kl = torch.distributions.kl.kl_divergence(q, p).sum(dim=-1)
+    x_hat = model.decoder(z)
+    scale = torch.exp(model.log_scale / 2.) + 1e-6
+    log_pxz = torch.distributions.Normal(x_hat, scale).log_prob(original.double()).sum(dim=(1, 2, 3))
+    loss = (kl_coeff * kl - log_pxz).mean()
+    loss.backward()
+    grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+    torch.save({'weights': weights, 'x': x, 'original': original, 'noise': [eps, eps_original],
+                'kl_coeff': kl_coeff, 'latent_dim': latent_dim, 'loss': loss.detach(), 'grads': grads}, out)
+
+
 def reference_state(reference):
     state = torch.load(reference)['state_dict']
     return {k: v for k, v in state.items() if not k.startswith('online_finetuner.')}
@@ -160,6 +196,8 @@ if __name__ == '__main__':
         make(sys.argv[2], sys.argv[3])
     elif command == 'check-pt':
         compare(dict(torch.load(sys.argv[2])), sys.argv[3], sys.argv[4])
+    elif command == 'step':
+        training_step(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif command == 'check-safetensors':
         compare(read_safetensors(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:

@@ -61,7 +61,7 @@ public class GaussianTests
         var mu = tensor(new[] { 0.5, -1.0, 2.0 }, requires_grad: true);
         var logvar = tensor(new[] { 0.0, 1.0, -2.0 }, requires_grad: true);
         var std = Gaussian.StdFromLogVar(logvar);
-        var z = Gaussian.Sample(mu, std);
+        var z = Gaussian.Sample(mu, std, randn_like(mu));
         z.sum().backward();
 
         Assert.Equal(new[] { 1.0, 1.0, 1.0 }, mu.grad!.data<double>().ToArray());
