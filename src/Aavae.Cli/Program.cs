@@ -11,6 +11,7 @@ root.Subcommands.Add(LinearEvalCommand.Create());
 root.Subcommands.Add(KnnCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -29,7 +29,9 @@ internal static class ExportCommand
             var outPath = r.GetValue(output)!;
             if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists");
             using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));
-            var stateDict = StateDictOf(weights);
+            // The module must stay alive while its tensors are written: its finalizer frees them.
+            using var module = ModelOf(weights, out var prefix);
+            var stateDict = module.state_dict().ToDictionary(kv => prefix + kv.Key, kv => kv.Value);
             if (fmt == "pt") TorchFile.Write(outPath, stateDict.ToDictionary(kv => kv.Key, kv => (object)kv.Value));
             else AtomicFile.Write(outPath, s => Safetensors.SaveStateDict(s, stateDict, leaveOpen: true));
             Console.WriteLine($"wrote {outPath}: {stateDict.Count} tensors ({weights.Options.Encoder}{(weights.HasDecoder ? "" : ", encoder only")})");
@@ -38,15 +40,10 @@ internal static class ExportCommand
         return command;
     }
 
-    /// <summary>The whole model when the checkpoint has a decoder, else the encoder, under full reference names; the online probe is left out.</summary>
-    private static Dictionary<string, Tensor> StateDictOf(PretrainedWeights weights)
+    /// <summary>The whole model when the checkpoint has a decoder, else the encoder (its keys then take <c>encoder.</c>); the online probe is left out.</summary>
+    private static TorchSharp.torch.nn.Module ModelOf(PretrainedWeights weights, out string prefix)
     {
-        if (weights.HasDecoder)
-        {
-            var model = weights.BuildModel(out _);
-            return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
-        }
-        var encoder = weights.BuildEncoder(out _);
-        return encoder.state_dict().ToDictionary(kv => "encoder." + kv.Key, kv => kv.Value);
+        prefix = weights.HasDecoder ? "" : "encoder.";
+        return weights.HasDecoder ? weights.BuildModel(out _) : weights.BuildEncoder(out _);
     }
 }

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,12 +18,14 @@ public static class GaussianBlur
         return k % 2 == 0 ? k + 1 : k;
     }
 
+    private static readonly Scalar MinusHalf = (-0.5).ToScalar();
+
     /// <summary>Normalised 1-D kernels, one row per sigma: [B, k].</summary>
     public static Tensor Kernels(Tensor sigma, int kernelSize)
     {
         var half = (kernelSize - 1) / 2.0;
         var xs = linspace(-half, half, kernelSize, dtype: sigma.dtype, device: sigma.device).view(1, -1);
-        var pdf = (-0.5 * (xs / sigma.view(-1, 1)).square()).exp();
+        var pdf = xs.div(sigma.view(-1, 1)).pow(Scalars.Two).mul(MinusHalf).exp();
         return pdf / pdf.sum(1, keepdim: true);
     }
 

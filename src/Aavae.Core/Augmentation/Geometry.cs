@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,8 +72,10 @@ public static class Geometry
     {
         long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         var padded = nn.functional.pad(x, [padding, padding, padding, padding], PaddingModes.Reflect);
-        var rows = (tensor(top, device: x.device).view(b, 1) + arange(h, device: x.device).view(1, h)).to_type(ScalarType.Int64);
-        var cols = (tensor(left, device: x.device).view(b, 1) + arange(w, device: x.device).view(1, w)).to_type(ScalarType.Int64);
+        using var height = h.ToScalar();
+        using var width = w.ToScalar();
+        var rows = tensor(top, device: x.device).view(b, 1).Plus(arange(Scalars.Zero, height, Scalars.One, device: x.device).view(1, h)).to_type(ScalarType.Int64);
+        var cols = tensor(left, device: x.device).view(b, 1).Plus(arange(Scalars.Zero, width, Scalars.One, device: x.device).view(1, w)).to_type(ScalarType.Int64);
         var byRow = padded.gather(2, rows.view(b, 1, h, 1).expand(b, c, h, w + 2 * padding));
         return byRow.gather(3, cols.view(b, 1, 1, w).expand(b, c, h, w));
     }

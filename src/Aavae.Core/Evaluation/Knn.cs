@@ -17,6 +17,7 @@ public static class Knn
         if (train.Count == 0 || query.Count == 0) throw new ArgumentException("k-NN needs a non-empty bank and query set");
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
+        using var temperatureScalar = temperature.ToScalar();
         var bank = F.normalize(train.Features, dim: 1);
         var bankLabels = train.Labels;
         int kk = Math.Min(k, train.Count);
@@ -27,7 +28,7 @@ public static class Knn
             int end = Math.Min(start + chunk, query.Count);
             var q = F.normalize(query.Features[start..end], dim: 1);
             var (sim, idx) = q.matmul(bank.T).topk(kk, dim: 1);
-            var weights = (sim / temperature).exp();
+            var weights = sim.div(temperatureScalar).exp();
             var votes = zeros(end - start, numClasses).scatter_add_(1, bankLabels[idx], weights);
             correct += votes.argmax(1).eq(query.Labels[start..end]).sum().item<long>();
         }

@@ -78,7 +78,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         Determinism.Seed(options.Seed);
         using var linear = nn.Linear(featureDim, data.Info.NumClasses);
         linear.to(device);
-        using var sgd = optim.SGD(linear.parameters(), options.EffectiveLearningRate, momentum: options.Momentum, nesterov: options.Nesterov, weight_decay: options.WeightDecay);
+        using var sgd = new SgdOptimizer(linear.parameters(), options.EffectiveLearningRate, momentum: options.Momentum, nesterov: options.Nesterov, weightDecay: options.WeightDecay);
         int trainCount = cached?.Count ?? data.Train.Count;
         int batches = Math.Min((trainCount + options.BatchSize - 1) / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
         var schedule = new LearningRateSchedule(0, (long)batches * options.Epochs, DecayKind.Cosine);
@@ -109,12 +109,12 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                         using (no_grad()) features = encoder.call(batch.Images);
                     else features = batch.Images.to(device);
                     var labels = batch.Labels.to(device);
-                    foreach (var g in sgd.ParamGroups) g.LearningRate = options.EffectiveLearningRate * schedule.Factor(step);
+                    sgd.LearningRate = options.EffectiveLearningRate * schedule.Factor(step);
                     var logits = linear.call(features);
                     var loss = F.cross_entropy(logits, labels);
-                    sgd.zero_grad();
+                    sgd.ZeroGrad();
                     loss.backward();
-                    sgd.step();
+                    sgd.Step();
                     step++;
                     b++;
                     long n = labels.shape[0];

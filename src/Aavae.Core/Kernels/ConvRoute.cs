@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -59,7 +60,7 @@ public static class ConvRoutes
         using var scope = NewDisposeScope();
         var columns = F.unfold(x, kernel, padding: padding, stride: stride);    // [N, C*k*k, L]
         var y = weight.view(outChannels, -1).matmul(columns);                    // [N, O, L]
-        if (bias is not null) y = y.add(bias.view(1, -1, 1));
+        if (bias is not null) y = y.add(bias.view(1, -1, 1), Scalars.One);
         return y.view(n, outChannels, height, width).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,17 +15,17 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     public const int Expansion = 1;
 
     private readonly GuardedConv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormNd bn1;
     private readonly GuardedConv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormNd bn2;
     private readonly Sequential? downsample;
 
     public BasicBlock(long inplanes, long planes, long stride, Sequential? downsample) : base(nameof(BasicBlock))
     {
         conv1 = GuardedConv2d.Create(inplanes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
+        bn1 = BatchNormNd.TwoD(planes);
         conv2 = GuardedConv2d.Create(planes, planes, kernelSize: 3, stride: 1, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
+        bn2 = BatchNormNd.TwoD(planes);
         this.downsample = downsample;
         RegisterComponents();
     }
@@ -36,6 +37,6 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         var out_ = bn1.call(conv1.call(x)).relu_();
         out_ = bn2.call(conv2.call(out_));
         var identity = downsample is null ? x : downsample.call(x);
-        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
+        return out_.add_(identity, Scalars.One).relu_().MoveToOuterDisposeScope();
     }
 }

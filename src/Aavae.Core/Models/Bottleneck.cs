@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,21 +17,21 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
     public const int Expansion = 4;
 
     private readonly GuardedConv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormNd bn1;
     private readonly GuardedConv2d conv2;
-    private readonly BatchNorm2d bn2;
+    private readonly BatchNormNd bn2;
     private readonly GuardedConv2d conv3;
-    private readonly BatchNorm2d bn3;
+    private readonly BatchNormNd bn3;
     private readonly Sequential? downsample;
 
     public Bottleneck(long inplanes, long planes, long stride, Sequential? downsample) : base(nameof(Bottleneck))
     {
         conv1 = GuardedConv2d.Create(inplanes, planes, kernelSize: 1, bias: false);
-        bn1 = BatchNorm2d(planes);
+        bn1 = BatchNormNd.TwoD(planes);
         conv2 = GuardedConv2d.Create(planes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false);
-        bn2 = BatchNorm2d(planes);
+        bn2 = BatchNormNd.TwoD(planes);
         conv3 = GuardedConv2d.Create(planes, planes * Expansion, kernelSize: 1, bias: false);
-        bn3 = BatchNorm2d(planes * Expansion);
+        bn3 = BatchNormNd.TwoD(planes * Expansion);
         this.downsample = downsample;
         RegisterComponents();
     }
@@ -43,6 +44,6 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         out_ = bn2.call(conv2.call(out_)).relu_();
         out_ = bn3.call(conv3.call(out_));
         var identity = downsample is null ? x : downsample.call(x);
-        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
+        return out_.add_(identity, Scalars.One).relu_().MoveToOuterDisposeScope();
     }
 }

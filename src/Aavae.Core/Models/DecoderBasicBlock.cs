@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,6 +38,6 @@ public sealed class DecoderBasicBlock : Module<Tensor, Tensor>
         out_ = conv1.call(out_).relu_();
         out_ = conv2.call(out_);
         var identity = upsample is null ? x : upsample.call(x);
-        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
+        return out_.add_(identity, Scalars.One).relu_().MoveToOuterDisposeScope();
     }
 }

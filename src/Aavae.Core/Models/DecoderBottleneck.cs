@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -40,6 +41,6 @@ public sealed class DecoderBottleneck : Module<Tensor, Tensor>
         out_ = conv2.call(out_).relu_();
         out_ = conv3.call(out_);
         var identity = upsample is null ? x : upsample.call(x);
-        return out_.add_(identity).relu_().MoveToOuterDisposeScope();
+        return out_.add_(identity, Scalars.One).relu_().MoveToOuterDisposeScope();
     }
 }

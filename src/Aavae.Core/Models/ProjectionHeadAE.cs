@@ -16,7 +16,7 @@ public sealed class ProjectionHeadAE : Module<Tensor, Tensor>
     {
         if (latentDim < 1) throw new ArgumentException($"latent dim must be >= 1, got {latentDim}");
         projection_head = Sequential(
-            Linear(inputDim, hiddenDim), BatchNorm1d(hiddenDim), ReLU(), Linear(hiddenDim, latentDim, hasBias: false));
+            Linear(inputDim, hiddenDim), BatchNormNd.OneD(hiddenDim), ReLU(), Linear(hiddenDim, latentDim, hasBias: false));
         RegisterComponents();
     }
 

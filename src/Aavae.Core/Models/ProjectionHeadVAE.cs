@@ -20,7 +20,7 @@ public sealed class ProjectionHeadVAE : Module<Tensor, (Tensor mu, Tensor logvar
     public ProjectionHeadVAE(long inputDim, long hiddenDim, long latentDim) : base(nameof(ProjectionHeadVAE))
     {
         if (latentDim < 1) throw new ArgumentException($"latent dim must be >= 1, got {latentDim}");
-        first_layer = Sequential(Linear(inputDim, hiddenDim), BatchNorm1d(hiddenDim), ReLU());
+        first_layer = Sequential(Linear(inputDim, hiddenDim), BatchNormNd.OneD(hiddenDim), ReLU());
         mu = Linear(hiddenDim, latentDim, hasBias: false);
         logvar = Linear(hiddenDim, latentDim, hasBias: false);
         RegisterComponents();

@@ -14,7 +14,7 @@ namespace Aavae.Models;
 public sealed class ResNetEncoder : Module<Tensor, Tensor>
 {
     private readonly GuardedConv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormNd bn1;
     private readonly Module<Tensor, Tensor> maxpool;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
@@ -41,7 +41,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
         conv1 = stem.FirstConv3x3()
             ? GuardedConv2d.Create(3, planes, kernelSize: 3, stride: 1, padding: 1, bias: false)
             : GuardedConv2d.Create(3, planes, kernelSize: 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(planes);
+        bn1 = BatchNormNd.TwoD(planes);
         maxpool = stem.RemoveFirstMaxPool() ? Identity() : MaxPool2d(kernel_size: 3, stride: 2, padding: 1);
 
         long inplanes = planes;
@@ -60,7 +60,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
         if (stride != 1 || inplanes != outplanes)
             downsample = Sequential(
                 GuardedConv2d.Create(inplanes, outplanes, kernelSize: 1, stride: stride, bias: false),
-                BatchNorm2d(outplanes));
+                BatchNormNd.TwoD(outplanes));
 
         var modules = new List<Module<Tensor, Tensor>> { Block(inplanes, planes, stride, downsample) };
         inplanes = outplanes;
@@ -84,7 +84,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
                 case GuardedConv2d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
-                case BatchNorm2d bn:
+                case BatchNormNd bn:
                     init.ones_(bn.weight);
                     init.zeros_(bn.bias);
                     break;

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using Aavae.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,6 +29,8 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
         if (samples < 1) throw new ArgumentException($"samples must be >= 1, got {samples}");
         var head = model.VaeHead;
         long pixels = x.shape[1] * x.shape[2] * x.shape[3];
+        using var klCoeff = KlCoeff.ToScalar();
+        using var logSamples = Math.Log(samples).ToScalar();
 
         // The posterior of the un-augmented image is a fixed target: no gradient flows into it.
         // Run first, as the reference does, so BatchNorm statistics see the same order.
@@ -70,7 +73,7 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
             var lp = Gaussian.LogProb(original, xHat, pixelStd).sum([1, 2, 3]);
             logPxz.Add(lp);
             kls.Add(kl);
-            losses.Add(KlCoeff * kl - lp);
+            losses.Add(kl.mul(klCoeff).sub(lp));
         }
 
         var logPzS = stack(logPz, 1);
@@ -81,7 +84,7 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
         var elbo = (klS - logPxzS).mean();
 
         // Importance-weighted estimate of log p(x) with the posterior as proposal.
-        var logPx = (logPxzS + logPzS - logQzS).logsumexp(1).mean() - Math.Log(samples);
+        var logPx = logPxzS.Plus(logPzS).sub(logQzS).logsumexp(1).mean().sub(logSamples);
         double logPxValue = Read(logPx);
 
         var metrics = new VaeMetrics(

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using System.Collections;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -62,10 +63,18 @@ public sealed class Lamb : IStepOptimizer
                 using var scope = NewDisposeScope();
                 var m = expAvg[index] ??= zeros_like(p).DetachFromDisposeScope();
                 var v = expAvgSq[index] ??= zeros_like(p).DetachFromDisposeScope();
-                m.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-                v.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-                var update = (m / bc1) / ((v.sqrt() / Math.Sqrt(bc2)).add_(Eps));
-                if (group.WeightDecay != 0) update = update.add(p, alpha: group.WeightDecay);
+                using var beta1 = Beta1.ToScalar();
+                using var beta2 = Beta2.ToScalar();
+                using var oneMinusBeta1 = (1 - Beta1).ToScalar();
+                using var oneMinusBeta2 = (1 - Beta2).ToScalar();
+                using var biasCorrection1 = bc1.ToScalar();
+                using var sqrtBiasCorrection2 = Math.Sqrt(bc2).ToScalar();
+                using var eps = Eps.ToScalar();
+                using var weightDecay = group.WeightDecay.ToScalar();
+                m.mul_(beta1).add_(grad, oneMinusBeta1);
+                v.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
+                var update = m.div(biasCorrection1).div_(v.sqrt().div_(sqrtBiasCorrection2).add_(eps, Scalars.One));
+                if (group.WeightDecay != 0) update = update.add(p, weightDecay);
                 double trust = 1.0;
                 if (!group.ExcludeFromLayerAdaptation)
                 {
@@ -73,7 +82,8 @@ public sealed class Lamb : IStepOptimizer
                     double uNorm = update.norm().to_type(ScalarType.Float64).item<double>();
                     if (wNorm > 0 && uNorm > 0) trust = wNorm / uNorm;
                 }
-                p.add_(update, alpha: -LearningRate * trust);
+                using var stepSize = (-LearningRate * trust).ToScalar();
+                p.add_(update, stepSize);
             }
     }
 

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using Aavae.Data;
 using Aavae.IO;
 using StbImageWriteSharp;
@@ -9,6 +10,8 @@ namespace Aavae.Visualization;
 /// <summary>Lays normalised image batches out as a PNG grid: one row per batch, one column per image.</summary>
 public static class ImageGrid
 {
+    private static readonly Scalar MaxPixel = 255.ToScalar();
+
     public static void WritePng(string path, IReadOnlyList<Tensor> rows, Normalization normalization, int padding = 2)
     {
         using var scope = NewDisposeScope();
@@ -19,14 +22,14 @@ public static class ImageGrid
         var canvas = ones(3, rows.Count * (h + padding) + padding, cols * (w + padding) + padding);
         for (int r = 0; r < rows.Count; r++)
         {
-            var images = (rows[r].cpu() * std + mean).clamp(0, 1);
+            var images = (rows[r].cpu() * std).Plus(mean).ClampUnit();
             for (int c = 0; c < images.shape[0]; c++)
             {
                 long top = padding + r * (h + padding), left = padding + c * (w + padding);
                 canvas[.., (int)top..(int)(top + h), (int)left..(int)(left + w)] = images[c];
             }
         }
-        var hwc = (canvas * 255).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        var hwc = canvas.mul(MaxPixel).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
         var bytes = hwc.data<byte>().ToArray();
         AtomicFile.Write(path, stream =>
             new ImageWriter().WritePng(bytes, (int)hwc.shape[1], (int)hwc.shape[0], ColorComponents.RedGreenBlue, stream));

@@ -81,16 +81,18 @@ public class DamagedCheckpointTests(TinyRun tiny) : IClassFixture<TinyRun>
     [Fact]
     public void ChangedTensorBytesAreRefusedNamingTheEntry()
     {
-        // Flip one byte in the middle of the first tensor's stored (deflated) bytes, found through its
-        // local zip header: name length at offset 26, extra length at 28, compressed size at 18.
+        // Change bytes in the middle of the first tensor's stored (deflated) bytes, found through its
+        // local zip header (name length at offset 26, extra length at 28) and the central directory's size.
         var bytes = File.ReadAllBytes(tiny.Checkpoint);
         const string entry = "model/data/0";
+        long compressed;
+        using (var zip = new System.IO.Compression.ZipArchive(new MemoryStream(bytes)))
+            compressed = zip.GetEntry(entry)!.CompressedLength;
         int name = bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(entry));
         int header = name - 30;
         Assert.True(header >= 0 && BitConverter.ToUInt32(bytes, header) == 0x04034b50, "local header of the first tensor");
-        int extra = BitConverter.ToUInt16(bytes, header + 28);
-        int compressed = (int)BitConverter.ToUInt32(bytes, header + 18);
-        bytes[name + entry.Length + extra + compressed / 2] ^= 0x40;
+        int data = name + entry.Length + BitConverter.ToUInt16(bytes, header + 28);
+        for (int i = 0; i < 8; i++) bytes[data + compressed / 2 + i] ^= 0x5a;
         var path = Path.Combine(TempDir.Create(), "last.ckpt");
         File.WriteAllBytes(path, bytes);
 

@@ -43,9 +43,10 @@ public class GradientParityTests
         var (loss64, grads64) = Step(options, weights, content, ScalarType.Float64);
         Compare(expected, grads64, loss64, expectedLoss, tolerance: 1e-9, "float64");
         // In float32, on oneDNN's kernels as the guard routes them: within float32 rounding of the
-        // truth. A wrong convolution kernel is off by 0.4 and more.
+        // truth (BatchNorm scale gradients, sums that nearly cancel, reach 1% at width 8). A wrong
+        // convolution kernel is off by 0.4 and more.
         var (loss32, grads32) = Step(options, weights, content, ScalarType.Float32);
-        Compare(expected, grads32, loss32, expectedLoss, tolerance: 1e-2, "float32");
+        Compare(expected, grads32, loss32, expectedLoss, tolerance: 5e-2, "float32");
     }
 
     private static (double Loss, Dictionary<string, Tensor?> Grads) Step(ModelOptions options, Dictionary<string, Tensor> weights, System.Collections.Hashtable content, ScalarType dtype)

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Aavae.Runtime;
+
+namespace Aavae.Cli.Commands;
+
+/// <summary><c>aavae doctor</c>: is the engine underneath right on this machine? Exit 1 when it is wrong and cannot be worked around.</summary>
+internal static class DoctorCommand
+{
+    public static Command Create()
+    {
+        var device = CliOptions.Device();
+        var command = new Command("doctor", "Print the engine's versions, CPU, threads and allocator, and check every convolution the presets build (float32 against float64); exit 1 if one is wrong beyond repair");
+        command.Options.Add(device);
+        command.SetAction(r =>
+        {
+            var report = EngineReport.Measure(DeviceChoice.Resolve(r.GetValue(device)!));
+            Console.WriteLine($"TorchSharp     {report.TorchSharpVersion}, libtorch {report.LibTorchVersion}");
+            Console.WriteLine($"CPU            {report.Cpu}");
+            Console.WriteLine($"instruction set {report.CpuIsa}; oneDNN uses {report.OneDnnIsa}");
+            Console.WriteLine($"threads        {report.Threads} intra-op, {report.InteropThreads} inter-op");
+            Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, mmap threshold 32 MB)" : "off")}");
+            foreach (var (network, check) in report.Checks)
+            {
+                var verdict = check.AllNative ? "every one right"
+                    : check.Unfixable.Any() ? $"WRONG, no fallback right: {string.Join("; ", check.Unfixable.Select(d => d.Shape))}"
+                    : $"{check.Rerouted.Count()} wrong, rerouted: {string.Join("; ", check.Rerouted)}";
+                Console.WriteLine($"convolutions   {network}: {check.Decisions.Count} shapes checked, {verdict}");
+            }
+            Console.WriteLine(report.Broken
+                ? "verdict        training on this machine would compute wrong gradients; see above"
+                : "verdict        training on this machine computes right gradients" + (report.Checks.All(c => c.Check.AllNative) ? "" : " (through the fallbacks above)"));
+            return report.Broken ? 1 : 0;
+        });
+        return command;
+    }
+}
