@@ -2,6 +2,7 @@ using Aavae.Bench;
 using Aavae.Runtime;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
+//        dotnet run -c Release --project bench/Aavae.Bench -- --guard [--batch N]   (the convolution guard's cost)
 //        (the driver starts itself with --worker ROW for each measurement)
 string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
@@ -12,6 +13,14 @@ if (Arg("--worker") is { } workerRow)
     TorchSharp.torch.set_num_threads(threads);
     var m = Worker.Run(workerRow, int.Parse(Arg("--warmup") ?? "2"), int.Parse(Arg("--steps") ?? "5"));
     Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(m));
+    return 0;
+}
+
+if (args.Contains("--guard"))
+{
+    TorchSharp.torch.set_num_threads(threads);
+    Console.WriteLine($"{threads} threads");
+    GuardBench.Run(Console.Out, int.Parse(Arg("--batch") ?? "128"));
     return 0;
 }
 

@@ -48,15 +48,15 @@ public static class Worker
                 batch = int.Parse(p[4]);
                 using var model = new AavaeModel(new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) });
                 model.train();
-                using var adam = optim.Adam(model.parameters(), 2.5e-4);
+                using var adam = new AdamOptimizer([new ParameterGroup(model.parameters().ToList(), 0, false)], 2.5e-4);
                 var objective = new VaeObjective(0);
                 using var x = randn(batch, 3, 32, 32);
                 using var original = randn(batch, 3, 32, 32);
                 Time(() =>
                 {
-                    adam.zero_grad();
+                    adam.ZeroGrad();
                     objective.Step(model, x, original).Loss.backward();
-                    adam.step();
+                    adam.Step();
                 });
                 break;
             }

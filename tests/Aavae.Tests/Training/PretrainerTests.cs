@@ -104,6 +104,14 @@ public class PretrainerTests
         var run = new RunFolder(dir);
 
         Assert.Equal(Tiny() with { CheckpointEvery = 1 }, PretrainOptions.FromJson(File.ReadAllText(run.Config)));
+        // The convolution check's outcome travels with the run: every shape of the width-4 model, each right or rerouted.
+        using (var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.Config)))
+        {
+            var check = config.RootElement.GetProperty("kernel_check");
+            Assert.Equal(new AavaeModel(Tiny().Model).modules().OfType<GuardedConv2d>().Select(c => c.Shape).Distinct().Count(), check.GetProperty("shapes_checked").GetInt32());
+            Assert.Equal(0, check.GetProperty("unfixable").GetArrayLength());
+            Assert.Equal(check.GetProperty("all_native").GetBoolean(), check.GetProperty("rerouted").GetArrayLength() == 0);
+        }
         var rows = MetricsLog.ReadCsv(run.Metrics);
         Assert.Equal(2, rows.Count);
         foreach (var name in new[] { "train_loss", "train_kl", "train_elbo", "train_bpd", "train_cos_sim", "train_kl_augmentation", "train_log_pxz",

@@ -1,0 +1,19 @@
+namespace Aavae.Tests.Cli;
+
+/// <summary><c>aavae doctor</c> as a user runs it: versions, CPU, threads, allocator, and the convolution check with its verdict.</summary>
+public class DoctorCommandTests
+{
+    [Fact]
+    public void DoctorNamesTheEngineAndCpuAndChecksEveryPresetsConvolutions()
+    {
+        var (code, stdout, stderr) = CliRunner.Run(TempDir.Create(), "doctor", "--device", "cpu");
+        var cpu = File.ReadAllLines("/proc/cpuinfo").First(l => l.StartsWith("model name", StringComparison.Ordinal)).Split(':', 2)[1].Trim();
+        Assert.Contains("libtorch 2.10.0", stdout);
+        Assert.Contains(cpu, stdout);
+        Assert.Contains("preset cpu-small: resnet18 width 16", stdout);
+        Assert.Contains("preset paper: resnet50 width 64", stdout);
+        // Exit 0 exactly when the verdict is that training computes right gradients (through fallbacks or not).
+        bool right = stdout.Contains("verdict        training on this machine computes right gradients");
+        Assert.True(right ? code == 0 : code == 1, $"exit {code}: {stdout}{stderr}");
+    }
+}
