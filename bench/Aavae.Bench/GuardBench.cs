@@ -36,6 +36,16 @@ public static class GuardBench
         }
 
         output.WriteLine();
+        output.WriteLine($"| layer (input batch {batch}) | route | forward+backward | TorchSharp's Conv2d | ratio |");
+        output.WriteLine("| --- | --- | --- | --- | --- |");
+        foreach (var (shape, size) in new[] { (new ConvShape(16, 3, 3, 1, 1, true), 32L), (new ConvShape(64, 64, 3, 1, 1, false), 32L) })
+        {
+            double guarded = LayerSeconds(shape, ConvRoute.Native, size, batch);
+            double plain = TorchSharpConvSeconds(shape, size, batch);
+            output.WriteLine($"| {shape} | native (guarded layer, every step) | {guarded * 1000:F1} ms | {plain * 1000:F1} ms | {guarded / plain:F2}x |");
+        }
+
+        output.WriteLine();
         output.WriteLine($"| layer (input batch {batch}) | route | forward+backward | plain layer | ratio |");
         output.WriteLine("| --- | --- | --- | --- | --- |");
         foreach (var (shape, size) in new[]
@@ -83,9 +93,20 @@ public static class GuardBench
     {
         using var layer = GuardedConv2d.Create(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding, shape.Bias);
         layer.Route = route;
+        return Median(layer, shape, size, batch);
+    }
+
+    private static double TorchSharpConvSeconds(ConvShape shape, long size, int batch)
+    {
+        using var layer = nn.Conv2d(shape.InChannels, shape.OutChannels, shape.Kernel, shape.Stride, shape.Padding, bias: shape.Bias);
+        return Median(layer, shape, size, batch);
+    }
+
+    private static double Median(nn.Module<Tensor, Tensor> layer, ConvShape shape, long size, int batch)
+    {
         using var x = randn(batch, shape.InChannels, size, size).requires_grad_();
         var times = new List<double>();
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 12; i++)
         {
             var sw = Stopwatch.StartNew();
             using (NewDisposeScope())

@@ -14,9 +14,9 @@ internal static class DoctorCommand
         command.SetAction(r =>
         {
             var report = EngineReport.Measure(DeviceChoice.Resolve(r.GetValue(device)!));
-            Console.WriteLine($"TorchSharp     {report.TorchSharpVersion}, libtorch {report.LibTorchVersion}");
+            Console.WriteLine($"engine         TorchSharp {report.TorchSharpVersion}, libtorch {report.LibTorchVersion}");
             Console.WriteLine($"CPU            {report.Cpu}");
-            Console.WriteLine($"instruction set {report.CpuIsa}; oneDNN uses {report.OneDnnIsa}");
+            Console.WriteLine($"oneDNN ISA     {report.OneDnnIsa} (the CPU offers {report.CpuIsa})");
             Console.WriteLine($"threads        {report.Threads} intra-op, {report.InteropThreads} inter-op");
             Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, mmap threshold 32 MB)" : "off")}");
             foreach (var (network, check) in report.Checks)

@@ -28,19 +28,17 @@ public static class ConvCheck
     /// broken ones seen in the wild are off by 0.4 and more.</summary>
     public const double Tolerance = 1e-4;
 
-    private const long Batch = 2;
-
     public static ConvError Measure(ConvShape shape, ConvRoute route, Device device, ulong seed)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(seed, device);
-        long size = shape.CheckInputSize, outSize = shape.OutputSize(size);
-        var x = randn([Batch, shape.InChannels, size, size], dtype: ScalarType.Float64, device: device, generator: generator);
+        long batch = shape.CheckBatch, size = shape.CheckInputSize, outSize = shape.OutputSize(size);
+        var x = randn([batch, shape.InChannels, size, size], dtype: ScalarType.Float64, device: device, generator: generator);
         using var fanIn = Math.Sqrt(shape.InChannels * shape.Kernel * shape.Kernel).ToScalar();
         var w = randn([shape.OutChannels, shape.InChannels, shape.Kernel, shape.Kernel], dtype: ScalarType.Float64, device: device, generator: generator)
             .div_(fanIn);
         var b = shape.Bias ? randn([shape.OutChannels], dtype: ScalarType.Float64, device: device, generator: generator) : null;
-        var upstream = randn([Batch, shape.OutChannels, outSize, outSize], dtype: ScalarType.Float64, device: device, generator: generator);
+        var upstream = randn([batch, shape.OutChannels, outSize, outSize], dtype: ScalarType.Float64, device: device, generator: generator);
 
         var expected = Run(ConvRoute.Im2col, shape, x, w, b, upstream);
         var actual = Run(route, shape, x.to(ScalarType.Float32), w.to(ScalarType.Float32), b?.to(ScalarType.Float32), upstream.to(ScalarType.Float32));
