@@ -16,7 +16,7 @@ internal static class DoctorCommand
             var report = EngineReport.Measure(DeviceChoice.Resolve(r.GetValue(device)!));
             Console.WriteLine($"engine         TorchSharp {report.TorchSharpVersion}, libtorch {report.LibTorchVersion}");
             Console.WriteLine($"CPU            {report.Cpu}");
-            Console.WriteLine($"oneDNN ISA     {report.OneDnnIsa} (the CPU offers {report.CpuIsa})");
+            Console.WriteLine($"oneDNN ISA     {report.OneDnnIsa}");
             Console.WriteLine($"threads        {report.Threads} intra-op, {report.InteropThreads} inter-op");
             Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, mmap threshold 32 MB)" : "off")}");
             foreach (var (network, check) in report.Checks)

@@ -32,7 +32,7 @@ public sealed record EngineReport(
         var flags = CpuFlags();
         return new EngineReport(
             typeof(torch).Assembly.GetName().Version?.ToString() ?? "?", __version__, CpuModel(), Isa(flags),
-            Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is { } cap ? $"capped at {cap.ToLowerInvariant()} by DNNL_MAX_CPU_ISA" : $"{Isa(flags)}, the highest the CPU offers (no DNNL_MAX_CPU_ISA cap)",
+            Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is { } cap ? $"capped at {cap.ToLowerInvariant()} by DNNL_MAX_CPU_ISA (the CPU offers {Isa(flags)})" : $"{Isa(flags)}, the highest the CPU offers (no DNNL_MAX_CPU_ISA cap)",
             get_num_threads(), get_num_interop_threads(), NativeMemory.TuneAllocator(), checks);
     }
 
