@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;
+using Aavae.Kernels;
 using Aavae.Models;
 using Aavae.Training;
 using TorchSharp;
@@ -60,12 +61,22 @@ internal sealed class CheckpointOptionSet
         }
     }
 
-    /// <summary>The checkpoint's encoder on <paramref name="device"/>, saying which of its keys it ignored.</summary>
+    /// <summary>
+    /// The checkpoint's encoder on <paramref name="device"/>, saying which of its keys it ignored, its
+    /// convolutions checked by the guard (features must be right too, not only gradients).
+    /// </summary>
     public static ResNetEncoder BuildEncoder(PretrainedWeights weights, Device device)
     {
         var encoder = weights.BuildEncoder(out var report);
         if (report.Unexpected.Count > 0) Console.WriteLine($"  unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
         encoder.to(device);
+        var check = KernelGuard.Shared.Protect(encoder, device);
+        if (check.Unfixable.Any())
+        {
+            encoder.Dispose();
+            throw new KernelCheckException(check.Summary!);
+        }
+        if (check.Summary is { } found) Console.Error.WriteLine($"aavae: {found}");
         return encoder;
     }
 }

@@ -8,6 +8,7 @@ file that the C# side exported.
     python3 reference_fixtures.py check-pt FILE REFERENCE.ckpt ENCODER
     python3 reference_fixtures.py check-safetensors FILE REFERENCE.ckpt ENCODER
     python3 reference_fixtures.py step OUT.pt ENCODER WIDTH STEM   # one training step's gradients, in float64
+    python3 reference_fixtures.py split OUT.pt N VAL                # random_split(range(N), [N - VAL, VAL]) with seed 42
 """
 import collections
 import enum
@@ -156,6 +157,12 @@ def training_step(out, encoder_name, width, stem):
                 'kl_coeff': kl_coeff, 'latent_dim': latent_dim, 'loss': loss.detach(), 'grads': grads}, out)
 
 
+def split(out, n, val):
+    """The reference's train/validation split (its datamodules: random_split with a generator seeded 42)."""
+    train, held_out = torch.utils.data.random_split(range(n), [n - val, val], generator=torch.Generator().manual_seed(42))
+    torch.save({'train': torch.tensor(train.indices), 'val': torch.tensor(held_out.indices)}, out)
+
+
 def reference_state(reference):
     state = torch.load(reference)['state_dict']
     return {k: v for k, v in state.items() if not k.startswith('online_finetuner.')}
@@ -198,6 +205,8 @@ if __name__ == '__main__':
         compare(dict(torch.load(sys.argv[2])), sys.argv[3], sys.argv[4])
     elif command == 'step':
         training_step(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    elif command == 'split':
+        split(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif command == 'check-safetensors':
         compare(read_safetensors(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
