@@ -20,7 +20,7 @@ internal static class LinearEvalCommand
         var model = new ModelOptionSet();
         var features = CliOptions.Create("--features", "augmented (the protocol: a fresh training view every epoch) or cached (encode once, no augmentation: fast on CPUs)", "augmented");
         var epochs = CliOptions.Create("--epochs", "training epochs of the linear layer", 90);
-        var lr = CliOptions.Create<double?>("--learning-rate", "SGD learning rate (default 0.1 x batch / 256)", null);
+        var lr = CliOptions.Create<double?>("--learning-rate", "SGD learning rate (default 0.1 x batch / 256; the reference's linear_eval.py computes 0.1 x int(batch / 256), which is 0 below batch 256, so this keeps the linear scaling)", null);
         var seed = CliOptions.Create("--seed", "seed for the linear layer, data order and augmentation", 0);
         var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
         var limitEval = CliOptions.Create<int?>("--limit-eval-batches", "validate and test on at most N batches", null);

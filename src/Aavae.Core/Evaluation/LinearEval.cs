@@ -23,7 +23,10 @@ public sealed record LinearEvalOptions
 {
     public int Epochs { get; init; } = 90;
     public int BatchSize { get; init; } = 256;
-    /// <summary>Null: 0.1 x batch / 256, as the protocol scales it.</summary>
+    /// <summary>
+    /// Null: 0.1 x batch / 256. The reference's linear_eval.py computes <c>0.1 * int(batch / 256)</c>,
+    /// the same at its batch of 256 but 0 (no training) for smaller batches; the linear scaling is kept.
+    /// </summary>
     public double? LearningRate { get; init; }
     public double Momentum { get; init; } = 0.9;
     public bool Nesterov { get; init; } = true;
