@@ -60,12 +60,10 @@ public static class GuardBench
             foreach (var route in ConvRoutes.FallbacksFor(shape))
             {
                 double t = LayerSeconds(shape, route, size, batch);
-                output.WriteLine($"| {shape} | {KernelsRouteName(route)} | {t * 1000:F1} ms | {plain * 1000:F1} ms | {t / plain:F2}x |");
+                output.WriteLine($"| {shape} | {ConvDecision.RouteName(route)} | {t * 1000:F1} ms | {plain * 1000:F1} ms | {t / plain:F2}x |");
             }
         }
     }
-
-    private static string KernelsRouteName(ConvRoute route) => ConvDecision.RouteName(route);
 
     private static double StepSeconds(AavaeModel model, int batch)
     {

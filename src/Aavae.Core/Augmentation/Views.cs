@@ -1,4 +1,5 @@
 using Aavae.Data;
+using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,8 +12,6 @@ namespace Aavae.Augmentation;
 /// </summary>
 public sealed class Views
 {
-    private static readonly Scalar MaxPixel = 255.ToScalar();
-
     private readonly SimClrView simclr;
     private readonly Tensor mean;
     private readonly Tensor std;
@@ -33,7 +32,7 @@ public sealed class Views
     /// <summary>uint8 [B, C, H, W] to float [0, 1] RGB on the device; grey images are replicated to 3 channels.</summary>
     public Tensor ToUnitRange(Tensor images)
     {
-        var x = images.to(Device).to_type(ScalarType.Float32).div_(MaxPixel);
+        var x = images.to(Device).to_type(ScalarType.Float32).div_(Scalars.MaxPixel);
         return x.shape[1] == 1 ? x.expand(-1, 3, -1, -1).contiguous() : x;
     }
 

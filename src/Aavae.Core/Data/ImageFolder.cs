@@ -12,8 +12,6 @@ namespace Aavae.Data;
 /// </summary>
 public sealed class ImageFolderSource : IImageSource
 {
-    private static readonly Scalar MaxPixel = 255.ToScalar();
-
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
     private readonly (string Path, int Label)[] files;
 
@@ -76,6 +74,6 @@ public sealed class ImageFolderSource : IImageSource
         var resized = nn.functional.interpolate(chw, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
         long top = (h - Height) / 2, left = (w - Width) / 2;
         return resized[0, .., (int)top..(int)(top + Height), (int)left..(int)(left + Width)]
-            .round().clamp(Scalars.Zero, MaxPixel).to_type(ScalarType.Byte);
+            .round().clamp(Scalars.Zero, Scalars.MaxPixel).to_type(ScalarType.Byte);
     }
 }

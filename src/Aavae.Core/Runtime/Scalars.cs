@@ -18,6 +18,8 @@ public static class Scalars
     public static readonly Scalar One = 1.ToScalar();
     public static readonly Scalar Two = 2.ToScalar();
     public static readonly Scalar OneDouble = 1.0.ToScalar();
+    /// <summary>The largest 8-bit pixel value, between byte images and [0, 1] floats.</summary>
+    public static readonly Scalar MaxPixel = 255.ToScalar();
 
     /// <summary>a + b, without TorchSharp's implicitly converted alpha.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);

@@ -1,6 +1,6 @@
-using Aavae.Runtime;
 using Aavae.Data;
 using Aavae.IO;
+using Aavae.Runtime;
 using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,8 +10,6 @@ namespace Aavae.Visualization;
 /// <summary>Lays normalised image batches out as a PNG grid: one row per batch, one column per image.</summary>
 public static class ImageGrid
 {
-    private static readonly Scalar MaxPixel = 255.ToScalar();
-
     public static void WritePng(string path, IReadOnlyList<Tensor> rows, Normalization normalization, int padding = 2)
     {
         using var scope = NewDisposeScope();
@@ -29,7 +27,7 @@ public static class ImageGrid
                 canvas[.., (int)top..(int)(top + h), (int)left..(int)(left + w)] = images[c];
             }
         }
-        var hwc = canvas.mul(MaxPixel).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        var hwc = canvas.mul(Scalars.MaxPixel).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous();
         var bytes = hwc.data<byte>().ToArray();
         AtomicFile.Write(path, stream =>
             new ImageWriter().WritePng(bytes, (int)hwc.shape[1], (int)hwc.shape[0], ColorComponents.RedGreenBlue, stream));

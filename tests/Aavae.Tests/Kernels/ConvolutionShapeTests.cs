@@ -39,9 +39,8 @@ public class ConvolutionShapeTests
         using (no_grad())
         {
             model.eval();
-            var h = model.Encoder.call(zeros(2, 3, input, input));
+            model.Encoder.call(zeros(2, 3, input, input));
             model.Decoder.call(zeros(2, 16));
-            _ = h;
         }
         foreach (var hook in hooks) hook.remove();
 
