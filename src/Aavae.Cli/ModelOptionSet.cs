@@ -8,7 +8,7 @@ internal sealed class ModelOptionSet
 {
     public Option<string> Model { get; } = CliOptions.Create("--model", "aavae, vae or ae: the three set-ups of the paper", "aavae");
     public Option<string> Encoder { get; } = CliOptions.Create("--encoder", $"encoder: {string.Join(", ", Architecture.Encoders.Keys)}", "resnet50");
-    public Option<string?> Decoder { get; } = CliOptions.Create<string?>("--decoder", "decoder (default: the one matching the encoder)", null);
+    public Option<string?> Decoder { get; } = CliOptions.Create<string?>("--decoder", "decoder (default: decoder50 under --preset paper and reference, as the reference builds it whatever the encoder; the encoder's own, e.g. decoder18 for resnet18, under cpu-small)", null);
     public Option<string> Stem { get; } = CliOptions.Create("--stem", "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool); default: the data set's", "cifar");
     public Option<int> InputSize { get; } = CliOptions.Create("--input-size", "image side length in pixels; default: the data set's", 32);
     public Option<int> LatentDim { get; } = CliOptions.Create("--latent-dim", "size of the latent z", 128);
@@ -46,7 +46,8 @@ internal sealed class ModelOptionSet
         {
             Kind = explicitOnly && !r.IsExplicit(Model) ? baseline.Kind : ParseKind(r.GetValue(Model)!),
             Encoder = Pick(Encoder, baseline.Encoder),
-            Decoder = r.IsExplicit(Decoder) || !explicitOnly ? r.GetValue(Decoder) : r.IsExplicit(Encoder) ? null : baseline.Decoder,
+            // A preset that pins the decoder keeps it when the encoder changes (the reference's pairing); null follows the encoder.
+            Decoder = r.IsExplicit(Decoder) || !explicitOnly ? r.GetValue(Decoder) : baseline.Decoder,
             Stem = explicitOnly && !r.IsExplicit(Stem) ? baseline.Stem : StemExtensions.Parse(r.GetValue(Stem)!),
             InputHeight = Pick(InputSize, baseline.InputHeight),
             LatentDim = Pick(LatentDim, baseline.LatentDim),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;
 using Aavae.Evaluation;
+using Aavae.Models;
 using Aavae.Runtime;
 using Aavae.Training;
 
@@ -70,11 +71,11 @@ internal static class PretrainCommand
             TrainingCheckpoint? checkpoint = resumeFrom is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(resumeFrom));
 
             // Starting values: the resumed run's own configuration, or a preset.
-            var start = Presets.Get(r.GetValue(preset)!);
-            var o = checkpoint?.Options ?? Presets.WithKind(start, start.Model.Kind);
+            ModelKind? kind = r.IsExplicit(model.Model) ? ModelOptionSet.ParseKind(r.GetValue(model.Model)!) : null;
+            var o = checkpoint?.Options ?? Presets.For(r.GetValue(preset)!, kind);
             T Pick<T>(Option<T> opt, T current) => r.IsExplicit(opt) ? r.GetValue(opt)! : current;
 
-            if (r.IsExplicit(model.Model)) o = Presets.WithKind(o, ModelOptionSet.ParseKind(r.GetValue(model.Model)!));
+            if (checkpoint is not null && kind is ModelKind k) o = Presets.WithKind(o, k);
             var name = Pick(dataset, o.Dataset);
             var info = DatasetInfo.Get(name);
             if (checkpoint is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };

@@ -78,8 +78,14 @@ public static class ArchitectureInference
         {
             var dblock = stateDict.ContainsKey("decoder.layer1.0.conv3.weight") ? BlockKind.Bottleneck : BlockKind.Basic;
             var dlayers = Enumerable.Range(1, 4).Select(n => CountBlocks(stateDict, $"decoder.layer{n}.")).ToArray();
-            decoder = Architecture.Decoders.Values.FirstOrDefault(d => d.Block == dblock && d.Layers.SequenceEqual(dlayers) && d.Widen == encoder.Widen)?.Name
-                ?? throw new InvalidDataException($"{what}: decoder shapes fit no known architecture ({dblock} blocks, layers [{string.Join(", ", dlayers)}])");
+            // The decoder need not match the encoder (the reference pairs decoder50 with any of them):
+            // its own widening shows in conv2, which maps width * widen * expansion / 2 channels to width.
+            long decoderIn = dconv2 is null ? -1 : dconv2.shape[1];
+            decoder = Architecture.Decoders.Values.FirstOrDefault(d => d.Block == dblock && d.Layers.SequenceEqual(dlayers)
+                          && decoderWidth is int dw && decoderIn == (long)dw * d.Widen * d.Expansion / 2)?.Name
+                ?? throw new InvalidDataException($"{what}: decoder shapes fit no known architecture ({dblock} blocks, layers [{string.Join(", ", dlayers)}], conv2 {decoderIn} -> {decoderWidth} channels)");
+            if (decoderWidth != width)
+                throw new InvalidDataException($"{what}: the decoder's width {decoderWidth} differs from the encoder's {width}; this project builds both at one width");
         }
 
         return new ModelOptions

@@ -30,6 +30,22 @@ public class PretrainedWeightsTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Equal("decoder18", inferred.Decoder);
     }
 
+    [Theory]
+    [InlineData("resnet18", "decoder50")]  // the reference's pairing: decoder50 whatever the encoder
+    [InlineData("resnet50w2", "decoder50")]
+    [InlineData("resnet18", "decoder18")]  // the matching pairing of the small presets
+    [InlineData("resnet50", "decoder50w2")]
+    public void EitherDecoderPairingIsInferredFromItsShapes(string encoder, string decoder)
+    {
+        var options = new ModelOptions { Encoder = encoder, Decoder = decoder, Width = 4, LatentDim = 8 };
+        using var model = new AavaeModel(options);
+        var stateDict = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+        var inferred = ArchitectureInference.Infer(stateDict, null, "test");
+        Assert.Equal((encoder, decoder, 4, 8), (inferred.Encoder, inferred.DecoderName, inferred.Width, inferred.LatentDim));
+        using var rebuilt = new AavaeModel(inferred);
+        Assert.Equal(stateDict.Keys.Order(), rebuilt.state_dict().Keys.Order());
+    }
+
     [Fact]
     public void NotAZipIsRefused()
     {

@@ -25,6 +25,19 @@ public class PretrainCommandTests
     }
 
     [Fact]
+    public void TheReferencesAeOnAnotherEncoderKeepsDecoder50AndTheAeDefaults()
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", "--preset", "reference", "--model", "ae", .. Small, "--max-steps", "1", "--limit-val-batches", "0", "--output", "run"]);
+        Assert.True(code == 0, err);
+        var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        Assert.Equal(("resnet18", "decoder50", Aavae.Models.ModelKind.Ae, 1e-6, 10, false),
+            (o.Model.Encoder, o.Model.DecoderName, o.Model.Kind, o.WeightDecay, o.WarmupEpochs, o.Denoising));
+        using var weights = PretrainedWeights.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
+        Assert.Equal("decoder50", weights.Options.DecoderName);
+    }
+
+    [Fact]
     public async Task CtrlCWritesACheckpointAndExitsWith130()
     {
         var dir = TempDir.Create();

@@ -53,4 +53,33 @@ public class PretrainOptionsTests
         Assert.Equal(("resnet50", "decoder50", 3200, 128, 20, 1, 1e-3, 0.1, false),
             (r.Model.Encoder, r.Model.DecoderName, r.MaxEpochs, r.BatchSize, r.WarmupEpochs, r.ValSamples, r.LearningRate, r.KlCoeff, r.Denoising));
     }
+
+    [Theory]
+    [InlineData("reference")]
+    [InlineData("paper")]
+    public void TheReferencesAeHasItsOwnDefaults(string preset)
+    {
+        // src/ae.py's argparse: --weight_decay 1e-6, --warmup_epochs 10 (vae.py: 0 and 20); no denoising.
+        var ae = Presets.For(preset, ModelKind.Ae);
+        Assert.Equal((ModelKind.Ae, 1e-6, 10, false), (ae.Model.Kind, ae.WeightDecay, ae.WarmupEpochs, ae.Denoising));
+        var own = Presets.For(preset);
+        Assert.Equal(Presets.Get(preset).WeightDecay, own.WeightDecay);
+    }
+
+    [Fact]
+    public void CpuSmallKeepsOneSettingForTheThreeKinds()
+    {
+        var kinds = new[] { ModelKind.Aavae, ModelKind.Vae, ModelKind.Ae }.Select(k => Presets.For("cpu-small", k)).ToList();
+        Assert.Single(kinds.Select(o => (o.WeightDecay, o.WarmupEpochs, o.LearningRate, o.BatchSize, o.MaxEpochs)).Distinct());
+        Assert.Equal((true, 0.0), (kinds[0].Denoising, kinds[0].KlCoeff));
+        Assert.Equal((false, 0.1), (kinds[1].Denoising, kinds[1].KlCoeff));
+    }
+
+    [Fact]
+    public void TheReferencesPresetsKeepDecoder50ForAnyEncoderAndCpuSmallFollowsTheEncoder()
+    {
+        Assert.Equal("decoder50", (Presets.For("paper").Model with { Encoder = "resnet18" }).DecoderName);
+        Assert.Equal("decoder50", (Presets.For("reference").Model with { Encoder = "resnet34" }).DecoderName);
+        Assert.Equal("decoder34", (Presets.For("cpu-small").Model with { Encoder = "resnet34" }).DecoderName);
+    }
 }
