@@ -18,7 +18,7 @@ internal static class LinearEvalCommand
         var source = new CheckpointOptionSet(required: false);
         var baseline = CliOptions.Create<string?>("--baseline", "instead of a checkpoint: random (a randomly initialised encoder shaped by --encoder / --width) or pixels (logistic regression on raw pixels)", null);
         var model = new ModelOptionSet();
-        var features = CliOptions.Create("--features", "augmented (the protocol: a fresh training view every epoch) or cached (encode once, no augmentation: fast on CPUs)", "augmented");
+        var features = CliOptions.Create<string?>("--features", "augmented (a fresh training view every epoch, shuffled), cached (encode once through the evaluation transform, shuffled: fast on CPUs) or unshuffled (cached, in the split's fixed order); default: the reference's protocol for the data set, unshuffled for stl10 and augmented otherwise", null);
         var epochs = CliOptions.Create("--epochs", "training epochs of the linear layer", 90);
         var lr = CliOptions.Create<double?>("--learning-rate", "SGD learning rate (default 0.1 x batch / 256; the reference's linear_eval.py computes 0.1 x int(batch / 256), which is 0 below batch 256, so this keeps the linear scaling)", null);
         var seed = CliOptions.Create("--seed", "seed for the linear layer, data order and augmentation", 0);
@@ -37,22 +37,24 @@ internal static class LinearEvalCommand
                 Epochs = r.GetValue(epochs),
                 BatchSize = r.GetValue(source.BatchSize),
                 LearningRate = r.GetValue(lr),
-                Features = ParseMode(r.GetValue(features)!),
                 Seed = r.GetValue(seed),
                 LimitTrainBatches = r.GetValue(limitTrain),
                 LimitEvalBatches = r.GetValue(limitEval),
             };
             options.Validate();
             var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
+            LinearEvalOptions For(DatasetInfo dataset) =>
+                options with { Features = r.GetValue(features) is { } mode ? FeatureModes.Parse(mode) : FeatureModes.DefaultFor(dataset) };
             if (r.GetValue(baseline) is { } which)
             {
                 if (r.GetValue(source.Checkpoint) is not null) throw new ArgumentException("--baseline and --checkpoint exclude each other");
-                return RunBaseline(which, r, source, model, options, device, r.GetValue(output));
+                return RunBaseline(which, r, source, model, For(DatasetInfo.Get(r.GetValue(source.Dataset) ?? "fashion-mnist")), device, r.GetValue(output));
             }
             var (weights, data) = source.Load(r);
             using (weights)
             using (data)
             {
+                options = For(data.Info);
                 var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options.Features);
                 if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
                 using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
@@ -70,7 +72,7 @@ internal static class LinearEvalCommand
     {
         var name = r.GetValue(source.Dataset) ?? "fashion-mnist";
         using var data = DataModule.Load(name, r.GetValue(source.DataDir));
-        var outPath = output ?? $"linear_eval_{which}_{options.Features.ToString().ToLowerInvariant()}.json";
+        var outPath = output ?? $"linear_eval_{which}_{options.Features.Name()}.json";
         if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
         LinearEvalResult result;
         switch (which)
@@ -98,19 +100,12 @@ internal static class LinearEvalCommand
         return 0;
     }
 
-    public static FeatureMode ParseMode(string mode) => mode.ToLowerInvariant() switch
-    {
-        "augmented" => FeatureMode.Augmented,
-        "cached" => FeatureMode.Cached,
-        _ => throw new ArgumentException($"--features {mode}: expected augmented or cached"),
-    };
-
     /// <summary>Next to the run's other results when the checkpoint sits in a run folder's checkpoints/.</summary>
     public static string DefaultOutput(string checkpoint, FeatureMode mode)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
         if (Path.GetFileName(dir) == "checkpoints") dir = Path.GetDirectoryName(dir)!;
-        return Path.Combine(dir, $"linear_eval_{mode.ToString().ToLowerInvariant()}.json");
+        return Path.Combine(dir, $"linear_eval_{mode.Name()}.json");
     }
 
     public static LinearEvalResult Run(ResNetEncoder encoder, DataModule data, LinearEvalOptions options, Device device) =>
@@ -118,7 +113,7 @@ internal static class LinearEvalCommand
 
     public static LinearEvalResult Run(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, LinearEvalOptions options, Device device)
     {
-        Console.WriteLine($"linear evaluation, {options.Features.ToString().ToLowerInvariant()} features: {options.Epochs} epochs, batch {options.BatchSize}, SGD lr {options.EffectiveLearningRate:G3} (Nesterov, cosine), on {device}");
+        Console.WriteLine($"linear evaluation, {options.Features.Name()} features ({options.Features.Describe()}): {options.Epochs} epochs, batch {options.BatchSize}, SGD lr {options.EffectiveLearningRate:G3} (Nesterov, cosine), on {device}");
         var observer = new ConsoleObserver(epochLineEvery: Math.Max(1, options.Epochs / 10));
         var result = observer.Show("linear evaluation", () => new LinearEval(options, observer).Run(encoder, featureDim, data, device));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

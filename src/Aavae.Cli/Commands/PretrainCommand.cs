@@ -52,7 +52,7 @@ internal static class PretrainCommand
         var maxSteps = CliOptions.Create<long?>("--max-steps", "stop after N optimizer steps", null);
         var initFrom = CliOptions.Create<string?>("--init-from", "start from these weights (e.g. a published Lightning .ckpt) instead of a random initialisation", null);
         initFrom.Aliases.Add("--ckpt_path");
-        var linearEval = CliOptions.Create<string?>("--linear-eval", "when training ends, run linear evaluation: cached or augmented features", null);
+        var linearEval = CliOptions.Create<string?>("--linear-eval", "when training ends, run linear evaluation with augmented, cached or unshuffled features (see linear-eval --help)", null);
 
         var command = new Command("pretrain", "Pre-train an AAVAE (or the VAE / AE baselines) and keep checkpoints, metrics and pictures");
         model.AddTo(command);
@@ -124,7 +124,7 @@ internal static class PretrainCommand
             };
             o.Validate();
             DeviceChoice.Resolve(o.Device);
-            var evalMode = r.GetValue(linearEval) is { } mode ? LinearEvalCommand.ParseMode(mode) : (FeatureMode?)null;
+            var evalMode = r.GetValue(linearEval) is { } mode ? FeatureModes.Parse(mode) : (FeatureMode?)null;
 
             RunFolder run;
             if (checkpoint is not null)

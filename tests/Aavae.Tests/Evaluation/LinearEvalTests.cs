@@ -34,4 +34,56 @@ public class LinearEvalTests
         Assert.Equal(0.1, new LinearEvalOptions { BatchSize = 256 }.EffectiveLearningRate, 12);
         Assert.Equal(0.4, new LinearEvalOptions { BatchSize = 1024 }.EffectiveLearningRate, 12);
     }
+
+    [Fact]
+    public void UnshuffledTrainsOnTheSplitsOwnOrderAsTheReferencesStl10Run()
+    {
+        // The reference's STL-10 linear evaluation: features through the evaluation transform,
+        // batches in the split's order every epoch (shuffle=False), SGD + Nesterov with cosine decay.
+        // Rebuilt here with TorchSharp's own SGD: the per-epoch training loss must agree.
+        using var data = DataModule.Load("fashion-mnist", null);
+        using var pixels = new RawPixels(3, 32, 32);
+        const int batch = 64, batches = 4, epochs = 2;
+        var options = new LinearEvalOptions { Epochs = epochs, BatchSize = batch, Features = FeatureMode.Unshuffled, LimitTrainBatches = batches, LimitEvalBatches = 1 };
+        var result = new LinearEval(options, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        Assert.Equal(("unshuffled", batch * batches), (result.Mode, result.TrainImages));
+        Assert.Contains("fixed order", result.Protocol);
+
+        using var features = FeatureExtractor.Encode(pixels, data.Train, new Aavae.Augmentation.Views(data.Info, CPU), batch, batches);
+        Aavae.Runtime.Determinism.Seed(0);
+        using var linear = nn.Linear(pixels.FeatureDim, 10);
+        double baseLr = 0.1 * batch / 256;
+        using var sgd = optim.SGD(linear.parameters(), baseLr, momentum: 0.9, nesterov: true);
+        var expected = new List<double>();
+        int step = 0, total = batches * epochs;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            double sum = 0;
+            for (int b = 0; b < batches; b++, step++)
+            {
+                using var scope = NewDisposeScope();
+                foreach (var g in sgd.ParamGroups) g.LearningRate = baseLr * 0.5 * (1 + Math.Cos(Math.PI * step / total));
+                var loss = nn.functional.cross_entropy(linear.call(features.Features[(b * batch)..((b + 1) * batch)]), features.Labels[(b * batch)..((b + 1) * batch)]);
+                sgd.zero_grad();
+                loss.backward();
+                sgd.step();
+                sum += loss.item<float>() * batch;
+            }
+            expected.Add(sum / (batch * batches));
+        }
+        Assert.Equal(expected.Count, result.TrainLoss.Count);
+        for (int e = 0; e < epochs; e++) Assert.Equal(expected[e], result.TrainLoss[e], 5);
+
+        var shuffled = new LinearEval(options with { Features = FeatureMode.Cached }, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        Assert.NotEqual(result.TrainLoss[1], shuffled.TrainLoss[1]);
+    }
+
+    [Fact]
+    public void EachDataSetDefaultsToTheReferencesProtocol()
+    {
+        Assert.Equal(FeatureMode.Unshuffled, FeatureModes.DefaultFor(DatasetInfo.Stl10));
+        Assert.Equal(FeatureMode.Augmented, FeatureModes.DefaultFor(DatasetInfo.Cifar10));
+        Assert.Equal(FeatureMode.Unshuffled, FeatureModes.Parse("UNSHUFFLED"));
+        Assert.Contains("--features", Assert.Throws<ArgumentException>(() => FeatureModes.Parse("random")).Message);
+    }
 }
