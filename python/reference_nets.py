@@ -209,16 +209,20 @@ class ProjectionHeadVAE(nn.Module):
 
 
 class VAE(nn.Module):
-    """encoder, projection, decoder and log_scale under the reference's names; width 64 is the reference."""
+    """encoder, decoder, projection and log_scale under the reference's names, registered in the
+    reference's order (src/vae.py), which numbers the parameters of a torch.optim state; width 64
+    is the reference. decoder_name defaults to the encoder's own; the reference builds decoder50."""
 
-    def __init__(self, encoder_name, width=64, latent_dim=128, input_height=32, stem='cifar'):
+    def __init__(self, encoder_name, width=64, latent_dim=128, input_height=32, stem='cifar', decoder_name=None):
         super().__init__()
         if encoder_name == 'resnet18':
-            self.encoder, h, block, layers = ResNet(BasicBlock, [2, 2, 2, 2], width, stem), 8 * width, DecoderBasicBlock, [2, 2, 2, 2]
+            self.encoder, h = ResNet(BasicBlock, [2, 2, 2, 2], width, stem), 8 * width
         elif encoder_name == 'resnet50':
-            self.encoder, h, block, layers = ResNet(Bottleneck, [3, 4, 6, 3], width, stem), 32 * width, DecoderBottleneck, [3, 6, 4, 3]
+            self.encoder, h = ResNet(Bottleneck, [3, 4, 6, 3], width, stem), 32 * width
         else:
             raise ValueError(f'unsupported encoder {encoder_name}')
-        self.projection = ProjectionHeadVAE(h, h, latent_dim)
+        decoders = {'decoder18': (DecoderBasicBlock, [2, 2, 2, 2]), 'decoder50': (DecoderBottleneck, [3, 6, 4, 3])}
+        block, layers = decoders[decoder_name or encoder_name.replace('resnet', 'decoder')]
         self.decoder = Decoder(block, layers, input_height=input_height, latent_dim=latent_dim, h_dim=h, width=width, stem=stem)
+        self.projection = ProjectionHeadVAE(h, h, latent_dim)
         self.log_scale = nn.Parameter(torch.Tensor([0.0]))

@@ -44,14 +44,14 @@ internal static class PretrainCommand
         var device = CliOptions.Device();
         var gpus = CliOptions.Create<int?>("--gpus", "number of GPUs (Lightning's flag): 0 is --device cpu, 1 is --device cuda", null);
         var output = CliOptions.Create<string?>("--output", "run folder (default: runs/<model>-<dataset>-N)", null);
-        var resume = CliOptions.Create<string?>("--resume", "continue the run in this folder, or from this checkpoint", null);
+        var resume = CliOptions.Create<string?>("--resume", "continue the run in this folder, or from this checkpoint: one of this project's, or a pre-training .ckpt the reference wrote (its --ckpt_path: weights, optimizer, schedule and epoch; the run continues in a new --output folder)", null);
+        resume.Aliases.Add("--ckpt_path");
         var overwrite = CliOptions.Create("--overwrite", "replace the run already in --output", false);
         var checkpointEvery = CliOptions.Create("--checkpoint-every", "keep a numbered checkpoint every N epochs (last.ckpt is always kept)", 200);
         var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
         var limitVal = CliOptions.Create<int?>("--limit-val-batches", "validate on at most N batches (0: no validation)", null);
         var maxSteps = CliOptions.Create<long?>("--max-steps", "stop after N optimizer steps", null);
-        var initFrom = CliOptions.Create<string?>("--init-from", "start from these weights (e.g. a published Lightning .ckpt) instead of a random initialisation", null);
-        initFrom.Aliases.Add("--ckpt_path");
+        var initFrom = CliOptions.Create<string?>("--init-from", "start a new run from these weights alone (e.g. a published Lightning .ckpt) instead of a random initialisation; the optimizer and schedule start afresh", null);
         var linearEval = CliOptions.Create<string?>("--linear-eval", "when training ends, run linear evaluation with augmented, cached or unshuffled features (see linear-eval --help)", null);
 
         var command = new Command("pretrain", "Pre-train an AAVAE (or the VAE / AE baselines) and keep checkpoints, metrics and pictures");
@@ -126,11 +126,12 @@ internal static class PretrainCommand
             DeviceChoice.Resolve(o.Device);
             var evalMode = r.GetValue(linearEval) is { } mode ? FeatureModes.Parse(mode) : (FeatureMode?)null;
 
+            if (checkpoint is not null && checkpoint.Options.Model != o.Model)
+                throw new ArgumentException($"--resume {resumeFrom}: the checkpoint holds {Describe(checkpoint.Options)}, the options ask for {Describe(o)}");
             RunFolder run;
-            if (checkpoint is not null)
+            bool continuesOwnRun = checkpoint is not null && checkpoint.Format != LightningRun.Format;
+            if (continuesOwnRun)
             {
-                if (checkpoint.Options.Model != o.Model)
-                    throw new ArgumentException($"--resume {resumeFrom}: the checkpoint holds {Describe(checkpoint.Options)}, the options ask for {Describe(o)}");
                 var folder = r.GetValue(output) ?? (Directory.Exists(resumeFrom) ? resumeFrom! : Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resumeFrom!)))!);
                 run = new RunFolder(folder);
             }
@@ -140,7 +141,9 @@ internal static class PretrainCommand
                 run = RunFolder.CreateNew(folder, r.GetValue(overwrite));
             }
 
-            Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}" : $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})");
+            Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}"
+                : continuesOwnRun ? $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
+                : $"pretrain: continuing the reference's run {resumeFrom} in {run.Path} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
             Console.WriteLine(o.ToJson());
             return Train(o, run, checkpoint, evalMode);
         });

@@ -14,11 +14,18 @@ public sealed record TrainingPosition(int Epoch, int Batch, long GlobalStep);
 /// with <c>torch.load</c>: <c>state_dict</c> (the reference's names), <c>epoch</c>,
 /// <c>global_step</c>, <c>hyper_parameters</c>, <c>optimizer_states</c>; plus an <c>aavae</c>
 /// entry with what exact resumption needs (configuration, position in the epoch, libtorch's
-/// generator state, the online probe's optimizer).
+/// generator state, the online probe's optimizer). A checkpoint the reference wrote is read by
+/// <see cref="LightningRun"/> and continues from its epoch boundary.
 /// </summary>
 public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPosition Position, Hashtable Content)
 {
     public const int FormatVersion = 1;
+
+    /// <summary>The file it was read from.</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary><c>aavae</c> (this project's, resumes bit-exactly) or <c>lightning</c> (the reference's).</summary>
+    public string Format { get; init; } = "aavae";
 
     public static void Save(string path, PretrainOptions options, TrainingPosition position, AavaeModel model,
         IStepOptimizer optimizer, OnlineProbe? probe)
@@ -52,17 +59,21 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
         TorchFile.Write(path, content);
     }
 
-    /// <summary>Reads one of this project's checkpoints; a Lightning file of the reference is refused with a pointer to what accepts it.</summary>
+    /// <summary>Reads one of this project's checkpoints or a pre-training checkpoint of the reference (a Lightning file with its optimizer state).</summary>
     public static TrainingCheckpoint Read(string path)
     {
         var content = TorchFile.Read(path);
         if (content["aavae"] is not IDictionary aavae || aavae["config"] is not string config)
-            throw new InvalidDataException($"{path}: not a checkpoint of this project's pre-training (no resumable state); a published Lightning checkpoint can start a new run with --init-from");
+        {
+            if (content["optimizer_states"] is IList { Count: > 0 } && content["state_dict"] is IDictionary)
+                return LightningRun.Read(content, path);
+            throw new InvalidDataException($"{path}: holds no optimizer state, so there is no run to continue; --init-from starts a new run from its weights");
+        }
         var options = PretrainOptions.FromJson(config);
         var position = new TrainingPosition(
             (int)OptimizerState.ToLong(aavae["next_epoch"]!), (int)OptimizerState.ToLong(aavae["next_batch"]!),
             OptimizerState.ToLong(content["global_step"]!));
-        return new TrainingCheckpoint(options, position, content);
+        return new TrainingCheckpoint(options, position, content) { Path = path };
     }
 
     public IDictionary StateDict => Content["state_dict"] as IDictionary ?? throw new InvalidDataException("checkpoint has no state_dict");
@@ -70,12 +81,16 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     /// <summary>Puts weights, optimizer moments, probe and generator state back. The model must have the checkpoint's architecture.</summary>
     public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what)
     {
+        bool own = Format != LightningRun.Format;
         StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), OnlineProbe.Prefix), strict: true, what);
-        if (probe is not null)
-            StateDicts.Load(probe.Layer, StateDicts.Select(StateDict, OnlineProbe.Prefix), strict: true, what + " (online probe)");
+        var probeWeights = StateDicts.Select(StateDict, OnlineProbe.Prefix);
+        // The reference's probe lives in its callback; its weights are in the state_dict only when --online_ft was on.
+        if (probe is not null && (own || probeWeights.Count > 0))
+            StateDicts.Load(probe.Layer, probeWeights, strict: true, what + " (online probe)");
         if (Content["optimizer_states"] is not IList { Count: > 0 } states || states[0] is not IDictionary optimizerState)
             throw new InvalidDataException($"{what}: no optimizer state");
-        optimizer.LoadStateDict(optimizerState);
+        optimizer.LoadStateDict(own ? optimizerState : LightningRun.ToModelOrder(optimizerState, model, Options, what));
+        if (!own) return;
         var aavae = (IDictionary)Content["aavae"]!;
         if (probe is not null && aavae["probe_optimizer"] is IDictionary probeState) probe.Optimizer.LoadStateDict(probeState);
         if (aavae["torch_rng_state"] is Tensor rng) torch.set_rng_state(rng);

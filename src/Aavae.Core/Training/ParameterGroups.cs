@@ -16,14 +16,23 @@ public static class ParameterGroups
     /// </summary>
     public static IReadOnlyList<ParameterGroup> Create(Module module, double weightDecay, bool excludeBnBias)
     {
-        var trainable = module.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        if (!excludeBnBias)
-            return [new ParameterGroup(trainable.Select(p => p.parameter).ToList(), weightDecay, false)];
-        static bool Excluded(string name) => name.Contains("bias", StringComparison.Ordinal) || name.Contains("bn", StringComparison.Ordinal);
-        return
-        [
-            new ParameterGroup(trainable.Where(p => !Excluded(p.name)).Select(p => p.parameter).ToList(), weightDecay, false),
-            new ParameterGroup(trainable.Where(p => Excluded(p.name)).Select(p => p.parameter).ToList(), 0, true),
-        ];
+        var split = Split(module.named_parameters().Select(p => (p.name, p.parameter)), excludeBnBias);
+        return excludeBnBias
+            ? [new ParameterGroup(Values(split[0]), weightDecay, false), new ParameterGroup(Values(split[1]), 0, true)]
+            : [new ParameterGroup(Values(split[0]), weightDecay, false)];
     }
+
+    /// <summary>The trainable parameters of <paramref name="named"/>, in its order, as <see cref="Create"/> groups them.</summary>
+    public static IReadOnlyList<IReadOnlyList<(string Name, Parameter Parameter)>> Split(IEnumerable<(string Name, Parameter Parameter)> named, bool excludeBnBias)
+    {
+        var trainable = named.Where(p => p.Parameter.requires_grad).ToList();
+        return excludeBnBias
+            ? [trainable.Where(p => !Excluded(p.Name)).ToList(), trainable.Where(p => Excluded(p.Name)).ToList()]
+            : [trainable];
+    }
+
+    /// <summary>The reference's skip list <c>['bias', 'bn']</c>, matched anywhere in the name.</summary>
+    public static bool Excluded(string name) => name.Contains("bias", StringComparison.Ordinal) || name.Contains("bn", StringComparison.Ordinal);
+
+    private static List<Parameter> Values(IReadOnlyList<(string Name, Parameter Parameter)> group) => group.Select(p => p.Parameter).ToList();
 }

@@ -83,8 +83,12 @@ public sealed class Pretrainer : IDisposable
             if (options.InitFrom is { } init && resume is null) InitialiseFrom(init, data.Info);
             if (resume is not null)
             {
-                resume.Restore(model, optimizer, probe, $"--resume {run.LastCheckpoint}");
+                resume.Restore(model, optimizer, probe, $"--resume {resume.Path}");
                 position = resume.Position;
+                if (resume.Format == LightningRun.Format)
+                    observer.OnMessage($"continuing the reference's run from {resume.Path} at epoch {position.Epoch}, step {position.GlobalStep}"
+                        + (position.GlobalStep != (long)position.Epoch * BatchesPerEpoch
+                            ? $" (here an epoch is {BatchesPerEpoch} steps, so the schedule stands where {position.GlobalStep / Math.Max(1, BatchesPerEpoch)} epochs would put it)" : ""));
             }
             run.CreateFolders();
             log = new MetricsLog(run, append: resume is not null);

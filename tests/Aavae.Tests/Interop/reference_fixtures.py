@@ -9,6 +9,7 @@ file that the C# side exported.
     python3 reference_fixtures.py check-safetensors FILE REFERENCE.ckpt ENCODER
     python3 reference_fixtures.py step OUT.pt ENCODER WIDTH STEM   # one training step's gradients, in float64
     python3 reference_fixtures.py split OUT.pt N VAL                # random_split(range(N), [N - VAL, VAL]) with seed 42
+    python3 reference_fixtures.py run OUT.ckpt EXCLUDE_BN_BIAS      # a reference pre-training checkpoint after one epoch of three
 """
 import collections
 import enum
@@ -163,6 +164,56 @@ def split(out, n, val):
     torch.save({'train': torch.tensor(train.indices), 'val': torch.tensor(held_out.indices)}, out)
 
 
+def lightning_run(out, exclude_bn_bias):
+    """What the reference's vae.py saves after its first epoch of three (Lightning 1.3, as its
+    requirements pin Lightning's master of mid-2021): the VAE's state_dict, its Adam state in
+    torch.optim's layout (parameters numbered in the order configure_optimizers passes them: all
+    of self.parameters(), or exclude_from_wt_decay's two groups), the LambdaLR state, and
+    Lightning's epoch and global_step, which that version stores one ahead. Fashion-MNIST is named
+    as the data set: the only one on a fresh machine; its images are 32x32 like CIFAR-10's."""
+    torch.manual_seed(0)
+    width, latent_dim, batch, steps, lr, weight_decay = 4, 8, 16, 3, 1e-3, (1e-4 if exclude_bn_bias else 0.)
+    model = VAE('resnet18', width=width, latent_dim=latent_dim, decoder_name='decoder50')
+    model.log_scale.requires_grad = False  # learn_scale 0
+    if exclude_bn_bias:
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        skip = lambda n: 'bias' in n or 'bn' in n  # noqa: E731
+        params = [{'params': [p for n, p in named if not skip(n)], 'weight_decay': weight_decay},
+                  {'params': [p for n, p in named if skip(n)], 'weight_decay': 0.}]
+    else:
+        params = model.parameters()
+    optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    model.train()
+    for _ in range(steps):
+        x = torch.rand(batch, 3, 32, 32)
+        mu, log_var = model.projection(model.encoder(x))
+        z = mu + torch.exp(log_var / 2) * torch.randn_like(mu)
+        loss = (model.decoder(z) - x).square().mean() + 1e-3 * log_var.square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    hparams = AttributeDict(encoder_name='resnet18', decoder_name='decoder50', h_dim=8 * width, latent_dim=latent_dim, input_height=32,
+                            first_conv3x3=True, remove_first_maxpool=True, kl_coeff=0.0, denoising=True, log_scale=0.0, learn_scale=0,
+                            val_samples=1, optimizer='adam', learning_rate=lr, weight_decay=weight_decay, exclude_bn_bias=exclude_bn_bias,
+                            warmup_epochs=1, max_epochs=3, cosine_decay=0, linear_decay=0, gpus=0, online_ft=False, seed=0,
+                            dataset='fashion-mnist', data_path='.', batch_size=batch, num_samples=55000)
+    torch.save({
+        'epoch': 1,
+        'global_step': steps + 1,
+        'pytorch-lightning_version': '1.3.8',
+        'state_dict': collections.OrderedDict(model.state_dict()),
+        'callbacks': {ModelCheckpoint: ModelCheckpoint()},
+        'optimizer_states': [optimizer.state_dict()],
+        'lr_schedulers': [{'last_epoch': steps, '_step_count': steps + 1, 'base_lrs': [lr] * len(optimizer.param_groups)}],
+        'hparams_name': 'kwargs',
+        'hyper_parameters': hparams,
+    }, out)
+    state = {name: optimizer.state[p] for name, p in model.named_parameters() if p in optimizer.state}
+    torch.save({'exp_avg': {n: s['exp_avg'] for n, s in state.items()}, 'exp_avg_sq': {n: s['exp_avg_sq'] for n, s in state.items()},
+                'step': {n: float(s['step']) for n, s in state.items()}}, out + '.expected.pt')
+
+
 def reference_state(reference):
     state = torch.load(reference)['state_dict']
     return {k: v for k, v in state.items() if not k.startswith('online_finetuner.')}
@@ -205,6 +256,8 @@ if __name__ == '__main__':
         compare(dict(torch.load(sys.argv[2])), sys.argv[3], sys.argv[4])
     elif command == 'step':
         training_step(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    elif command == 'run':
+        lightning_run(sys.argv[2], sys.argv[3].lower() == 'true')
     elif command == 'split':
         split(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif command == 'check-safetensors':
