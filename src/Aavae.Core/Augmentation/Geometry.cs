@@ -1,11 +1,9 @@
+using Aavae.Data;
 using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Aavae.Augmentation;
-
-/// <summary>A crop box in pixels: top row, left column, height, width.</summary>
-public readonly record struct CropBox(int Top, int Left, int Height, int Width);
 
 /// <summary>Crops, resizes and flips on batches, each image with its own parameters.</summary>
 public static class Geometry

@@ -1,3 +1,4 @@
+using Aavae.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,15 +29,20 @@ public sealed class SimClrView(int size, double jitterStrength, bool blur)
         float[] Brightness, float[] Contrast, float[] Saturation, float[] Hue,
         bool[] Grayscale, bool[] Blurred, float[] Sigmas);
 
-    public Parameters Sample(Random rng, int batch, int height, int width)
+    public Parameters Sample(Random rng, int batch, int height, int width) =>
+        Sample(rng, Enumerable.Repeat((height, width), batch).ToArray());
+
+    /// <summary>Per-image parameters for images of different sizes: each crop box is drawn within its own image.</summary>
+    public Parameters Sample(Random rng, IReadOnlyList<(int Height, int Width)> sizes)
     {
+        int batch = sizes.Count;
         double b = 0.8 * JitterStrength, h = 0.2 * JitterStrength;
         var p = new Parameters(new CropBox[batch], new bool[batch], new bool[batch], new int[batch][],
             new float[batch], new float[batch], new float[batch], new float[batch],
             new bool[batch], new bool[batch], new float[batch]);
         for (int i = 0; i < batch; i++)
         {
-            p.Boxes[i] = Geometry.SampleResizedCrop(rng, height, width, Scale, Ratio);
+            p.Boxes[i] = Geometry.SampleResizedCrop(rng, sizes[i].Height, sizes[i].Width, Scale, Ratio);
             p.Flips[i] = rng.NextDouble() < FlipP;
             p.Jitter[i] = rng.NextDouble() < JitterP;
             p.JitterOrder[i] = Permutation4(rng);
@@ -53,9 +59,11 @@ public sealed class SimClrView(int size, double jitterStrength, bool blur)
 
     public Tensor Apply(Tensor x, Random rng) => Apply(x, Sample(rng, (int)x.shape[0], (int)x.shape[2], (int)x.shape[3]));
 
-    public Tensor Apply(Tensor x, Parameters p)
+    public Tensor Apply(Tensor x, Parameters p) => AfterCrop(Geometry.ResizedCrop(x, p.Boxes, p.Flips, Size), p);
+
+    /// <summary>Everything after the crop and flip: jitter, grayscale, blur; for crops already cut (from full images).</summary>
+    public Tensor AfterCrop(Tensor x, Parameters p)
     {
-        x = Geometry.ResizedCrop(x, p.Boxes, p.Flips, Size);
         x = ColorJitter(x, p);
         var gray = tensor(p.Grayscale, device: x.device).view(-1, 1, 1, 1);
         x = where(gray, ColorOps.Grayscale(x).expand_as(x), x);

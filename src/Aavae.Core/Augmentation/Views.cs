@@ -46,12 +46,45 @@ public sealed class Views
 
     public Tensor Augmented(Tensor unit, Random rng) => Normalize(simclr.Apply(unit, rng));
 
+    /// <summary>
+    /// (x, original, labels) for pre-training from a source's images. From an image folder the
+    /// SimCLR view's RandomResizedCrop is cut from the full decoded picture, as torchvision crops
+    /// the PIL image; the original is the evaluation view (Resize(256) + CenterCrop(224) for ImageNet).
+    /// </summary>
+    public (Tensor X, Tensor Original, Tensor Labels) Pretraining(IImageSource source, long[] indices, bool denoising, Random rng)
+    {
+        if (denoising && FullImages.Find(source, indices) is { } found)
+        {
+            var p = simclr.Sample(rng, found.Indices.Select(found.Source.SizeOf).ToArray());
+            var (images, crops, labels) = found.Source.GetBatchWithCrops(found.Indices, p.Boxes, p.Flips, simclr.Size);
+            return (Normalize(simclr.AfterCrop(ToUnitRange(crops), p)), Original(ToUnitRange(images)), labels);
+        }
+        var (batch, batchLabels) = source.GetBatch(indices);
+        var (x, original) = Pretraining(batch, denoising, rng);
+        return (x, original, batchLabels);
+    }
+
     /// <summary>(x, original) for pre-training: x is the SimCLR view with denoising, else the original itself.</summary>
     public (Tensor X, Tensor Original) Pretraining(Tensor images, bool denoising, Random rng)
     {
         var unit = ToUnitRange(images);
         var original = Original(unit);
         return (denoising ? Augmented(unit, rng) : original, original);
+    }
+
+    /// <summary>The linear-evaluation training view of a source's images (RandomResizedCrop from the full picture for image folders) and their labels.</summary>
+    public (Tensor X, Tensor Labels) LinearEvalTrain(IImageSource source, long[] indices, Random rng)
+    {
+        if (FullImages.Find(source, indices) is { } found)
+        {
+            var flips = indices.Select(_ => rng.NextDouble() < 0.5).ToArray();
+            var boxes = found.Indices.Select(found.Source.SizeOf)
+                .Select(s => Geometry.SampleResizedCrop(rng, s.Height, s.Width, Augmentation.SimClrView.Scale, Augmentation.SimClrView.Ratio)).ToArray();
+            var (_, crops, labels) = found.Source.GetBatchWithCrops(found.Indices, boxes, flips, Dataset.InputHeight);
+            return (Normalize(ToUnitRange(crops)), labels);
+        }
+        var (images, batchLabels) = source.GetBatch(indices);
+        return (LinearEvalTrain(images, rng), batchLabels);
     }
 
     /// <summary>Linear-evaluation training view: RandomCrop(pad 4, reflect) + flip for 32x32 data,

@@ -57,14 +57,22 @@ public sealed record DataModule(
     private static string Require(string? dataDir, DatasetInfo info) =>
         dataDir ?? throw new ArgumentException($"--data-dir is required for {info.Name}");
 
-    /// <summary>The reference's ImageNet split: the first <paramref name="perClass"/> images of each class (after a seeded shuffle) validate.</summary>
-    private static (SubsetSource, SubsetSource) HoldOutPerClass(ImageFolderSource source, int perClass)
+    /// <summary>numpy's seed in the reference's SSLImagenet (src/datamodules/imagenet_dataset.py).</summary>
+    public const uint ImageNetSplitSeed = 1234;
+
+    /// <summary>
+    /// The reference's ImageNet split (SSLImagenet): the file list (sorted, as torchvision's
+    /// ImageFolder) shuffled by <c>np.random.seed(1234); np.random.shuffle</c>, then the first
+    /// <paramref name="perClass"/> images of each class in that order validate, the rest train.
+    /// </summary>
+    public static (SubsetSource Train, SubsetSource Val) HoldOutPerClass(ImageFolderSource source, int perClass)
     {
-        var perm = Splits.Permutation(source.Count, Splits.ReferenceSeed);
+        var order = Enumerable.Range(0, source.Count).Select(i => (long)i).ToList();
+        new NumpyRandomState(ImageNetSplitSeed).Shuffle(order);
         var taken = new int[source.NumClasses];
         var train = new List<long>();
         var val = new List<long>();
-        foreach (var i in perm)
+        foreach (var i in order)
         {
             int label = source.LabelOf((int)i);
             if (taken[label] < perClass) { taken[label]++; val.Add(i); }

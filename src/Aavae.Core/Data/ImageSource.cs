@@ -74,6 +74,7 @@ public sealed class SubsetSource(IImageSource parent, long[] indices, string nam
     public int Width => parent.Width;
     public int NumClasses => parent.NumClasses;
     public IReadOnlyList<long> Indices => indices;
+    public IImageSource Parent => parent;
 
     public (Tensor Images, Tensor Labels) GetBatch(ReadOnlySpan<long> batch)
     {

@@ -183,8 +183,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     private static LabelledBatch AugmentedBatch(IImageSource source, Views views, long[] indices, Random rng)
     {
         using var scope = NewDisposeScope();
-        var (images, labels) = source.GetBatch(indices);
-        return new LabelledBatch(views.LinearEvalTrain(images, rng).DetachFromDisposeScope(), labels.DetachFromDisposeScope());
+        var (x, labels) = views.LinearEvalTrain(source, indices, rng);
+        return new LabelledBatch(x.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
     }
 
     private static LabelledBatch CachedBatch(FeatureSet cached, long[] indices)

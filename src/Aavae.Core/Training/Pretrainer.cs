@@ -207,8 +207,7 @@ public sealed class Pretrainer : IDisposable
     {
         // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
         using var scope = NewDisposeScope();
-        var (images, labels) = source.GetBatch(indices);
-        var (x, original) = views.Pretraining(images, options.Denoising, rng);
+        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng);
         return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
     };
 
@@ -246,8 +245,7 @@ public sealed class Pretrainer : IDisposable
         var rng = new Random(BatchLoader<ViewBatch>.DerivedSeed(options.Seed, (int)position.GlobalStep, -2));
         int n = Math.Min(options.BatchSize, data.Train.Count);
         var indices = Enumerable.Range(0, n).Select(_ => (long)rng.Next(data.Train.Count)).ToArray();
-        var (images, labels) = data.Train.GetBatch(indices);
-        var x = views.LinearEvalTrain(images, rng);
+        var (x, labels) = views.LinearEvalTrain(data.Train, indices, rng);
         Tensor features;
         // As the reference's callback: the encoder stays in training mode, without gradient.
         using (no_grad()) features = model.Encoder.call(x);

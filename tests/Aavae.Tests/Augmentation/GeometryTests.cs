@@ -1,3 +1,4 @@
+using Aavae.Data;
 using Aavae.Augmentation;
 using TorchSharp;
 using static TorchSharp.torch;

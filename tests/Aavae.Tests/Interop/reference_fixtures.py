@@ -10,6 +10,7 @@ file that the C# side exported.
     python3 reference_fixtures.py step OUT.pt ENCODER WIDTH STEM   # one training step's gradients, in float64
     python3 reference_fixtures.py split OUT.pt N VAL                # random_split(range(N), [N - VAL, VAL]) with seed 42
     python3 reference_fixtures.py run OUT.ckpt EXCLUDE_BN_BIAS      # a reference pre-training checkpoint after one epoch of three
+    python3 reference_fixtures.py imagenet-split ROOT OUT.json PER_CLASS  # SSLImagenet's train / val partition of an image folder
 """
 import collections
 import enum
@@ -214,6 +215,34 @@ def lightning_run(out, exclude_bn_bias):
                 'step': {n: float(s['step']) for n, s in state.items()}}, out + '.expected.pt')
 
 
+def imagenet_split(root, out, per_class):
+    """The reference's SSLImagenet partition (src/datamodules/imagenet_dataset.py) of ROOT/train:
+    torchvision's ImageFolder list (sorted classes, sorted walk, sorted file names), shuffled by
+    np.random.seed(1234); np.random.shuffle, the first PER_CLASS images of each class validating."""
+    import os
+    import numpy as np
+    split_root = os.path.join(root, 'train')
+    classes = sorted(e.name for e in os.scandir(split_root) if e.is_dir())
+    imgs = []
+    for idx, c in enumerate(classes):
+        for walk_root, _, names in sorted(os.walk(os.path.join(split_root, c), followlinks=True)):
+            for name in sorted(names):
+                if name.lower().endswith(('.png', '.jpg', '.jpeg')):
+                    imgs.append((os.path.relpath(os.path.join(walk_root, name), split_root), idx))
+    np.random.seed(1234)
+    np.random.shuffle(imgs)
+    counts = {i: 0 for i in range(len(classes))}
+    train, val = [], []
+    for name, idx in imgs:
+        if counts[idx] < per_class:
+            val.append(name)
+            counts[idx] += 1
+        else:
+            train.append(name)
+    with open(out, 'w') as f:
+        json.dump({'train': train, 'val': val}, f)
+
+
 def reference_state(reference):
     state = torch.load(reference)['state_dict']
     return {k: v for k, v in state.items() if not k.startswith('online_finetuner.')}
@@ -258,6 +287,8 @@ if __name__ == '__main__':
         training_step(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif command == 'run':
         lightning_run(sys.argv[2], sys.argv[3].lower() == 'true')
+    elif command == 'imagenet-split':
+        imagenet_split(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif command == 'split':
         split(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif command == 'check-safetensors':
