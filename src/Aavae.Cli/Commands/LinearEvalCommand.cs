@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace Aavae.Cli.Commands;
 
-/// <summary><c>aavae linear-eval</c>: the linear-evaluation protocol of SPEC section 9 on a frozen encoder.</summary>
+/// <summary><c>aavae linear-eval</c>: the linear-evaluation protocol (the reference's src/linear_eval.py) on a frozen encoder.</summary>
 internal static class LinearEvalCommand
 {
     public static Command Create()

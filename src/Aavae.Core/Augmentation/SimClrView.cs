@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Aavae.Augmentation;
 
 /// <summary>
-/// The SimCLR view the encoder sees in AAVAE (SPEC section 6), on a batch of [0, 1] RGB images,
+/// The SimCLR view the encoder sees in AAVAE (the reference's SimCLRTransform, src/transforms/transforms.py), on a batch of [0, 1] RGB images,
 /// each image drawing its own parameters: RandomResizedCrop (scale 0.08-1, ratio 3/4-4/3,
 /// bilinear) and flip p=0.5, ColorJitter p=0.8 (strength s: brightness, contrast and saturation
 /// 0.8 s, hue 0.2 s, in a random order per image), grayscale p=0.2, Gaussian blur p=0.5 with

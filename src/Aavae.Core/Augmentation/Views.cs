@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Aavae.Augmentation;
 
 /// <summary>
-/// The views of one data set (SPEC section 6 and 9), from uint8 batches to normalised float
+/// The views of one data set (the reference's src/transforms/transforms.py), from uint8 batches to normalised float
 /// tensors on the model's device: the <c>original</c> view, the SimCLR view, and the
 /// linear-evaluation training view.
 /// </summary>

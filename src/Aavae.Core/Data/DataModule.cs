@@ -1,7 +1,7 @@
 namespace Aavae.Data;
 
 /// <summary>
-/// The splits of one data set (SPEC section 7): what pre-training trains and validates on, and
+/// The splits of one data set (the reference's src/datamodules): what pre-training trains and validates on, and
 /// the labelled train / validation / test sets of linear evaluation.
 /// </summary>
 public sealed record DataModule(

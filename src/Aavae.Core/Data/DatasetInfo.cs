@@ -7,7 +7,7 @@ public sealed record Normalization(float[] Mean, float[] Std);
 
 /// <summary>
 /// What the pipeline needs to know about a data set: image size, stem, normalisation and the
-/// strength of the SimCLR view (SPEC section 6).
+/// strength of the SimCLR view (the reference's vae.py: jitter 0.5 without blur for CIFAR-10, 1.0 with blur otherwise).
 /// </summary>
 public sealed record DatasetInfo(
     string Name, int InputHeight, Stem Stem, int NumClasses, Normalization Normalization,

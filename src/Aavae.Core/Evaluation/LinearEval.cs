@@ -53,7 +53,7 @@ public static class FeatureModes
     public static bool IsCached(this FeatureMode mode) => mode != FeatureMode.Augmented;
 }
 
-/// <summary>The linear-evaluation protocol's settings (SPEC section 9); defaults are the paper's.</summary>
+/// <summary>The linear-evaluation protocol's settings; defaults are the reference's src/linear_eval.py.</summary>
 public sealed record LinearEvalOptions
 {
     public int Epochs { get; init; } = 90;

@@ -10,7 +10,7 @@ namespace Aavae.Objectives;
 public sealed record VaeStep(Tensor Loss, VaeMetrics Metrics);
 
 /// <summary>
-/// One step of the AAVAE / VAE objective (SPEC section 5). The encoder sees the view <c>x</c>;
+/// One step of the AAVAE / VAE objective (the reference's VAE.step, src/vae.py). The encoder sees the view <c>x</c>;
 /// the decoder must reconstruct <c>original</c>. With kl_coeff = 0 and denoising views this is
 /// AAVAE; with x == original and kl_coeff &gt; 0 it is the VAE baseline.
 /// </summary>

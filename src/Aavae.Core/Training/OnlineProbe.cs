@@ -7,7 +7,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Aavae.Training;
 
 /// <summary>
-/// The reference's online fine-tuner (SPEC section 8): a linear classifier trained with Adam
+/// The reference's online fine-tuner (src/callbacks/online_eval.py): a linear classifier trained with Adam
 /// (lr 1e-4) on detached encoder features while pre-training runs, so its accuracy tracks the
 /// representation. Its weights are saved as <c>online_finetuner.weight/bias</c>, as Lightning does.
 /// </summary>

@@ -7,7 +7,7 @@ namespace Aavae.Training;
 /// <summary>A step's loss to back-propagate and its metrics under the reference's names (without prefix).</summary>
 public sealed record ObjectiveStep(Tensor Loss, IReadOnlyDictionary<string, double> Metrics);
 
-/// <summary>The objective of a run: the (AA)VAE's of SPEC section 5, or the AE baseline's MSE.</summary>
+/// <summary>The objective of a run: the (AA)VAE's of src/vae.py, or the AE baseline's MSE.</summary>
 public interface IPretrainObjective
 {
     ObjectiveStep Step(AavaeModel model, Tensor x, Tensor original, int samples);

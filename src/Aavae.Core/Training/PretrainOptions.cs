@@ -5,7 +5,7 @@ using Aavae.Models;
 namespace Aavae.Training;
 
 /// <summary>
-/// Everything that defines a pre-training run (SPEC sections 5-8). Defaults are the reference's
+/// Everything that defines a pre-training run (the reference's src/vae.py arguments). Defaults are the reference's
 /// argparse defaults; <see cref="ModelOptions"/> fixes the networks' shapes.
 /// </summary>
 public sealed record PretrainOptions

@@ -265,7 +265,7 @@ public sealed class Pretrainer : IDisposable
         throw new NonFiniteLossException($"{what}: run stopped; {kept}. Try a lower --learning-rate or a longer --warmup-epochs.");
     }
 
-    /// <summary>Validation metrics of SPEC section 5, the online probe's and the k-NN monitor's, and a reconstruction grid.</summary>
+    /// <summary>Validation metrics of the reference's VAE.step (src/vae.py), the online probe's and the k-NN monitor's, and a reconstruction grid.</summary>
     private Dictionary<string, double> Validate(int epoch, bool last)
     {
         var row = new Dictionary<string, double>();
