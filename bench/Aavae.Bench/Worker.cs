@@ -55,7 +55,7 @@ public static class Worker
                 Time(() =>
                 {
                     adam.ZeroGrad();
-                    objective.Step(model, x, original).Loss.backward();
+                    model.forward(x, original, 1, objective).Loss.backward();
                     adam.Step();
                 });
                 break;

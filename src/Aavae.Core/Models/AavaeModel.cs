@@ -1,3 +1,4 @@
+using Aavae.Objectives;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,9 +9,10 @@ namespace Aavae.Models;
 #pragma warning disable IDE1006
 
 /// <summary>
-/// The networks of AAVAE and of its VAE and AE baselines, under the reference's state_dict
-/// names: <c>encoder.*</c>, <c>projection.*</c>, <c>decoder.*</c> and, for the VAEs, the scalar
-/// <c>log_scale</c>. Objectives live in <c>Aavae.Objectives</c>; this class only holds weights.
+/// AAVAE and its VAE and AE baselines, under the reference's state_dict names: <c>encoder.*</c>,
+/// <c>projection.*</c>, <c>decoder.*</c> and, for the VAEs, the scalar <c>log_scale</c>.
+/// <see cref="forward"/> is the reference's step(): the original image's latent as a fixed
+/// target, the augmented view's latent, then the objective (sampling, decoding, the loss).
 /// </summary>
 public sealed class AavaeModel : Module
 {
@@ -19,13 +21,14 @@ public sealed class AavaeModel : Module
     private readonly ResNetDecoder decoder;
     /// <summary>Log-variance of the Gaussian p(x|z); a one-element tensor as in the reference.</summary>
     private readonly Parameter? log_scale;
+    private readonly IObjective objective;
 
-    public ModelOptions Options { get; }
-
-    public AavaeModel(ModelOptions options) : base("AAVAE")
+    /// <param name="objective">Null: the kind's own (<see cref="DefaultObjective"/>).</param>
+    public AavaeModel(ModelOptions options, IObjective? objective = null) : base("AAVAE")
     {
         options.Validate();
         Options = options;
+        this.objective = objective ?? DefaultObjective(options.Kind);
         encoder = new ResNetEncoder(options.EncoderSpec, options.Stem, options.Width);
         int h = encoder.FeatureDim;
         projection = options.Kind == ModelKind.Ae
@@ -37,18 +40,47 @@ public sealed class AavaeModel : Module
         RegisterComponents();
     }
 
+    /// <summary>The paper's set-ups: AAVAE without a KL term (its augmentations regularise instead), the VAE with kl_coeff 0.1, the AE with MSE.</summary>
+    public static IObjective DefaultObjective(ModelKind kind) => kind switch
+    {
+        ModelKind.Aavae => new VaeObjective(0),
+        ModelKind.Vae => new VaeObjective(0.1),
+        _ => new AeObjective(),
+    };
+
+    public ModelOptions Options { get; }
+
     public ResNetEncoder Encoder => encoder;
 
     public ResNetDecoder Decoder => decoder;
 
-    /// <summary>The VAE head; throws for the AE baseline.</summary>
-    public ProjectionHeadVAE VaeHead => projection as ProjectionHeadVAE
-        ?? throw new InvalidOperationException("the AE baseline has no VAE projection head");
+    /// <summary>The decoder's log-variance; null for the AE.</summary>
+    public Parameter? LogScale => log_scale;
 
-    /// <summary>The AE head; throws for the VAE models.</summary>
-    public ProjectionHeadAE AeHead => projection as ProjectionHeadAE
-        ?? throw new InvalidOperationException("the VAE models have no AE projection head");
+    /// <summary>One pass of the reference's step(): loss and metrics of a view <paramref name="x"/> that must reconstruct <paramref name="original"/>.</summary>
+    /// <param name="samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
+    public ObjectiveOutput forward(Tensor x, Tensor original, int samples = 1) => forward(x, original, samples, objective);
 
-    public Parameter LogScale => log_scale
-        ?? throw new InvalidOperationException("the AE baseline has no log_scale");
+    /// <summary>The same pass under another objective (e.g. another kl_coeff, or fixed noise in tests).</summary>
+    public ObjectiveOutput forward(Tensor x, Tensor original, int samples, IObjective objective)
+    {
+        // The original image's latent is a fixed target: no gradient flows into it. It runs first,
+        // as in the reference, so that BatchNorm's running statistics see the same order.
+        Latent target;
+        using (no_grad()) target = Encode(original);
+        var posterior = Encode(x);
+        return objective.Compute(posterior, target, decoder.call, log_scale, x, original, samples);
+    }
+
+    /// <summary>The latent of <paramref name="x"/>: encoder, then projection head.</summary>
+    public Latent Encode(Tensor x)
+    {
+        var h = encoder.call(x);
+        if (projection is ProjectionHeadAE ae) return new Latent(ae.call(h));
+        var (mu, logvar) = ((ProjectionHeadVAE)projection).call(h);
+        return Latent.Gaussian(mu, logvar);
+    }
+
+    /// <summary>The decoder's picture of <paramref name="x"/> from its latent's mean: what the reconstruction grids show.</summary>
+    public Tensor Reconstruct(Tensor x) => decoder.call(Encode(x).Mean);
 }

@@ -24,7 +24,7 @@ public sealed record ModelSummary(
         var o = model.Options;
         var x = randn(batch, 3, o.InputHeight, o.InputHeight, device: device);
         var h = model.Encoder.call(x);
-        var z = o.Kind == ModelKind.Ae ? model.AeHead.call(h) : model.VaeHead.call(h).mu;
+        var z = model.Encode(x).Mean;
         var xHat = model.Decoder.call(z);
         return new ModelSummary(o, components, components.Sum(c => c.Parameters),
             x.shape, h.shape, z.shape, xHat.shape);

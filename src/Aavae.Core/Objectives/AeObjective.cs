@@ -1,31 +1,23 @@
-using Aavae.Models;
+using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace Aavae.Objectives;
 
-public sealed record AeStep(Tensor Loss, AeMetrics Metrics);
-
 /// <summary>
-/// The deterministic autoencoder baseline of the reference (ae.py): reconstruct the encoder's
+/// The deterministic autoencoder baseline of the reference (src/ae.py): reconstruct the encoder's
 /// own input under mean squared error; log how well the latents of the two views agree.
 /// </summary>
-public sealed class AeObjective
+public sealed class AeObjective : IObjective
 {
-    public AeStep Step(AavaeModel model, Tensor x, Tensor original)
+    public ObjectiveOutput Compute(Latent posterior, Latent target, Func<Tensor, Tensor> decode, Tensor? logScale, Tensor x, Tensor original, int samples)
     {
-        var head = model.AeHead;
-        Tensor zOrig;
-        using (no_grad())
-            zOrig = head.call(model.Encoder.call(original));
-
-        var z = head.call(model.Encoder.call(x));
-        var xHat = model.Decoder.call(z);
-        var loss = F.mse_loss(xHat, x);
-        double cos;
-        using (no_grad())
-            cos = F.cosine_similarity(zOrig, z, dim: 1, eps: 1e-6).mean().item<float>();
-        return new AeStep(loss, new AeMetrics(loss.item<float>(), cos));
+        var z = posterior.Mean;
+        var loss = F.mse_loss(decode(z), x);
+        Tensor cosSim;
+        using (no_grad()) cosSim = F.cosine_similarity(target.Mean, z, dim: 1, eps: 1e-6).mean();
+        var mse = loss.detach();
+        return new ObjectiveOutput(loss, new Dictionary<string, Tensor> { ["mse"] = mse, ["loss"] = mse, ["cos_sim"] = cosSim });
     }
 }

@@ -6,6 +6,7 @@ using Aavae.Evaluation;
 using Aavae.Kernels;
 using Aavae.IO;
 using Aavae.Models;
+using Aavae.Objectives;
 using Aavae.Runtime;
 using Aavae.Visualization;
 using TorchSharp;
@@ -38,7 +39,6 @@ public sealed class Pretrainer : IDisposable
     private readonly DataModule data;
     private readonly Views views;
     private readonly AavaeModel model;
-    private readonly IPretrainObjective objective;
     private readonly IStepOptimizer optimizer;
     private readonly OnlineProbe? probe;
     private readonly LearningRateSchedule schedule;
@@ -61,12 +61,11 @@ public sealed class Pretrainer : IDisposable
             views = new Views(data.Info, Device);
             // The seed fixes initialisation; the loaders derive their own seeds from it per epoch and batch.
             Determinism.Seed(options.Seed);
-            model = new AavaeModel(options.Model);
+            model = new AavaeModel(options.Model, options.Model.Kind == ModelKind.Ae ? new AeObjective() : new VaeObjective(options.KlCoeff));
             model.to(Device);
             KernelCheck = KernelGuard.Shared.Protect(model, Device);
             if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
-            objective = IPretrainObjective.For(options);
             var groups = ParameterGroups.Create(model, options.WeightDecay, options.ExcludeBnBias);
             trainable = groups.SelectMany(g => g.Parameters).ToList();
             optimizer = options.Optimizer == "lamb"
@@ -217,8 +216,9 @@ public sealed class Pretrainer : IDisposable
         model.train();
         double lr = options.LearningRate * schedule.Factor(position.GlobalStep);
         optimizer.SetLearningRate(lr);
-        var step = objective.Step(model, batch.X, batch.Original, samples: 1);
-        CheckFinite(step.Metrics, "train_", epoch);
+        var step = model.forward(batch.X, batch.Original, samples: 1);
+        var stepMetrics = step.Read();
+        CheckFinite(stepMetrics, "train_", epoch);
 
         optimizer.ZeroGrad();
         step.Loss.backward();
@@ -228,7 +228,7 @@ public sealed class Pretrainer : IDisposable
             Fail($"non-finite gradient norm ({gradNorm}) at step {position.GlobalStep} (epoch {epoch})");
         optimizer.Step();
 
-        var metrics = new Dictionary<string, double>(step.Metrics) { ["lr"] = lr };
+        var metrics = new Dictionary<string, double>(stepMetrics) { ["lr"] = lr };
         if (probe is not null)
         {
             var (loss, acc) = ProbeStep();
@@ -284,8 +284,8 @@ public sealed class Pretrainer : IDisposable
                 using (var scope = NewDisposeScope())
                 using (no_grad())
                 {
-                    var step = objective.Step(model, batch.X, batch.Original, options.ValSamples);
-                    sums.Add(step.Metrics, batch.X.shape[0]);
+                    var step = model.forward(batch.X, batch.Original, options.ValSamples);
+                    sums.Add(step.Read(), batch.X.shape[0]);
                     if (first) WriteGrid(epoch, batch);
                     first = false;
                 }
@@ -319,7 +319,7 @@ public sealed class Pretrainer : IDisposable
     {
         int n = (int)Math.Min(GridImages, batch.X.shape[0]);
         var x = batch.X[..n];
-        var rows = new[] { batch.Original[..n], x, objective.Reconstruct(model, x) };
+        var rows = new[] { batch.Original[..n], x, model.Reconstruct(x) };
         ImageGrid.WritePng(run.ReconstructionPng(epoch), rows, data.Info.Normalization);
     }
 

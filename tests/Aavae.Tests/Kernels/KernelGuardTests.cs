@@ -27,7 +27,7 @@ public class KernelGuardTests
     {
         model.zero_grad();
         manual_seed(11);
-        var loss = new VaeObjective(0.1).Step(model, x, original).Loss;
+        var loss = model.forward(x, original, 1, new VaeObjective(0.1)).Loss;
         loss.backward();
         return (loss.item<float>(), model.named_parameters().Where(p => p.parameter.grad is not null)
             .ToDictionary(p => p.name, p => p.parameter.grad!.clone()));

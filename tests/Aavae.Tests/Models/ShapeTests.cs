@@ -62,7 +62,8 @@ public class ShapeTests
         using var model = new AavaeModel(new ModelOptions { Encoder = encoder, Stem = stem, InputHeight = size });
         model.eval();
         using var _ = no_grad();
-        var (mu, logvar) = model.VaeHead.call(model.Encoder.call(randn(2, 3, size, size)));
+        var latent = model.Encode(randn(2, 3, size, size));
+        var (mu, logvar) = (latent.Mean, latent.LogVar!);
         Assert.Equal(new long[] { 2, 128 }, mu.shape);
         Assert.Equal(new long[] { 2, 128 }, logvar.shape);
         Assert.Equal(new long[] { 2, 3, size, size }, model.Decoder.call(mu).shape);

@@ -62,10 +62,10 @@ public class StateDictNameTests
     public void LogScaleIsOneElementAndTrainableOnlyWhenAsked()
     {
         using var fixedScale = new AavaeModel(new ModelOptions { Encoder = "resnet18", Width = 8, LogScale = -1.5 });
-        Assert.Equal(new long[] { 1 }, fixedScale.LogScale.shape);
-        Assert.Equal(-1.5f, fixedScale.LogScale.item<float>());
-        Assert.False(fixedScale.LogScale.requires_grad);
+        Assert.Equal(new long[] { 1 }, fixedScale.LogScale!.shape);
+        Assert.Equal(-1.5f, fixedScale.LogScale!.item<float>());
+        Assert.False(fixedScale.LogScale!.requires_grad);
         using var learned = new AavaeModel(new ModelOptions { Encoder = "resnet18", Width = 8, LearnScale = true });
-        Assert.True(learned.LogScale.requires_grad);
+        Assert.True(learned.LogScale!.requires_grad);
     }
 }

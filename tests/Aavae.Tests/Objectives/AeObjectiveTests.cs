@@ -14,11 +14,11 @@ public class AeObjectiveTests
         using var model = new AavaeModel(new ModelOptions { Kind = ModelKind.Ae, Encoder = "resnet18", Width = 4, LatentDim = 8 });
         model.eval();
         var x = randn(2, 3, 32, 32);
-        var step = new AeObjective().Step(model, x, x);
+        var step = model.forward(x, x).Read();
         using var _ = no_grad();
-        var xHat = model.Decoder.call(model.AeHead.call(model.Encoder.call(x)));
+        var xHat = model.Reconstruct(x);
         double byHand = (xHat - x).square().sum().item<float>() / (2 * 3 * 32 * 32);
-        Assert.Equal(byHand, step.Metrics.Mse, 4);
-        Assert.Equal(1.0, step.Metrics.CosSim, 4); // same input twice in eval mode
+        Assert.Equal(byHand, step["mse"], 4);
+        Assert.Equal(1.0, step["cos_sim"], 4); // same input twice in eval mode
     }
 }

@@ -1,0 +1,31 @@
+using Aavae.Runtime;
+using static TorchSharp.torch;
+
+namespace Aavae.Objectives;
+
+/// <summary>
+/// A step's loss to back-propagate and its metrics under the reference's names (<c>kl</c>,
+/// <c>elbo</c>, <c>bpd</c>, ...; no prefix), as tensors: reading one waits for the device, so the
+/// trainer reads them once per log interval.
+/// </summary>
+public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, Tensor> Metrics)
+{
+    /// <summary>Every metric as a number: one wait for the device per metric.</summary>
+    public Dictionary<string, double> Read() => Metrics.ToDictionary(kv => kv.Key, kv => ReadValue(kv.Value));
+
+    public static double ReadValue(Tensor t) => t.dtype == ScalarType.Float64 ? t.item<double>() : t.item<float>();
+}
+
+/// <summary>
+/// The loss of the reference's step() once the latents exist: the (AA)VAE's of src/vae.py or the
+/// AE's of src/ae.py. <see cref="Models.AavaeModel"/> computes the latents and calls it.
+/// </summary>
+public interface IObjective
+{
+    /// <param name="posterior">The view x's latent, with gradient.</param>
+    /// <param name="target">The original image's latent, without gradient.</param>
+    /// <param name="decode">The decoder, z to a picture of normalised pixels.</param>
+    /// <param name="logScale">log-variance of p(x|z); null for the AE.</param>
+    /// <param name="samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
+    ObjectiveOutput Compute(Latent posterior, Latent target, Func<Tensor, Tensor> decode, Tensor? logScale, Tensor x, Tensor original, int samples);
+}
