@@ -6,9 +6,6 @@ using static TorchSharp.torch;
 
 namespace Aavae.Checkpoints;
 
-/// <summary>Where a run stands: the next epoch and batch to train, and optimizer steps taken.</summary>
-public sealed record TrainingPosition(int Epoch, int Batch, long GlobalStep);
-
 /// <summary>
 /// A pre-training checkpoint, laid out as a PyTorch Lightning <c>.ckpt</c> so Python reads it
 /// with <c>torch.load</c>: <c>state_dict</c> (the reference's names), <c>epoch</c>,

@@ -27,16 +27,15 @@ public sealed class OnlineProbe : IDisposable
 
     public AdamOptimizer Optimizer { get; }
 
-    /// <returns>Cross-entropy and accuracy of the batch, before the update.</returns>
-    public (double Loss, double Accuracy) TrainStep(Tensor features, Tensor labels)
+    /// <returns>Cross-entropy and accuracy of the batch, before the update, as tensors (read them when shown).</returns>
+    public (Tensor Loss, Tensor Accuracy) TrainStep(Tensor features, Tensor labels)
     {
-        using var scope = NewDisposeScope();
         var logits = Layer.call(features.detach());
         var loss = F.cross_entropy(logits, labels);
         Optimizer.ZeroGrad();
         loss.backward();
         Optimizer.Step();
-        return (loss.item<float>(), logits.argmax(1).eq(labels).to_type(ScalarType.Float32).mean().item<float>());
+        return (loss.detach(), logits.argmax(1).eq(labels).to_type(ScalarType.Float32).mean());
     }
 
     /// <returns>Summed cross-entropy and number of correct predictions.</returns>

@@ -1,0 +1,73 @@
+using Aavae.Data;
+using Aavae.Evaluation;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Aavae.Training;
+
+/// <summary>
+/// What a callback hears from the <see cref="TrainingLoop"/>, in the order Lightning's hooks run:
+/// fit start, per step (after backward, after the optimizer), per validation batch, at the end of
+/// validation, at the end of an epoch, and on Ctrl-C. Every hook is optional.
+/// </summary>
+public interface ITrainingCallback
+{
+    /// <summary>Before the first step: create the run's files.</summary>
+    void OnFitStart(TrainingPosition start) { }
+
+    /// <summary>
+    /// The one point where a step's gradients exist, between backward and the optimizer:
+    /// data-parallel training averages them here.
+    /// </summary>
+    void OnAfterBackward(IReadOnlyList<Parameter> parameters) { }
+
+    /// <summary>After the optimizer step; a callback may add metrics (the online probe's) to the step's.</summary>
+    void OnTrainBatchEnd(TrainBatchEnd step) { }
+
+    /// <summary>After each validation batch, model in eval mode, without gradient.</summary>
+    void OnValidationBatchEnd(ValidationBatchEnd batch) { }
+
+    /// <summary>After the validation pass, model still in eval mode: a callback may add epoch metrics (probe accuracy, k-NN).</summary>
+    void OnValidationEnd(EpochEnd epoch) { }
+
+    /// <summary>The epoch's row is complete and the position moved on: log, report, checkpoint.</summary>
+    void OnEpochEnd(EpochEnd epoch) { }
+
+    /// <summary>Ctrl-C: the run stops after this step, at <paramref name="position"/>.</summary>
+    void OnInterrupted(TrainingPosition position) { }
+}
+
+/// <summary>A finished optimizer step.</summary>
+/// <param name="Step">Index of this step (0-based): the position's global step before it.</param>
+/// <param name="Metrics">The step's metrics as tensors (read them only when they are shown), plus the learning rate.</param>
+/// <param name="Loss">The loss, read once for the NaN guard and the progress display.</param>
+public sealed record TrainBatchEnd(int Epoch, int Batch, long Step, TrainingPosition Position, ViewBatch Views,
+    Dictionary<string, Tensor> Metrics, double LearningRate, double Loss, TimeSpan StepTime);
+
+public sealed record ValidationBatchEnd(int Epoch, int Index, ViewBatch Views);
+
+/// <summary>The end of an epoch's training and validation.</summary>
+/// <param name="Row">The epoch's metrics: epoch, step, train means, validation means; callbacks add theirs.</param>
+/// <param name="Next">Where the run continues: the next epoch, or this one when it stopped early.</param>
+/// <param name="Last">The run's last epoch (or it stopped at --max-steps).</param>
+/// <param name="ValFeatures">The encoder's features of the labelled validation split, computed once when first asked for.</param>
+public sealed class EpochEnd(int epoch, Dictionary<string, double> row, bool last, Func<FeatureSet> valFeatures)
+{
+    private FeatureSet? features;
+
+    public int Epoch { get; } = epoch;
+    public Dictionary<string, double> Row { get; } = row;
+    public bool Last { get; } = last;
+    public TrainingPosition Next { get; internal set; } = new(0, 0, 0);
+    /// <summary>Whether every batch of the epoch was trained (else --max-steps stopped it).</summary>
+    public bool Completed { get; internal set; }
+    public TimeSpan Elapsed { get; internal set; }
+
+    public FeatureSet ValFeatures => features ??= valFeatures();
+
+    internal void ReleaseFeatures()
+    {
+        features?.Dispose();
+        features = null;
+    }
+}

@@ -1,0 +1,51 @@
+using Aavae.Objectives;
+using Aavae.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Training;
+
+/// <summary>
+/// Weighted running sums of metrics for epoch means, in float64 on the metrics' device: tensors are
+/// added without reading them (no wait for the device per step), plain numbers as they come. Means
+/// keep the order in which metrics first appeared, which is the order of the CSV's columns.
+/// </summary>
+public sealed class MetricSums : IDisposable
+{
+    private readonly List<string> order = [];
+    private readonly Dictionary<string, Tensor> tensors = [];
+    private readonly Dictionary<string, double> numbers = [];
+    private double weight;
+
+    public void Add(IReadOnlyDictionary<string, Tensor> metrics, double w)
+    {
+        using var scale = w.ToScalar();
+        foreach (var (k, v) in metrics)
+        {
+            if (!tensors.TryGetValue(k, out var sum))
+            {
+                order.Add(k);
+                tensors[k] = sum = zeros(1, ScalarType.Float64, device: v.device).DetachFromDisposeScope();
+            }
+            using var term = v.detach().reshape(1).to_type(ScalarType.Float64).mul(scale);
+            sum.add_(term, Scalars.One);
+        }
+    }
+
+    public void Add(string name, double value, double w)
+    {
+        if (!numbers.ContainsKey(name)) order.Add(name);
+        numbers[name] = numbers.GetValueOrDefault(name) + value * w;
+    }
+
+    /// <summary>Call once per batch, after its metrics were added.</summary>
+    public void AddWeight(double w) => weight += w;
+
+    public IEnumerable<KeyValuePair<string, double>> Means() => order.Select(k =>
+        KeyValuePair.Create(k, (tensors.TryGetValue(k, out var t) ? ObjectiveOutput.ReadValue(t) : numbers[k]) / Math.Max(weight, 1e-12)));
+
+    public void Dispose()
+    {
+        foreach (var t in tensors.Values) t.Dispose();
+    }
+}

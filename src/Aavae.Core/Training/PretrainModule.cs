@@ -1,0 +1,64 @@
+using Aavae.Data;
+using Aavae.Models;
+using Aavae.Objectives;
+using TorchSharp.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Training;
+
+/// <summary>
+/// The model and how it learns (Lightning's LightningModule for AAVAE): the networks with the run's
+/// objective, the optimizer over the reference's parameter groups, and the per-step warm-up and
+/// decay schedule; a training step and a validation step.
+/// </summary>
+public sealed class PretrainModule : IDisposable
+{
+    public PretrainModule(PretrainOptions options, Device device, int batchesPerEpoch)
+    {
+        Options = options;
+        Device = device;
+        BatchesPerEpoch = batchesPerEpoch;
+        Model = new AavaeModel(options.Model, options.Model.Kind == ModelKind.Ae ? new AeObjective() : new VaeObjective(options.KlCoeff));
+        try
+        {
+            Model.to(device);
+            var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
+            Trainable = groups.SelectMany(g => g.Parameters).ToList();
+            Optimizer = options.Optimizer == "lamb" ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
+            Schedule = new LearningRateSchedule((long)batchesPerEpoch * options.WarmupEpochs, (long)batchesPerEpoch * options.MaxEpochs, options.Decay);
+        }
+        catch
+        {
+            Model.Dispose();
+            throw;
+        }
+    }
+
+    public PretrainOptions Options { get; }
+    public Device Device { get; }
+    public int BatchesPerEpoch { get; }
+    public AavaeModel Model { get; }
+    public IStepOptimizer Optimizer { get; }
+    public LearningRateSchedule Schedule { get; }
+    /// <summary>The parameters the optimizer updates, in its order: where gradients are averaged across processes.</summary>
+    public IReadOnlyList<Parameter> Trainable { get; }
+
+    /// <summary>Loss and metrics of one training batch at the learning rate of step <paramref name="globalStep"/>.</summary>
+    public (ObjectiveOutput Output, double LearningRate) TrainingStep(ViewBatch batch, long globalStep)
+    {
+        Model.train();
+        double lr = Options.LearningRate * Schedule.Factor(globalStep);
+        Optimizer.SetLearningRate(lr);
+        return (Model.forward(batch.X, batch.Original, samples: 1), lr);
+    }
+
+    /// <summary>Loss and metrics with val_samples posterior samples per image; the caller sets eval mode and turns gradients off.</summary>
+    public ObjectiveOutput ValidationStep(ViewBatch batch) => Model.forward(batch.X, batch.Original, Options.ValSamples);
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using Aavae.Augmentation;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.Runtime;
+using static TorchSharp.torch;
+
+namespace Aavae.Training;
+
+/// <summary>How a loop ended: where it stands, whether Ctrl-C stopped it, and its last epoch's metrics.</summary>
+public sealed record LoopResult(TrainingPosition Position, bool Interrupted, IReadOnlyDictionary<string, double>? LastEpoch);
+
+/// <summary>A loss, metric or gradient went NaN or infinite: the run stops, keeping its last good checkpoint.</summary>
+public sealed class NonFiniteLossException(string message) : Exception(message);
+
+/// <summary>
+/// The pre-training loop (Lightning's fit loop): epochs of shuffled batches from a position,
+/// one optimizer step each, a validation pass per epoch, and the callbacks' hooks around them. It
+/// owns the position, cancellation and the NaN guard; everything else (checkpoints, logs,
+/// monitors, pictures, progress) is a callback. Each step waits for the device once, to read the
+/// loss and gradient norm the guard needs; other metrics stay tensors until a callback shows them.
+/// </summary>
+public sealed class TrainingLoop(PretrainModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks)
+{
+    private readonly PretrainOptions options = module.Options;
+    private readonly StepMemory memory = new();
+    private TrainingPosition position = new(0, 0, 0);
+
+    /// <summary>Shown in the NaN guard's message: where the last good checkpoint is, if any.</summary>
+    public Func<string> LastGoodCheckpoint { get; init; } = () => "no checkpoint was written";
+
+    public int BatchesPerEpoch => module.BatchesPerEpoch;
+
+    public TrainingPosition Position => position;
+
+    public LoopResult Run(TrainingPosition start, CancellationToken stop = default)
+    {
+        position = start;
+        foreach (var c in callbacks) c.OnFitStart(start);
+        IReadOnlyDictionary<string, double>? lastEpoch = null;
+        var device = module.Device;
+        for (int epoch = position.Epoch; epoch < options.MaxEpochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            using var train = new MetricSums();
+            bool stopped = false;
+            var loader = new BatchLoader<ViewBatch>(data.PretrainTrain,
+                new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.LimitTrainBatches, StartBatch: position.Batch,
+                    Prefetch: LoaderOptions.PrefetchOn(device)),
+                ViewsOf(data.PretrainTrain));
+            int batch = position.Batch;
+            foreach (var views in loader)
+            {
+                using (views)
+                {
+                    TrainStep(views, epoch, ++batch, train);
+                    memory.AfterStep();
+                }
+                if (stop.IsCancellationRequested)
+                {
+                    foreach (var c in callbacks) c.OnInterrupted(position);
+                    return new LoopResult(position, Interrupted: true, lastEpoch);
+                }
+                if (options.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
+            }
+
+            var row = new Dictionary<string, double> { ["epoch"] = epoch, ["step"] = position.GlobalStep };
+            foreach (var (k, v) in train.Means())
+            {
+                // The loss is guarded every step; the other metrics are read here, once an epoch.
+                if (!double.IsFinite(v)) Fail($"non-finite {TrainName(k)} ({v}) in epoch {epoch}, step {position.GlobalStep}");
+                row[TrainName(k)] = v;
+            }
+            bool completed = batch >= BatchesPerEpoch;
+            var end = new EpochEnd(epoch, row, last: stopped || epoch == options.MaxEpochs - 1,
+                () => FeatureExtractor.Encode(module.Model.Encoder, data.Val, views, options.BatchSize, options.LimitValBatches));
+            try
+            {
+                Validate(end);
+                NativeMemory.Trim();
+                row["epoch_seconds"] = epochClock.Elapsed.TotalSeconds;
+                end.Next = completed ? new TrainingPosition(epoch + 1, 0, position.GlobalStep) : position;
+                end.Completed = completed;
+                end.Elapsed = epochClock.Elapsed;
+                lastEpoch = row;
+                position = end.Next;
+                foreach (var c in callbacks) c.OnEpochEnd(end);
+            }
+            finally
+            {
+                end.ReleaseFeatures();
+            }
+            if (stopped) break;
+        }
+        return new LoopResult(position, Interrupted: false, lastEpoch);
+    }
+
+    private void TrainStep(ViewBatch views, int epoch, int batch, MetricSums train)
+    {
+        var stepClock = Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        long step = position.GlobalStep;
+        var (output, lr) = module.TrainingStep(views, step);
+        module.Optimizer.ZeroGrad();
+        output.Loss.backward();
+        foreach (var c in callbacks) c.OnAfterBackward(module.Trainable);
+
+        // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights.
+        var gradNorm = stack(module.Trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm();
+        var read = stack([output.Loss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1)]).data<float>().ToArray();
+        double loss = read[0];
+        if (!double.IsFinite(loss)) Fail($"non-finite train_loss ({loss}) at step {step} (epoch {epoch})");
+        if (!float.IsFinite(read[1])) Fail($"non-finite gradient norm ({read[1]}) at step {step} (epoch {epoch})");
+        module.Optimizer.Step();
+
+        position = new TrainingPosition(epoch, batch, step + 1);
+        var metrics = new Dictionary<string, Tensor>(output.Metrics);
+        var end = new TrainBatchEnd(epoch, batch, step, position, views, metrics, lr, loss, stepClock.Elapsed);
+        foreach (var c in callbacks) c.OnTrainBatchEnd(end);
+        train.Add(output.Metrics, 1);
+        train.Add("lr", lr, 1);
+        train.Add(metrics.Where(kv => !output.Metrics.ContainsKey(kv.Key)).ToDictionary(), 1);
+        train.AddWeight(1);
+    }
+
+    /// <summary>Validation loss, val_samples posterior samples per image, then the callbacks' epoch metrics; skipped with --limit-val-batches 0.</summary>
+    private void Validate(EpochEnd end)
+    {
+        if (options.LimitValBatches == 0) return;
+        var model = module.Model;
+        model.eval();
+        try
+        {
+            using var sums = new MetricSums();
+            var loader = new BatchLoader<ViewBatch>(data.PretrainVal,
+                new LoaderOptions(options.BatchSize, Shuffle: false, DropLast: false, SeedStreams.Validation(options.Seed), end.Epoch, options.LimitValBatches,
+                    Prefetch: LoaderOptions.PrefetchOn(module.Device)),
+                ViewsOf(data.PretrainVal));
+            int index = 0;
+            foreach (var batch in loader)
+                using (batch)
+                using (var scope = NewDisposeScope())
+                using (no_grad())
+                {
+                    var output = module.ValidationStep(batch);
+                    sums.Add(output.Metrics, batch.X.shape[0]);
+                    sums.AddWeight(batch.X.shape[0]);
+                    var batchEnd = new ValidationBatchEnd(end.Epoch, index++, batch);
+                    foreach (var c in callbacks) c.OnValidationBatchEnd(batchEnd);
+                }
+            foreach (var (k, v) in sums.Means()) end.Row["val_" + k] = v;
+            foreach (var c in callbacks) c.OnValidationEnd(end);
+        }
+        finally
+        {
+            model.train();
+        }
+    }
+
+    /// <summary>A loader's batch factory: (x, original) views of <paramref name="source"/>'s images.</summary>
+    private Func<long[], Random, ViewBatch> ViewsOf(IImageSource source) => (indices, rng) =>
+    {
+        // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
+        using var scope = NewDisposeScope();
+        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng);
+        return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
+    };
+
+    /// <summary>Objective metrics get the reference's train_ prefix; the learning rate and the probe's own names stand as they are.</summary>
+    public static string TrainName(string metric) =>
+        metric == "lr" || metric.StartsWith("online_", StringComparison.Ordinal) ? metric : "train_" + metric;
+
+    private void Fail(string what) =>
+        throw new NonFiniteLossException($"{what}: run stopped; {LastGoodCheckpoint()}. Try a lower --learning-rate or a longer --warmup-epochs.");
+}
