@@ -38,10 +38,11 @@ public sealed class Views
 
     public Tensor Normalize(Tensor x) => (x - mean) / std;
 
-    /// <summary>The reference's lightly processed image: as is for 32x32 sets and image folders
-    /// (already resized and centre-cropped when decoded); resize to 105 and centre-crop 96 for STL-10.</summary>
-    public Tensor Original(Tensor unit) => Normalize(Dataset.Name == DatasetInfo.Stl10.Name
-        ? Geometry.ResizeCenterCrop(unit, (int)(Dataset.InputHeight * 1.1), Dataset.InputHeight)
+    /// <summary>The reference's lightly processed image (its OriginalTransform, the evaluation view):
+    /// as stored for 32x32 sets and image folders (centre-cropped when decoded); resized and
+    /// centre-cropped where the data set says (STL-10: Resize(105) + CenterCrop(96)).</summary>
+    public Tensor Original(Tensor unit) => Normalize(Dataset.EvalResize is double resize
+        ? Geometry.ResizeCenterCrop(unit, (int)(Dataset.InputHeight * resize), Dataset.InputHeight)
         : unit);
 
     public Tensor Augmented(Tensor unit, Random rng) => Normalize(simclr.Apply(unit, rng));
@@ -87,14 +88,13 @@ public sealed class Views
         return (LinearEvalTrain(images, rng), batchLabels);
     }
 
-    /// <summary>Linear-evaluation training view: RandomCrop(pad 4, reflect) + flip for 32x32 data,
-    /// RandomResizedCrop + flip otherwise.</summary>
+    /// <summary>Linear-evaluation training view: RandomCrop(pad 4, reflect) + flip or RandomResizedCrop + flip, as the data set says.</summary>
     public Tensor LinearEvalTrain(Tensor images, Random rng)
     {
         var unit = ToUnitRange(images);
         int b = (int)unit.shape[0], h = (int)unit.shape[2], w = (int)unit.shape[3];
         var flips = Enumerable.Range(0, b).Select(_ => rng.NextDouble() < 0.5).ToArray();
-        if (Dataset.InputHeight == 32)
+        if (Dataset.LinearEvalCrop == LinearEvalCrop.PaddedRandomCrop)
         {
             var top = Enumerable.Range(0, b).Select(_ => rng.Next(9)).ToArray();
             var left = Enumerable.Range(0, b).Select(_ => rng.Next(9)).ToArray();

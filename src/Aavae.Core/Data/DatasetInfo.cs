@@ -5,25 +5,41 @@ namespace Aavae.Data;
 /// <summary>Per-channel mean and standard deviation used to normalise [0, 1] pixels.</summary>
 public sealed record Normalization(float[] Mean, float[] Std);
 
+/// <summary>How the linear-evaluation training view crops (the reference's LinearEvalTrainTransform).</summary>
+public enum LinearEvalCrop
+{
+    /// <summary>RandomCrop(size, padding 4, reflect) and a flip: CIFAR-10's, for 32-pixel images.</summary>
+    PaddedRandomCrop,
+    /// <summary>RandomResizedCrop(size) and a flip: STL-10's and ImageNet's.</summary>
+    RandomResizedCrop,
+}
+
 /// <summary>
-/// What the pipeline needs to know about a data set: image size, stem, normalisation and the
-/// strength of the SimCLR view (the reference's vae.py: jitter 0.5 without blur for CIFAR-10, 1.0 with blur otherwise).
+/// What the pipeline needs to know about a data set: image size, stem, normalisation, the strength
+/// of the SimCLR view (the reference's vae.py: jitter 0.5 without blur for CIFAR-10, 1.0 with blur
+/// otherwise), how its evaluation view and linear-evaluation crops are made.
 /// </summary>
+/// <param name="EvalResize">The evaluation (and "original") view resizes the short side to
+/// InputHeight x this and centre-crops InputHeight: 1.1 for STL-10 (Resize(105) + CenterCrop(96));
+/// null where images are stored at their size (32-pixel arrays; image folders decode their centre view).</param>
+/// <param name="LinearEvalUnshuffled">The reference's linear evaluation trains on the evaluation view in a fixed
+/// order (STL-10: linear_eval.py's train_dataloader_labeled), not on shuffled augmented views.</param>
 public sealed record DatasetInfo(
     string Name, int InputHeight, Stem Stem, int NumClasses, Normalization Normalization,
-    double JitterStrength, bool GaussianBlur)
+    double JitterStrength, bool GaussianBlur, double? EvalResize = null, LinearEvalCrop LinearEvalCrop = LinearEvalCrop.RandomResizedCrop,
+    bool LinearEvalUnshuffled = false)
 {
     public static readonly DatasetInfo FashionMnist = new(
         "fashion-mnist", 32, Stem.Cifar, 10,
         // Mean and std of the 60,000 training images (published values; a test recomputes them).
-        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false);
+        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop);
 
     public static readonly DatasetInfo Cifar10 = new(
         "cifar10", 32, Stem.Cifar, 10,
-        new([125.3f / 255, 123.0f / 255, 113.9f / 255], [63.0f / 255, 62.1f / 255, 66.7f / 255]), 0.5, false);
+        new([125.3f / 255, 123.0f / 255, 113.9f / 255], [63.0f / 255, 62.1f / 255, 66.7f / 255]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop);
 
     public static readonly DatasetInfo Stl10 = new(
-        "stl10", 96, Stem.Stl10, 10, new([0.43f, 0.42f, 0.39f], [0.27f, 0.26f, 0.27f]), 1.0, true);
+        "stl10", 96, Stem.Stl10, 10, new([0.43f, 0.42f, 0.39f], [0.27f, 0.26f, 0.27f]), 1.0, true, EvalResize: 1.1, LinearEvalUnshuffled: true);
 
     public static readonly DatasetInfo ImageNet = new(
         "imagenet", 224, Stem.ImageNet, 1000, new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]), 1.0, true);

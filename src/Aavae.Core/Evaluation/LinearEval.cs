@@ -40,7 +40,7 @@ public static class FeatureModes
 
     /// <summary>The reference's protocol for a data set: unshuffled cached features for STL-10, augmented views otherwise.</summary>
     public static FeatureMode DefaultFor(DatasetInfo dataset) =>
-        dataset.Name == DatasetInfo.Stl10.Name ? FeatureMode.Unshuffled : FeatureMode.Augmented;
+        dataset.LinearEvalUnshuffled ? FeatureMode.Unshuffled : FeatureMode.Augmented;
 
     /// <summary>One line a result carries, so that a reader knows which protocol produced it.</summary>
     public static string Describe(this FeatureMode mode) => mode switch
@@ -127,6 +127,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         var valAccuracy = new List<double>();
         var trainLoss = new List<double>();
         long step = 0;
+        var progress = new ProgressClock();
         // Cached-feature steps take about a millisecond: collect every 10th so the upkeep stays small beside them.
         var memory = new StepMemory(collectEvery: 10);
         for (int epoch = 0; epoch < options.Epochs; epoch++)
@@ -160,9 +161,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                     lossSum += lossValue * n;
                     correct += logits.argmax(1).eq(labels).sum().item<long>();
                     seen += n;
-                    double perStep = clock.Elapsed.TotalSeconds / step;
-                    observer.OnStep(new StepReport(epoch, options.Epochs, b, batches, step, lossValue, n / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds / b),
-                        clock.Elapsed, TimeSpan.FromSeconds(perStep * ((long)batches * options.Epochs - step))));
+                    observer.OnStep(new StepReport(epoch, options.Epochs, b, batches, step, lossValue, ProgressClock.ImagesPerSecond(n, epochClock.Elapsed / b),
+                        progress.Elapsed, progress.Remaining(step, (long)batches * options.Epochs - step)));
                 }
                 memory.AfterStep();
             }

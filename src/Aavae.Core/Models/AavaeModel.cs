@@ -6,8 +6,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// AAVAE and its VAE and AE baselines, under the reference's state_dict names: <c>encoder.*</c>,
 /// <c>projection.*</c>, <c>decoder.*</c> and, for the VAEs, the scalar <c>log_scale</c>.

@@ -7,8 +7,6 @@ using static TorchSharp.torch.nn;
 namespace Aavae.Models;
 
 // Field names are the reference's state_dict names (encoder.layer1.0.conv1.weight, ...).
-#pragma warning disable IDE1006
-
 /// <summary>Encoder residual block of ResNet-18/34: two 3x3 convs with BatchNorm, expansion 1.</summary>
 public sealed class BasicBlock : Module<Tensor, Tensor>
 {

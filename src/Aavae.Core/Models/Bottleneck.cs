@@ -6,8 +6,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// Encoder residual block of ResNet-50: 1x1 reduce, 3x3 (carrying the stride, "ResNet v1.5"),
 /// 1x1 expand by 4, each followed by BatchNorm.

@@ -6,8 +6,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// Decoder block mirroring <see cref="BasicBlock"/>: optional upscale, two 3x3 convs with bias,
 /// no BatchNorm. The skip path <c>upsample</c> repeats the upscale and adapts channels.

@@ -6,8 +6,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// Decoder block mirroring <see cref="Bottleneck"/>: 1x1, upscale, 3x3, 1x1 expand by 4,
 /// convs with bias and no BatchNorm.

@@ -5,8 +5,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>Deterministic head of the autoencoder baseline: Linear -> BatchNorm1d -> ReLU -> Linear.</summary>
 public sealed class ProjectionHeadAE : Module<Tensor, Tensor>
 {

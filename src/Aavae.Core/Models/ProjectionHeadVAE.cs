@@ -5,8 +5,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// Maps encoder features h to the posterior q(z|x) = Normal(mu, exp(logvar / 2)):
 /// Linear(h, h) -> BatchNorm1d -> ReLU, then two bias-free heads.

@@ -5,8 +5,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// The reference's decoder: a ResNet run backwards without BatchNorm. A latent z is lifted to
 /// h features, reshaped to (h/16, 4, 4), resized to input/f and upsampled x2 per stage back to

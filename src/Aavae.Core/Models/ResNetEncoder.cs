@@ -5,8 +5,6 @@ using static TorchSharp.torch.nn;
 
 namespace Aavae.Models;
 
-#pragma warning disable IDE1006
-
 /// <summary>
 /// The ResNet encoder of the reference (after SwAV's resnet50.py): stem, four stages, global
 /// average pool. Returns the pooled features h that linear evaluation judges.
