@@ -32,7 +32,7 @@ internal sealed class CheckpointOptionSet
     }
 
     /// <summary>A run folder means its last checkpoint.</summary>
-    public static string ResolvePath(string checkpoint) => RunFolder.ResolveCheckpoint(checkpoint, "--checkpoint");
+    public static string ResolvePath(string checkpoint) => RunFolder.ResolveCheckpoint(checkpoint);
 
     /// <summary>
     /// The checkpoint's weights and the data they are judged on: the data set asked for, else the

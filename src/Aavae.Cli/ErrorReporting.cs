@@ -1,3 +1,5 @@
+using System.Text;
+using Aavae.Configuration;
 using Aavae.Runtime;
 using Aavae.Training;
 
@@ -24,6 +26,7 @@ internal static class ErrorReporting
 
     private static (string Message, int Code)? Describe(Exception e) => e switch
     {
+        OptionException o => ($"{Flag(o.Option)} {o.Problem}", BadInput),
         ArgumentException a => (a.Message, BadInput),
         FileNotFoundException f => (f.Message, BadInput),
         DirectoryNotFoundException d => (d.Message, BadInput),
@@ -35,4 +38,22 @@ internal static class ErrorReporting
         HttpRequestException h => ($"download failed: {h.Message}", Failure),
         _ => null,
     };
+
+    /// <summary>The command line's spelling of a library option: its name in kebab case (KlCoeff -> --kl-coeff), save the few the CLI names otherwise.</summary>
+    public static string Flag(string option) => option switch
+    {
+        "InputHeight" => "--input-size",
+        _ => "--" + Kebab(option),
+    };
+
+    private static string Kebab(string name)
+    {
+        var b = new StringBuilder();
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) b.Append('-');
+            b.Append(char.ToLowerInvariant(name[i]));
+        }
+        return b.ToString();
+    }
 }

@@ -46,7 +46,7 @@ public sealed record PretrainedWeights(string Path, string Format, ModelOptions 
     {
         int? inputHeight = data?.InputHeight;
         bool? imageNetStem = data is null ? null : data.Stem == Stem.ImageNet;
-        if (!File.Exists(path)) throw new FileNotFoundException($"--checkpoint {path}: no such file");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file");
         if (new FileInfo(path).Length == 0) throw new InvalidDataException($"{path}: empty file");
         if (!TorchFile.LooksLikeZip(path))
         {

@@ -94,9 +94,16 @@ public static class TorchFile
         return bytes.ToArray();
     }
 
-    /// <summary>Writes <paramref name="content"/> (dictionaries, lists, numbers, strings, tensors) atomically.</summary>
+    /// <summary>
+    /// Writes <paramref name="content"/> (dictionaries, lists, numbers, strings, tensors) atomically;
+    /// the same content gives the same bytes (the zip's timestamps are fixed).
+    /// </summary>
     public static void Write(string path, IDictionary content) =>
-        AtomicFile.Write(path, stream => PyTorchPickler.PickleStateDict(stream, content, leaveOpen: true));
+        AtomicFile.Write(path, stream =>
+        {
+            PyTorchPickler.PickleStateDict(stream, content, leaveOpen: true);
+            ZipTimestamps.Normalize(stream);
+        });
 
     /// <summary>True when the file starts with a zip archive's local-header signature (a torch.save file or one of ours).</summary>
     public static bool LooksLikeZip(string path)

@@ -1,3 +1,5 @@
+using Aavae.Configuration;
+
 namespace Aavae.Data;
 
 /// <summary>
@@ -55,7 +57,7 @@ public sealed record DataModule(
     }
 
     private static string Require(string? dataDir, DatasetInfo info) =>
-        dataDir ?? throw new ArgumentException($"--data-dir is required for {info.Name}");
+        dataDir ?? throw new OptionException("DataDir", $"is required for {info.Name}");
 
     /// <summary>numpy's seed in the reference's SSLImagenet (src/datamodules/imagenet_dataset.py).</summary>
     public const uint ImageNetSplitSeed = 1234;

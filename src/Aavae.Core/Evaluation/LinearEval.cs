@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using System.Diagnostics;
 using Aavae.Augmentation;
 using Aavae.Data;
@@ -35,7 +36,7 @@ public static class FeatureModes
         "augmented" => FeatureMode.Augmented,
         "cached" => FeatureMode.Cached,
         "unshuffled" => FeatureMode.Unshuffled,
-        _ => throw new ArgumentException($"--features {mode}: expected {string.Join(", ", Names)}"),
+        _ => throw new OptionException(nameof(LinearEvalOptions.Features), $"{mode}: expected {string.Join(", ", Names)}"),
     };
 
     /// <summary>The reference's protocol for a data set: unshuffled cached features for STL-10, augmented views otherwise.</summary>
@@ -75,12 +76,12 @@ public sealed record LinearEvalOptions
 
     public void Validate()
     {
-        if (Epochs < 1) throw new ArgumentException($"--epochs must be >= 1, got {Epochs}");
-        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be >= 1, got {BatchSize}");
-        if (EffectiveLearningRate <= 0) throw new ArgumentException($"--learning-rate must be > 0, got {EffectiveLearningRate}");
-        if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be >= 0, got {WeightDecay}");
-        if (LimitTrainBatches is < 1) throw new ArgumentException($"--limit-train-batches must be >= 1, got {LimitTrainBatches}");
-        if (LimitEvalBatches is < 1) throw new ArgumentException($"--limit-eval-batches must be >= 1, got {LimitEvalBatches}");
+        OptionException.Check(Epochs >= 1, nameof(Epochs), $"must be >= 1, got {Epochs}");
+        OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
+        OptionException.Check(EffectiveLearningRate > 0, nameof(LearningRate), $"must be > 0, got {EffectiveLearningRate}");
+        OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
+        OptionException.Check(LimitTrainBatches is null or >= 1, nameof(LimitTrainBatches), $"must be >= 1, got {LimitTrainBatches}");
+        OptionException.Check(LimitEvalBatches is null or >= 1, nameof(LimitEvalBatches), $"must be >= 1, got {LimitEvalBatches}");
     }
 }
 

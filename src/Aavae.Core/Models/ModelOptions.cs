@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using System.Text.Json.Serialization;
 
 namespace Aavae.Models;
@@ -42,13 +43,17 @@ public sealed record ModelOptions
     [JsonIgnore]
     public int FeatureDim => EncoderSpec.FeatureDim(Width);
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad value.</summary>
+    /// <summary>The networks' one width rule: halved before each decoder stage and paired in the blocks, it must be even.</summary>
+    public static void CheckWidth(int width) =>
+        OptionException.Check(width >= 2 && width % 2 == 0, nameof(Width), $"must be an even number >= 2, got {width}");
+
+    /// <summary>Throws an <see cref="OptionException"/> naming the first bad value.</summary>
     public void Validate()
     {
         _ = EncoderSpec;
         _ = DecoderSpec;
-        if (LatentDim < 1) throw new ArgumentException($"latent dim must be >= 1, got {LatentDim}");
-        if (Width < 2 || Width % 2 != 0) throw new ArgumentException($"width must be an even number >= 2, got {Width}");
+        OptionException.Check(LatentDim >= 1, nameof(LatentDim), $"must be >= 1, got {LatentDim}");
+        CheckWidth(Width);
         Stem.CheckInputSize(InputHeight);
     }
 }

@@ -36,7 +36,7 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
         if (hDim < 16 || hDim % 16 != 0) throw new ArgumentException($"decoder h_dim must be a positive multiple of 16, got {hDim}");
         stem.CheckInputSize(inputHeight);
         int f = stem.UpscaleFactor();
-        if (width < 2 || width % 2 != 0) throw new ArgumentException($"width must be an even number >= 2, got {width}");
+        ModelOptions.CheckWidth(width);
 
         Spec = spec;
         Stem = stem;

@@ -30,7 +30,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
     /// architecture narrower, for CPUs.</param>
     public ResNetEncoder(EncoderSpec spec, Stem stem, int width = 64) : base(spec.Name)
     {
-        if (width < 1) throw new ArgumentException($"width must be >= 1, got {width}");
+        ModelOptions.CheckWidth(width);
         Spec = spec;
         Stem = stem;
         Width = width;

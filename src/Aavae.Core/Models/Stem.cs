@@ -1,3 +1,5 @@
+using Aavae.Configuration;
+
 namespace Aavae.Models;
 
 /// <summary>
@@ -29,8 +31,8 @@ public static class StemExtensions
     {
         int f = stem.UpscaleFactor();
         if (inputHeight < f || inputHeight % f != 0)
-            throw new ArgumentException(
-                $"input size {inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
+            throw new OptionException(nameof(ModelOptions.InputHeight),
+                $"{inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
     }
 
     public static Stem Parse(string name) => name.ToLowerInvariant() switch

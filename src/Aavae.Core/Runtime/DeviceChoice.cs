@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,10 +16,10 @@ public static class DeviceChoice
         if (c == "cuda" || c.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!cuda.is_available())
-                throw new ArgumentException(
-                    $"--device {choice}: CUDA is not available. This build uses the CPU libtorch; rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use --device cpu");
+                throw new OptionException("Device",
+                    $"{choice}: CUDA is not available. This build uses the CPU libtorch; rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use the CPU");
             return new Device(c);
         }
-        throw new ArgumentException($"--device {choice}: expected auto, cpu, cuda or cuda:N");
+        throw new OptionException("Device", $"{choice}: expected auto, cpu, cuda or cuda:N");
     }
 }

@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Models;
 
 namespace Aavae.Training;
@@ -40,28 +41,30 @@ public static class Presets
 
     public static PretrainOptions Get(string name) => name switch
     {
-        "paper" => new PretrainOptions
+        "paper" => new PretrainOptions(),
+        "reference" => new PretrainOptions
         {
-            BatchSize = 256,
-            LearningRate = 2.5e-4,
-            WarmupEpochs = 10,
-            ValSamples = 16,
-            WeightDecay = 0,
-            MaxEpochs = 3200,
-            Model = new ModelOptions { Encoder = "resnet50", Decoder = ReferenceDecoder, LogScale = 0 },
+            Model = new ModelOptions { Kind = ModelKind.Vae, Decoder = ReferenceDecoder },
+            Denoising = false,
+            KlCoeff = 0.1,
+            ValSamples = 1,
+            LearningRate = 1e-3,
+            WarmupEpochs = 20,
+            BatchSize = 128,
         },
-        "reference" => new PretrainOptions { Model = new ModelOptions { Kind = ModelKind.Vae, Decoder = ReferenceDecoder } },
         "cpu-small" => new PretrainOptions
         {
             Model = new ModelOptions { Encoder = "resnet18", Width = 16, LatentDim = 64 },
             MaxEpochs = 2,
             WarmupEpochs = 1,
             BatchSize = 128,
+            LearningRate = 1e-3,
+            ValSamples = 1,
             KnnEvery = 1,
             OnlineFt = true,
             CheckpointEvery = 1,
         },
-        _ => throw new ArgumentException($"--preset {name}: expected one of {string.Join(", ", Names)}"),
+        _ => throw new OptionException("Preset", $"{name}: expected one of {string.Join(", ", Names)}"),
     };
 
     /// <summary>The paper's set-ups: AAVAE denoises with no KL term; the VAE keeps the KL and sees the original; the AE sees the original.</summary>

@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Augmentation;
 using Aavae.Checkpoints;
 using Aavae.Data;
@@ -50,13 +51,13 @@ public sealed class Pretrainer : IDisposable
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
             if (options.OnlineFt)
             {
-                if (data.Train.NumClasses < 1) throw new ArgumentException($"--online-ft needs labels; {data.Train.Name} has none");
+                if (data.Train.NumClasses < 1) throw new OptionException(nameof(PretrainOptions.OnlineFt), $"needs labels; {data.Train.Name} has none");
                 probe = new OnlineProbe(options.Model.FeatureDim, data.Info.NumClasses, Device);
             }
             if (options.InitFrom is { } init && resume is null) InitialiseFrom(init, data.Info, observer);
             if (resume is not null)
             {
-                resume.Restore(module.Model, module.Optimizer, probe, $"--resume {resume.Path}");
+                resume.Restore(module.Model, module.Optimizer, probe, resume.Path);
                 start = resume.Position;
                 if (resume.Format == LightningRun.Format)
                     observer.OnMessage($"continuing the reference's run from {resume.Path} at epoch {start.Epoch}, step {start.GlobalStep}"
@@ -105,16 +106,16 @@ public sealed class Pretrainer : IDisposable
     private void InitialiseFrom(string path, DatasetInfo info, ITrainingObserver observer)
     {
         using var weights = PretrainedWeights.Read(path, info);
-        var report = weights.LoadInto(module.Model, $"--init-from {path}");
+        var report = weights.LoadInto(module.Model, path);
         observer.OnMessage($"initialised from {path} ({weights.Format}){(report.Unexpected.Count > 0 ? $"; ignored keys: {string.Join(", ", report.Unexpected)}" : "")}");
     }
 
     private static void CheckFits(PretrainOptions options, DataModule data)
     {
         if (options.Model.InputHeight != data.Info.InputHeight)
-            throw new ArgumentException($"--input-size {options.Model.InputHeight} does not match {data.Info.Name}'s {data.Info.InputHeight}x{data.Info.InputHeight} images");
+            throw new OptionException(nameof(ModelOptions.InputHeight), $"{options.Model.InputHeight} does not match {data.Info.Name}'s {data.Info.InputHeight}x{data.Info.InputHeight} images");
         if (options.BatchSize > data.PretrainTrain.Count)
-            throw new ArgumentException($"--batch-size {options.BatchSize} is larger than {data.PretrainTrain.Name} ({data.PretrainTrain.Count} images)");
+            throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} is larger than {data.PretrainTrain.Name} ({data.PretrainTrain.Count} images)");
     }
 
     public void Dispose()

@@ -1,3 +1,5 @@
+using Aavae.Configuration;
+
 namespace Aavae.Training;
 
 /// <summary>
@@ -30,7 +32,7 @@ public sealed record RunFolder(string Path)
         if (run.HoldsRun)
         {
             if (!overwrite)
-                throw new ArgumentException($"--output {path} already holds a run; pass --resume {path} to continue it or --overwrite to replace it");
+                throw new OptionException("Output", $"{path} already holds a run; continue it (resume) or replace it (overwrite)");
             run.Clear();
         }
         return run;
@@ -46,16 +48,16 @@ public sealed record RunFolder(string Path)
         }
     }
 
-    /// <summary>A run folder (its last checkpoint) or a checkpoint file, as given to <paramref name="flag"/>.</summary>
-    public static string ResolveCheckpoint(string runOrCheckpoint, string flag = "--resume")
+    /// <summary>A run folder (its last checkpoint) or a checkpoint file.</summary>
+    public static string ResolveCheckpoint(string runOrCheckpoint)
     {
         if (File.Exists(runOrCheckpoint)) return runOrCheckpoint;
         if (Directory.Exists(runOrCheckpoint))
         {
             var last = new RunFolder(runOrCheckpoint).LastCheckpoint;
-            return File.Exists(last) ? last : throw new FileNotFoundException($"{flag} {runOrCheckpoint}: no checkpoints/last.ckpt in that folder");
+            return File.Exists(last) ? last : throw new FileNotFoundException($"{runOrCheckpoint}: no checkpoints/last.ckpt in that folder");
         }
-        throw new FileNotFoundException($"{flag} {runOrCheckpoint}: no such run folder or checkpoint");
+        throw new FileNotFoundException($"{runOrCheckpoint}: no such run folder or checkpoint");
     }
 
     public void CreateFolders()

@@ -37,6 +37,17 @@ public class PretrainCommandTests
         Assert.Equal("decoder50", weights.Options.DecoderName);
     }
 
+    [Theory]
+    [InlineData("--kl-coeff", "-1", "--kl-coeff must be >= 0, got -1")]
+    [InlineData("--input-size", "30", "--input-size 30 cannot be produced by the decoder")]
+    [InlineData("--optimizer", "sgd", "--optimizer sgd: expected adam or lamb")]
+    public void ALibraryRefusalNamesTheFlagTheUserTyped(string flag, string value, string expected)
+    {
+        var (code, _, err) = CliRunner.Run(TempDir.Create(), ["pretrain", .. Small, flag, value, "--output", "run"]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+    }
+
     [Fact]
     public async Task CtrlCWritesACheckpointAndExitsWith130()
     {

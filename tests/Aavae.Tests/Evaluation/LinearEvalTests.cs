@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Data;
 using Aavae.Evaluation;
 using Aavae.Models;
@@ -84,6 +85,6 @@ public class LinearEvalTests
         Assert.Equal(FeatureMode.Unshuffled, FeatureModes.DefaultFor(DatasetInfo.Stl10));
         Assert.Equal(FeatureMode.Augmented, FeatureModes.DefaultFor(DatasetInfo.Cifar10));
         Assert.Equal(FeatureMode.Unshuffled, FeatureModes.Parse("UNSHUFFLED"));
-        Assert.Contains("--features", Assert.Throws<ArgumentException>(() => FeatureModes.Parse("random")).Message);
+        Assert.Equal(nameof(LinearEvalOptions.Features), Assert.Throws<OptionException>(() => FeatureModes.Parse("random")).Option);
     }
 }

@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Models;
 
 namespace Aavae.Tests.Models;
@@ -24,7 +25,8 @@ public class BadOptionTests
     [InlineData(0), InlineData(-3)]
     public void LatentBelowOneIsRefused(int latent)
     {
-        var e = Assert.Throws<ArgumentException>(() => new ModelOptions { LatentDim = latent }.Validate());
+        var e = Assert.Throws<OptionException>(() => new ModelOptions { LatentDim = latent }.Validate());
+        Assert.Equal(nameof(ModelOptions.LatentDim), e.Option);
         Assert.Contains(latent.ToString(), e.Message);
     }
 
@@ -32,7 +34,8 @@ public class BadOptionTests
     [InlineData(Stem.Cifar, 28, 8), InlineData(Stem.Stl10, 100, 16), InlineData(Stem.ImageNet, 112, 32)]
     public void InputSizeTheDecoderCannotProduceIsRefused(Stem stem, int size, int factor)
     {
-        var e = Assert.Throws<ArgumentException>(() => new ModelOptions { Stem = stem, InputHeight = size }.Validate());
+        var e = Assert.Throws<OptionException>(() => new ModelOptions { Stem = stem, InputHeight = size }.Validate());
+        Assert.Equal(nameof(ModelOptions.InputHeight), e.Option);
         Assert.Contains(size.ToString(), e.Message);
         Assert.Contains($"multiple of {factor}", e.Message);
     }

@@ -20,7 +20,7 @@ public class InitFromTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         var options = PretrainerTests.Tiny() with { InitFrom = tiny.Checkpoint, Model = PretrainerTests.Tiny().Model with { Width = 8 } };
         var e = Assert.Throws<InvalidDataException>(() => new Pretrainer(options, RunFolder.CreateNew(Path.Combine(TempDir.Create(), "init"), false), new SilentObserver()));
-        Assert.Contains("--init-from", e.Message);
+        Assert.Contains(tiny.Checkpoint, e.Message);
         Assert.Contains("encoder.conv1.weight", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
 
@@ -6,21 +7,30 @@ namespace Aavae.Tests.Training;
 public class PretrainOptionsTests
 {
     [Theory]
-    [InlineData("--learning-rate")]
-    [InlineData("--kl-coeff")]
-    [InlineData("--batch-size")]
-    [InlineData("--val-samples")]
-    public void OutOfRangeValuesNameTheirFlag(string flag)
+    [InlineData(nameof(PretrainOptions.LearningRate))]
+    [InlineData(nameof(PretrainOptions.KlCoeff))]
+    [InlineData(nameof(PretrainOptions.BatchSize))]
+    [InlineData(nameof(PretrainOptions.ValSamples))]
+    public void OutOfRangeValuesNameTheirOption(string option)
     {
-        var bad = flag switch
+        var bad = option switch
         {
-            "--learning-rate" => new PretrainOptions { LearningRate = -1e-3 },
-            "--kl-coeff" => new PretrainOptions { KlCoeff = -0.1 },
-            "--batch-size" => new PretrainOptions { BatchSize = 0 },
+            nameof(PretrainOptions.LearningRate) => new PretrainOptions { LearningRate = -1e-3 },
+            nameof(PretrainOptions.KlCoeff) => new PretrainOptions { KlCoeff = -0.1 },
+            nameof(PretrainOptions.BatchSize) => new PretrainOptions { BatchSize = 0 },
             _ => new PretrainOptions { ValSamples = 0 },
         };
-        var e = Assert.Throws<ArgumentException>(bad.Validate);
-        Assert.StartsWith(flag, e.Message);
+        var e = Assert.Throws<OptionException>(bad.Validate);
+        Assert.Equal(option, e.Option);
+    }
+
+    [Fact]
+    public void DefaultsAreThePapersAavaeRun()
+    {
+        // Not a VAE in AAVAE's clothes: the kind, denoising and kl_coeff agree, and they are the paper preset.
+        var o = new PretrainOptions();
+        Assert.Equal((ModelKind.Aavae, true, 0.0), (o.Model.Kind, o.Denoising, o.KlCoeff));
+        Assert.Equal(Presets.For("paper"), o);
     }
 
     [Fact]

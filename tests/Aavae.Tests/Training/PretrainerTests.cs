@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Checkpoints;
 using Aavae.Models;
 using Aavae.Training;
@@ -14,6 +15,8 @@ public class PretrainerTests
     {
         Model = new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 },
         BatchSize = 16,
+        LearningRate = 1e-3,
+        ValSamples = 1,
         MaxEpochs = 2,
         WarmupEpochs = 1,
         Decay = DecayKind.Cosine,
@@ -159,8 +162,9 @@ public class PretrainerTests
     [Fact]
     public void BatchLargerThanTheDataSetIsRefused()
     {
-        var e = Assert.Throws<ArgumentException>(() => new Pretrainer(Tiny() with { BatchSize = 100_000 }, RunFolder.CreateNew(TempDir.Create(), false), new SilentObserver()));
-        Assert.Contains("--batch-size 100000", e.Message);
+        var e = Assert.Throws<OptionException>(() => new Pretrainer(Tiny() with { BatchSize = 100_000 }, RunFolder.CreateNew(TempDir.Create(), false), new SilentObserver()));
+        Assert.Equal(nameof(PretrainOptions.BatchSize), e.Option);
+        Assert.StartsWith("100000 is larger than", e.Problem);
     }
 
     private sealed class Observer(Action<StepReport>? onStep) : ITrainingObserver

@@ -1,3 +1,4 @@
+using Aavae.Configuration;
 using Aavae.Training;
 
 namespace Aavae.Tests.Training;
@@ -13,8 +14,9 @@ public class RunFolderTests
         File.WriteAllText(run.Config, "{}");
         File.WriteAllText(run.LastCheckpoint, "old");
 
-        var e = Assert.Throws<ArgumentException>(() => RunFolder.CreateNew(dir, overwrite: false));
-        Assert.Contains("--resume", e.Message);
+        var e = Assert.Throws<OptionException>(() => RunFolder.CreateNew(dir, overwrite: false));
+        Assert.Equal("Output", e.Option);
+        Assert.Contains("(resume)", e.Problem);
         Assert.Equal("old", File.ReadAllText(run.LastCheckpoint));
 
         RunFolder.CreateNew(dir, overwrite: true);
