@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aavae.Models;
+using Aavae.Training;
 
 namespace Aavae.Cli;
 
@@ -19,6 +20,28 @@ internal sealed class ModelOptionSet
         Encoder.Aliases.Add("--encoder_name");
         Decoder.Aliases.Add("--decoder_name");
         InputSize.Aliases.Add("--input_height");
+    }
+
+    /// <summary>For pretrain, where the preset decides: no defaults of their own; the help lists each preset's values.</summary>
+    public ModelOptionSet FromPresets()
+    {
+        foreach (var (option, value) in new (Option Option, Func<PretrainOptions, object?> Value)[]
+                 {
+                     (Model, o => o.Model.Kind), (Encoder, o => o.Model.Encoder), (Decoder, o => o.Model.DecoderName),
+                     (LatentDim, o => o.Model.LatentDim), (Width, o => o.Model.Width),
+                 })
+        {
+            option.Description += $" [{string.Join(" | ", Presets.Names.GroupBy(n => Convert.ToString(value(Presets.For(n)))!.ToLowerInvariant()).Select(g => $"{string.Join(", ", g)}: {g.Key}"))}]";
+        }
+        Model.DefaultValueFactory = null;
+        Encoder.DefaultValueFactory = null;
+        LatentDim.DefaultValueFactory = null;
+        Width.DefaultValueFactory = null;
+        Stem.DefaultValueFactory = null;
+        Stem.Description = "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool) [default: the data set's]";
+        InputSize.DefaultValueFactory = null;
+        InputSize.Description = "image side length in pixels [default: the data set's]";
+        return this;
     }
 
     public void AddTo(Command command)

@@ -21,7 +21,8 @@ internal static class EmbedCommand
         var source = new CheckpointOptionSet();
         var split = CliOptions.Create("--split", "train, val or test (the linear-evaluation splits)", "test");
         var input = CliOptions.Create<string?>("--input", "encode this float32 N x 3 x H x W .npy (already normalised) instead of a data set", null);
-        var output = CliOptions.Create("--out", "features .npy to write (float32 N x h); labels go to <name>_labels.npy", "");
+        var output = CliOptions.Create("--output", "features .npy to write (float32 N x h); labels go to <name>_labels.npy", "");
+        output.Aliases.Add("--out");
         output.Required = true;
         output.DefaultValueFactory = null;
         var limit = CliOptions.Create<int?>("--limit-batches", "encode at most N batches of the split", null);
@@ -32,8 +33,8 @@ internal static class EmbedCommand
         {
             TorchRuntime.EnsureLoaded();
             var outPath = r.GetValue(output)!;
-            if (!outPath.EndsWith(".npy", StringComparison.Ordinal)) throw new ArgumentException($"--out {outPath}: expected a file name ending in .npy");
-            if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists");
+            if (!outPath.EndsWith(".npy", StringComparison.Ordinal)) throw new ArgumentException($"--output {outPath}: expected a file name ending in .npy");
+            if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
             var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
             int batch = r.GetValue(source.BatchSize);
             if (r.GetValue(input) is { } npy)

@@ -16,7 +16,8 @@ internal static class ExportCommand
         checkpoint.Required = true;
         checkpoint.DefaultValueFactory = null;
         var format = CliOptions.Create("--format", "pt (torch.load) or safetensors", "pt");
-        var output = CliOptions.Create("--out", "file to write", "");
+        var output = CliOptions.Create("--output", "file to write", "");
+        output.Aliases.Add("--out");
         output.Required = true;
         output.DefaultValueFactory = null;
         var command = new Command("export", "Write the model's state_dict (reference names) for PyTorch");
@@ -27,7 +28,7 @@ internal static class ExportCommand
             var fmt = r.GetValue(format)!.ToLowerInvariant();
             if (fmt is not ("pt" or "safetensors")) throw new ArgumentException($"--format {fmt}: expected pt or safetensors");
             var outPath = r.GetValue(output)!;
-            if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists");
+            if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
             using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));
             // The module must stay alive while its tensors are written: its finalizer frees them.
             using var module = ModelOf(weights, out var prefix);

@@ -6,6 +6,7 @@ using Aavae.Evaluation;
 using Aavae.IO;
 using Aavae.Models;
 using Aavae.Runtime;
+using Aavae.Training;
 using static TorchSharp.torch;
 
 namespace Aavae.Cli.Commands;
@@ -24,7 +25,8 @@ internal static class LinearEvalCommand
         var seed = CliOptions.Create("--seed", "seed for the linear layer, data order and augmentation", 0);
         var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
         var limitEval = CliOptions.Create<int?>("--limit-eval-batches", "validate and test on at most N batches", null);
-        var output = CliOptions.Create<string?>("--out", "result JSON (default: linear_eval_<mode>.json in the checkpoint's run folder)", null);
+        var output = CliOptions.Create<string?>("--output", "result JSON (default: linear_eval_<mode>.json in the checkpoint's run folder)", null);
+        output.Aliases.Add("--out");
         var command = new Command("linear-eval", "Train a linear classifier on the frozen encoder's features and report top-1 test accuracy");
         source.AddTo(command);
         foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, output, baseline }) command.Options.Add(o);
@@ -56,7 +58,7 @@ internal static class LinearEvalCommand
             {
                 options = For(data.Info);
                 var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options.Features);
-                if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
+                if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists; pass another --output");
                 using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
                 var result = Run(encoder, data, options, device);
                 Save(outPath, result, weights.Path, data.Info.Name);
@@ -73,7 +75,7 @@ internal static class LinearEvalCommand
         var name = r.GetValue(source.Dataset) ?? "fashion-mnist";
         using var data = DataModule.Load(name, r.GetValue(source.DataDir));
         var outPath = output ?? $"linear_eval_{which}_{options.Features.Name()}.json";
-        if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} already exists; pass another --out");
+        if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists; pass another --output");
         LinearEvalResult result;
         switch (which)
         {
@@ -100,13 +102,8 @@ internal static class LinearEvalCommand
         return 0;
     }
 
-    /// <summary>Next to the run's other results when the checkpoint sits in a run folder's checkpoints/.</summary>
-    public static string DefaultOutput(string checkpoint, FeatureMode mode)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
-        if (Path.GetFileName(dir) == "checkpoints") dir = Path.GetDirectoryName(dir)!;
-        return Path.Combine(dir, $"linear_eval_{mode.Name()}.json");
-    }
+    /// <summary>Next to the run's other results when the checkpoint sits in a run folder.</summary>
+    public static string DefaultOutput(string checkpoint, FeatureMode mode) => new RunFolder(RunFolder.Containing(checkpoint)).LinearEvalResult(mode.Name());
 
     public static LinearEvalResult Run(ResNetEncoder encoder, DataModule data, LinearEvalOptions options, Device device) =>
         Run(encoder, encoder.FeatureDim, data, options, device);

@@ -14,7 +14,8 @@ internal static class ShowViewsCommand
     {
         var dataset = CliOptions.Create("--dataset", "fashion-mnist (shipped), cifar10, stl10 or imagenet", "fashion-mnist");
         var dataDir = CliOptions.Create<string?>("--data-dir", "folder holding the data set (default: the shipped Fashion-MNIST)", null);
-        var output = CliOptions.Create("--out", "PNG file to write", "views.png");
+        var output = CliOptions.Create("--output", "PNG file to write", "views.png");
+        output.Aliases.Add("--out");
         var images = CliOptions.Create("--images", "number of images (columns)", 8);
         var views = CliOptions.Create("--views", "augmented views per image (rows after the originals)", 4);
         var seed = CliOptions.Create("--seed", "random seed for choosing images and augmentations", 0);

@@ -60,6 +60,16 @@ public sealed record RunFolder(string Path)
         throw new FileNotFoundException($"{runOrCheckpoint}: no such run folder or checkpoint");
     }
 
+    /// <summary>The run folder a checkpoint belongs to: the parent of its <c>checkpoints/</c> folder, else the folder it sits in.</summary>
+    public static string Containing(string checkpoint)
+    {
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(checkpoint))!;
+        return System.IO.Path.GetFileName(dir) == "checkpoints" ? System.IO.Path.GetDirectoryName(dir)! : dir;
+    }
+
+    /// <summary>Where linear evaluation of this run's encoder writes its result for a feature mode (augmented, cached, unshuffled).</summary>
+    public string LinearEvalResult(string mode) => System.IO.Path.Combine(Path, $"linear_eval_{mode}.json");
+
     public void CreateFolders()
     {
         foreach (var dir in new[] { Path, TensorBoard, Reconstructions, Checkpoints }) Directory.CreateDirectory(dir);

@@ -10,7 +10,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         var outPath = Path.Combine(TempDir.Create(), "result.json");
         var (code, stdout, stderr) = CliRunner.Run(TempDir.Create(), "linear-eval", "--checkpoint", tiny.Run.Path, "--features", "cached", "--epochs", "2",
-            "--limit-train-batches", "4", "--limit-eval-batches", "2", "--device", "cpu", "--out", outPath);
+            "--limit-train-batches", "4", "--limit-eval-batches", "2", "--device", "cpu", "--output", outPath);
         Assert.True(code == 0, stderr);
         Assert.Contains("top-1 test accuracy", stdout);
         Assert.Contains("cached features", stdout);
@@ -19,7 +19,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.InRange(acc, 0, 1);
 
         // A second run must not overwrite the first result.
-        var again = CliRunner.Run(TempDir.Create(), "linear-eval", "--checkpoint", tiny.Run.Path, "--features", "cached", "--epochs", "1", "--out", outPath);
+        var again = CliRunner.Run(TempDir.Create(), "linear-eval", "--checkpoint", tiny.Run.Path, "--features", "cached", "--epochs", "1", "--output", outPath);
         Assert.Equal(2, again.Code);
     }
 
@@ -36,7 +36,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         var dir = TempDir.Create();
         var features = Path.Combine(dir, "test.npy");
-        var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "2", "--batch-size", "64", "--out", features);
+        var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "2", "--batch-size", "64", "--output", features);
         Assert.True(code == 0, stderr);
         var script = $"import numpy as np; a = np.load('{features}'); l = np.load('{Path.Combine(dir, "test_labels.npy")}'); print(a.shape, a.dtype, l.shape, l.dtype, l[:3].tolist())";
         var info = new System.Diagnostics.ProcessStartInfo(Interop.ReferenceFixtures.Python, ["-c", script]) { RedirectStandardOutput = true };
@@ -62,8 +62,8 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
 
         var own = Path.Combine(dir, "own.npy");
         var split = Path.Combine(dir, "split.npy");
-        Assert.Equal(0, CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", input, "--out", own).Code);
-        Assert.Equal(0, CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "1", "--batch-size", "2", "--out", split).Code);
+        Assert.Equal(0, CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", input, "--output", own).Code);
+        Assert.Equal(0, CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "1", "--batch-size", "2", "--output", split).Code);
         var (a, shapeA) = Aavae.IO.Npy.ReadFloat32(own);
         var (b, shapeB) = Aavae.IO.Npy.ReadFloat32(split);
         Assert.Equal(new long[] { 2, 32 }, shapeA);
@@ -77,7 +77,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         var dir = TempDir.Create();
         var input = Path.Combine(dir, "batch.npy");
         Aavae.IO.Npy.Write(input, new float[2 * 3 * 28 * 28], [2, 3, 28, 28]);
-        var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", input, "--out", Path.Combine(dir, "f.npy"));
+        var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", input, "--output", Path.Combine(dir, "f.npy"));
         Assert.Equal(2, code);
         Assert.Contains("N x 3 x 32 x 32", stderr);
     }

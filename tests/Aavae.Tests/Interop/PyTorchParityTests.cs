@@ -109,7 +109,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
     {
         var reference = fixtures.Checkpoint("resnet18");
         var output = Path.Combine(TempDir.Create(), "model." + format);
-        var (code, stdout, stderr) = Cli.CliRunner.Run(TempDir.Create(), "export", "--checkpoint", reference, "--format", format, "--out", output);
+        var (code, stdout, stderr) = Cli.CliRunner.Run(TempDir.Create(), "export", "--checkpoint", reference, "--format", format, "--output", output);
         Assert.True(code == 0, stderr);
         Assert.Contains("ok:", ReferenceFixtures.RunPython(format == "pt" ? "check-pt" : "check-safetensors", output, reference, "resnet18"));
 

@@ -92,4 +92,21 @@ public class PretrainOptionsTests
         Assert.Equal("decoder50", (Presets.For("reference").Model with { Encoder = "resnet34" }).DecoderName);
         Assert.Equal("decoder34", (Presets.For("cpu-small").Model with { Encoder = "resnet34" }).DecoderName);
     }
+
+    [Fact]
+    public void SetupLaysPresetKindDataSetAndExplicitSettingsInThatOrder()
+    {
+        var o = PretrainSetup.Resolve("cpu-small", ModelKind.Vae, "stl10", explicitly: x => x with { BatchSize = 7 });
+        Assert.Equal((ModelKind.Vae, false, 0.1), (o.Model.Kind, o.Denoising, o.KlCoeff));
+        Assert.Equal(("stl10", 96, Stem.Stl10), (o.Dataset, o.Model.InputHeight, o.Model.Stem));
+        Assert.Equal((7, 16, 2), (o.BatchSize, o.Model.Width, o.MaxEpochs));
+        var e = Assert.Throws<OptionException>(() => PretrainSetup.Resolve("paper", explicitly: x => x with { LearningRate = 0 }));
+        Assert.Equal(nameof(PretrainOptions.LearningRate), e.Option);
+    }
+
+    [Theory]
+    [InlineData("runs/a/checkpoints/last.ckpt", "runs/a")]
+    [InlineData("elsewhere/model.ckpt", "elsewhere")]
+    public void ACheckpointBelongsToTheRunAroundIt(string checkpoint, string run) =>
+        Assert.Equal(Path.GetFullPath(run), RunFolder.Containing(checkpoint));
 }

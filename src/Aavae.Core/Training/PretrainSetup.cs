@@ -1,0 +1,55 @@
+using Aavae.Checkpoints;
+using Aavae.Configuration;
+using Aavae.Data;
+using Aavae.Models;
+
+namespace Aavae.Training;
+
+/// <summary>
+/// Settles a run's settings and folder in one place, so that the command line and a .NET program
+/// get the same run. Settings take precedence in this order: what the caller set explicitly; the
+/// data set's image size and stem; the model kind's denoising and kl_coeff; the preset (or, when
+/// resuming, the run's own configuration).
+/// </summary>
+public static class PretrainSetup
+{
+    /// <param name="preset">paper, reference or cpu-small (ignored when resuming).</param>
+    /// <param name="kind">Null: the preset's (or the resumed run's) own.</param>
+    /// <param name="dataset">Null: the preset's (or the resumed run's) own.</param>
+    /// <param name="explicitly">The caller's own settings, laid over the rest.</param>
+    public static PretrainOptions Resolve(string preset, ModelKind? kind = null, string? dataset = null, TrainingCheckpoint? resume = null,
+        Func<PretrainOptions, PretrainOptions>? explicitly = null)
+    {
+        var o = resume?.Options ?? Presets.For(preset, kind);
+        if (resume is not null)
+        {
+            if (kind is ModelKind k) o = Presets.WithKind(o, k);
+            // A step cap belongs to the session that set it.
+            o = o with { MaxSteps = null };
+        }
+        var info = DatasetInfo.Get(dataset ?? o.Dataset);
+        o = o with { Dataset = info.Name };
+        if (resume is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
+        if (explicitly is not null) o = explicitly(o);
+        o.Validate();
+        if (resume is not null && resume.Options.Model != o.Model)
+            throw new OptionException("Resume", $"{resume.Path}: the checkpoint holds {Describe(resume.Options)}, the options ask for {Describe(o)}");
+        return o;
+    }
+
+    /// <summary>
+    /// Where the run writes: the resumed run's own folder (or <paramref name="output"/>); for a new
+    /// run, or one continued from the reference's checkpoint, <paramref name="output"/> or the next
+    /// free <c>runs/&lt;model&gt;-&lt;dataset&gt;-N</c>, refused when it holds another run unless <paramref name="overwrite"/>.
+    /// </summary>
+    public static RunFolder Folder(PretrainOptions options, TrainingCheckpoint? resume, string? output = null, bool overwrite = false)
+    {
+        if (resume is not null && resume.Format != LightningRun.Format)
+            return new RunFolder(output ?? RunFolder.Containing(resume.Path));
+        var folder = output ?? RunFolder.NextFree("runs", $"{options.Model.Kind.ToString().ToLowerInvariant()}-{options.Dataset}");
+        return RunFolder.CreateNew(folder, overwrite);
+    }
+
+    public static string Describe(PretrainOptions o) =>
+        $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px)";
+}
