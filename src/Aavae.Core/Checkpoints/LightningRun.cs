@@ -20,7 +20,7 @@ public static class LightningRun
     public static TrainingCheckpoint Read(Hashtable content, string path)
     {
         if (content["hyper_parameters"] is not IDictionary h)
-            throw new InvalidDataException($"{path}: this Lightning checkpoint has no hyper_parameters, so how its run was configured is unknown; --init-from takes its weights alone");
+            throw new InvalidDataException($"{path}: this Lightning checkpoint has no hyper_parameters, so how its run was configured is unknown; init_from takes its weights alone");
         if (content["state_dict"] is not IDictionary stateDict)
             throw new InvalidDataException($"{path}: the checkpoint has no state_dict");
         var tensors = StateDicts.Without(StateDicts.Select(stateDict, ""), OnlineProbe.Prefix);
@@ -109,7 +109,7 @@ public static class LightningRun
             if (i < 0 || i >= referenceIndex.Count) throw new InvalidDataException($"{what}: the optimizer state refers to parameter {i} of {referenceIndex.Count}");
             var name = referenceIndex[(int)i];
             if (!ownIndex.TryGetValue(name, out int own))
-                throw new InvalidDataException($"{what}: the optimizer holds state for '{name}', which this run does not train (--learn-scale?)");
+                throw new InvalidDataException($"{what}: the optimizer holds state for '{name}', which this run does not train (learn_scale?)");
             rekeyed[(long)own] = e.Value;
         }
         var result = new Hashtable();

@@ -12,8 +12,16 @@ namespace Aavae.Checkpoints;
 /// PyTorch Lightning <c>.ckpt</c> of the reference, a plain <c>torch.save</c>d state_dict or a
 /// <c>.safetensors</c> file, under the reference's names, with the architecture they fit.
 /// </summary>
-public sealed record PretrainedWeights(string Path, string Format, ModelOptions Options, IReadOnlyDictionary<string, Tensor> StateDict) : IDisposable
+/// <remarks>It owns its tensors and frees them when disposed.</remarks>
+public sealed class PretrainedWeights(string path, string format, ModelOptions options, IReadOnlyDictionary<string, Tensor> stateDict) : IDisposable
 {
+    public string Path { get; } = path;
+    /// <summary>aavae (this project's), lightning, state_dict or safetensors.</summary>
+    public string Format { get; } = format;
+    /// <summary>The architecture the tensors fit.</summary>
+    public ModelOptions Options { get; } = options;
+    public IReadOnlyDictionary<string, Tensor> StateDict { get; } = stateDict;
+
     /// <summary>The data set the checkpoint records it was trained on, if it says.</summary>
     public string? TrainedOn { get; init; }
     public string? TrainedDataDir { get; init; }

@@ -64,7 +64,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
         {
             if (content["optimizer_states"] is IList { Count: > 0 } && content["state_dict"] is IDictionary)
                 return LightningRun.Read(content, path);
-            throw new InvalidDataException($"{path}: holds no optimizer state, so there is no run to continue; --init-from starts a new run from its weights");
+            throw new InvalidDataException($"{path}: holds no optimizer state, so there is no run to continue; init_from starts a new run from its weights");
         }
         var options = PretrainOptions.FromJson(config);
         var position = new TrainingPosition(
@@ -81,7 +81,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
         bool own = Format != LightningRun.Format;
         StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), OnlineProbe.Prefix), strict: true, what);
         var probeWeights = StateDicts.Select(StateDict, OnlineProbe.Prefix);
-        // The reference's probe lives in its callback; its weights are in the state_dict only when --online_ft was on.
+        // The reference's probe lives in its callback; its weights are in the state_dict only when online_ft was on.
         if (probe is not null && (own || probeWeights.Count > 0))
             StateDicts.Load(probe.Layer, probeWeights, strict: true, what + " (online probe)");
         if (Content["optimizer_states"] is not IList { Count: > 0 } states || states[0] is not IDictionary optimizerState)

@@ -82,7 +82,7 @@ public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, F
         }
         finally
         {
-            // A caller that stops early (Ctrl-C, --limit-train-batches) must not leak the prefetched batch.
+            // A caller that stops early (Ctrl-C, limit_train_batches) must not leak the prefetched batch.
             if (next is not null) next.GetAwaiter().GetResult().Dispose();
         }
     }

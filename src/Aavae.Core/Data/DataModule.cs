@@ -6,11 +6,18 @@ namespace Aavae.Data;
 /// The splits of one data set (the reference's src/datamodules): what pre-training trains and validates on, and
 /// the labelled train / validation / test sets of linear evaluation.
 /// </summary>
-public sealed record DataModule(
-    DatasetInfo Info, IImageSource PretrainTrain, IImageSource PretrainVal,
-    IImageSource Train, IImageSource Val, IImageSource Test) : IDisposable
+public sealed class DataModule(
+    DatasetInfo info, IImageSource pretrainTrain, IImageSource pretrainVal,
+    IImageSource train, IImageSource val, IImageSource test, params IDisposable[] owned) : IDisposable
 {
-    private readonly List<IDisposable> owned = [];
+    public DatasetInfo Info { get; } = info;
+    /// <summary>What pre-training trains on (STL-10: the unlabelled images).</summary>
+    public IImageSource PretrainTrain { get; } = pretrainTrain;
+    public IImageSource PretrainVal { get; } = pretrainVal;
+    /// <summary>The labelled images linear evaluation trains on.</summary>
+    public IImageSource Train { get; } = train;
+    public IImageSource Val { get; } = val;
+    public IImageSource Test { get; } = test;
 
     /// <param name="dataDir">Where the data set lives; null uses the shipped Fashion-MNIST.</param>
     public static DataModule Load(string dataset, string? dataDir)
@@ -24,7 +31,7 @@ public sealed record DataModule(
                 var train = FashionMnist.Load(dir, train: true);
                 var test = FashionMnist.Load(dir, train: false);
                 var (tr, va) = Splits.RandomSplit(train, FashionMnist.ValCount);
-                return new DataModule(info, tr, va, tr, va, test) { owned = { train, test } };
+                return new DataModule(info, tr, va, tr, va, test, train, test);
             }
             case "cifar10":
             {
@@ -32,7 +39,7 @@ public sealed record DataModule(
                 var train = Cifar10.Load(dir, train: true);
                 var test = Cifar10.Load(dir, train: false);
                 var (tr, va) = Splits.RandomSplit(train, Cifar10.ValCount);
-                return new DataModule(info, tr, va, tr, va, test) { owned = { train, test } };
+                return new DataModule(info, tr, va, tr, va, test, train, test);
             }
             case "stl10":
             {
@@ -42,7 +49,7 @@ public sealed record DataModule(
                 var test = Stl10Source.Open(dir, "test");
                 var (ptr, pva) = Splits.RandomSplit(unlabeled, Stl10Source.UnlabeledValCount);
                 var (tr, va) = Splits.RandomSplit(train, Stl10Source.LabeledValCount);
-                return new DataModule(info, ptr, pva, tr, va, test) { owned = { unlabeled, train, test } };
+                return new DataModule(info, ptr, pva, tr, va, test, unlabeled, train, test);
             }
             default:
             {

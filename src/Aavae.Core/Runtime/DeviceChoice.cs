@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Aavae.Runtime;
 
-/// <summary>Resolves <c>--device auto|cpu|cuda[:N]</c> to a TorchSharp device.</summary>
+/// <summary>Resolves a device choice (auto, cpu, cuda or cuda:N) to a TorchSharp device.</summary>
 public static class DeviceChoice
 {
     public static Device Resolve(string choice)

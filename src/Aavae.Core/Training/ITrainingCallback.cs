@@ -49,7 +49,7 @@ public sealed record ValidationBatchEnd(int Epoch, int Index, ViewBatch Views);
 /// <summary>The end of an epoch's training and validation.</summary>
 /// <param name="Row">The epoch's metrics: epoch, step, train means, validation means; callbacks add theirs.</param>
 /// <param name="Next">Where the run continues: the next epoch, or this one when it stopped early.</param>
-/// <param name="Last">The run's last epoch (or it stopped at --max-steps).</param>
+/// <param name="Last">The run's last epoch (or it stopped at max_steps).</param>
 /// <param name="ValFeatures">The encoder's features of the labelled validation split, computed once when first asked for.</param>
 public sealed class EpochEnd(int epoch, Dictionary<string, double> row, bool last, Func<FeatureSet> valFeatures)
 {
@@ -59,7 +59,7 @@ public sealed class EpochEnd(int epoch, Dictionary<string, double> row, bool las
     public Dictionary<string, double> Row { get; } = row;
     public bool Last { get; } = last;
     public TrainingPosition Next { get; internal set; } = new(0, 0, 0);
-    /// <summary>Whether every batch of the epoch was trained (else --max-steps stopped it).</summary>
+    /// <summary>Whether every batch of the epoch was trained (else max_steps stopped it).</summary>
     public bool Completed { get; internal set; }
     public TimeSpan Elapsed { get; internal set; }
 

@@ -35,7 +35,7 @@ public sealed record PretrainOptions
     public int BatchSize { get; init; } = 256;
     public int Seed { get; init; }
 
-    /// <summary>Train a linear probe on detached features during pre-training (the reference's --online_ft).</summary>
+    /// <summary>Train a linear probe on detached features during pre-training (the reference's online_ft).</summary>
     public bool OnlineFt { get; init; }
     /// <summary>Run the k-NN monitor every this many epochs (and after the last); 0 turns it off.</summary>
     public int KnnEvery { get; init; } = 10;

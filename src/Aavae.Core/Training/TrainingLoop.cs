@@ -123,7 +123,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
         train.AddWeight(1);
     }
 
-    /// <summary>Validation loss, val_samples posterior samples per image, then the callbacks' epoch metrics; skipped with --limit-val-batches 0.</summary>
+    /// <summary>Validation loss, val_samples posterior samples per image, then the callbacks' epoch metrics; skipped with limit_val_batches 0.</summary>
     private void Validate(EpochEnd end)
     {
         if (options.LimitValBatches == 0) return;
@@ -171,5 +171,5 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
         metric == "lr" || metric.StartsWith("online_", StringComparison.Ordinal) ? metric : "train_" + metric;
 
     private void Fail(string what) =>
-        throw new NonFiniteLossException($"{what}: run stopped; {LastGoodCheckpoint()}. Try a lower --learning-rate or a longer --warmup-epochs.");
+        throw new NonFiniteLossException($"{what}: run stopped; {LastGoodCheckpoint()}. Try a lower learning_rate or a longer warmup_epochs.");
 }

@@ -95,6 +95,6 @@ public class ReferenceResumeTests
         var path = Path.Combine(TempDir.Create(), "weights.pt");
         TorchFile.Write(path, new Hashtable { ["state_dict"] = new Dictionary<string, object> { ["encoder.conv1.weight"] = zeros(4, 3, 3, 3) } });
         var e = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Read(path));
-        Assert.Contains("--init-from", e.Message);
+        Assert.Contains("init_from", e.Message);
     }
 }
