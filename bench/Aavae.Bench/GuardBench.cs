@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using System.Diagnostics;
 using Aavae.Kernels;
 using Aavae.Models;

@@ -1,3 +1,5 @@
+using Aavae.Optimization;
+using Aavae.Progress;
 using System.Diagnostics;
 using Aavae.Augmentation;
 using Aavae.Data;

@@ -1,3 +1,4 @@
+using Aavae.Progress;
 using System.Diagnostics;
 using System.Globalization;
 using Aavae.Training;

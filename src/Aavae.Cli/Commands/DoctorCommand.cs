@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Aavae.Diagnostics;
 using Aavae.Runtime;
 
 namespace Aavae.Cli.Commands;

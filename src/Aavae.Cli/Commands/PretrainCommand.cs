@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;

@@ -1,7 +1,8 @@
 using System.Collections;
+using System.Text.Json;
+using Aavae.IO;
 using Aavae.Data;
 using Aavae.Models;
-using Aavae.Training;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -72,8 +73,15 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
         var content = TorchFile.Read(path);
         if (content["aavae"] is IDictionary aavae && aavae["config"] is string config)
         {
-            var run = PretrainOptions.FromJson(config);
-            return new PretrainedWeights(path, "aavae", run.Model, Tensors(content["state_dict"] as IDictionary, path)) { TrainedOn = run.Dataset, TrainedDataDir = run.DataDir };
+            // The run's configuration (the trainer's PretrainOptions): the networks and the data they saw.
+            using var run = JsonDocument.Parse(config);
+            var model = run.RootElement.GetProperty("model").Deserialize<ModelOptions>(SnakeCaseJson.Options)
+                ?? throw new InvalidDataException($"{path}: the run's configuration has no model");
+            return new PretrainedWeights(path, "aavae", model, Tensors(content["state_dict"] as IDictionary, path))
+            {
+                TrainedOn = run.RootElement.TryGetProperty("dataset", out var d) ? d.GetString() : null,
+                TrainedDataDir = run.RootElement.TryGetProperty("data_dir", out var dd) ? dd.GetString() : null,
+            };
         }
         if (content["state_dict"] is IDictionary lightning)
         {
@@ -144,7 +152,7 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
     /// </summary>
     public LoadReport LoadInto(AavaeModel model, string what)
     {
-        var report = StateDicts.Load(model, StateDicts.Without(StateDict, OnlineProbe.Prefix), strict: false, what);
+        var report = StateDicts.Load(model, StateDicts.Without(StateDict, StateDicts.OnlineProbePrefix), strict: false, what);
         if (report.Missing.Count > 0)
             throw new InvalidDataException($"{what}: keys missing from the checkpoint: {string.Join(", ", report.Missing.Take(5))}{(report.Missing.Count > 5 ? ", ..." : "")}");
         return report;

@@ -17,6 +17,9 @@ public sealed record LoadReport(IReadOnlyList<string> Missing, IReadOnlyList<str
 
 public static class StateDicts
 {
+    /// <summary>Where Lightning keeps the reference's online fine-tuner in a checkpoint's state_dict.</summary>
+    public const string OnlineProbePrefix = "online_finetuner.";
+
     /// <summary>
     /// Copies the tensors of <paramref name="source"/> (names without prefix) into
     /// <paramref name="module"/>'s parameters and buffers. A shape mismatch throws

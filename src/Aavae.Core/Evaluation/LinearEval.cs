@@ -1,10 +1,11 @@
+using Aavae.Optimization;
+using Aavae.Progress;
 using Aavae.Configuration;
 using System.Diagnostics;
 using Aavae.Augmentation;
 using Aavae.Data;
 using Aavae.Models;
 using Aavae.Runtime;
-using Aavae.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Aavae.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Aavae.Kernels;
 using Aavae.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,3 +1,4 @@
+using Aavae.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ namespace Aavae.Training;
 /// </summary>
 public sealed class OnlineProbe : IDisposable
 {
-    public const string Prefix = "online_finetuner.";
+    public const string Prefix = Checkpoints.StateDicts.OnlineProbePrefix;
     public const double LearningRate = 1e-4;
 
     public OnlineProbe(int featureDim, int numClasses, Device device)

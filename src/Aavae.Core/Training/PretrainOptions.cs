@@ -1,6 +1,7 @@
+using Aavae.Optimization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Aavae.Configuration;
+using Aavae.IO;
 using Aavae.Models;
 
 namespace Aavae.Training;
@@ -73,17 +74,10 @@ public sealed record PretrainOptions
         OptionException.Check(MaxSteps is null or >= 1, nameof(MaxSteps), $"must be >= 1, got {MaxSteps}");
     }
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 
     public static PretrainOptions FromJson(string json) =>
-        JsonSerializer.Deserialize<PretrainOptions>(json, Json) ?? throw new InvalidDataException("empty run configuration");
+        JsonSerializer.Deserialize<PretrainOptions>(json, SnakeCaseJson.Options) ?? throw new InvalidDataException("empty run configuration");
 
     /// <summary>The reference's hyper-parameter names and values, as Lightning stores them in a checkpoint.</summary>
     public Dictionary<string, object?> ToHyperParameters() => new()

@@ -1,3 +1,4 @@
+using Aavae.Training;
 using Aavae.Checkpoints;
 using static TorchSharp.torch;
 

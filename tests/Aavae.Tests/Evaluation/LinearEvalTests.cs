@@ -1,3 +1,4 @@
+using Aavae.Progress;
 using Aavae.Configuration;
 using Aavae.Data;
 using Aavae.Evaluation;

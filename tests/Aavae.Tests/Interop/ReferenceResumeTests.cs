@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using System.Collections;
 using Aavae.Checkpoints;
 using Aavae.Models;

@@ -1,3 +1,4 @@
+using Aavae.Progress;
 using Aavae.Augmentation;
 using Aavae.Checkpoints;
 using Aavae.Models;

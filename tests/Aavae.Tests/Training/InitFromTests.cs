@@ -1,3 +1,4 @@
+using Aavae.Progress;
 using Aavae.Checkpoints;
 using Aavae.Training;
 

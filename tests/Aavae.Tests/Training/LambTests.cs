@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using Aavae.Training;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using Aavae.Training;
 
 namespace Aavae.Tests.Training;

@@ -1,3 +1,4 @@
+using Aavae.Optimization;
 using Aavae.Models;
 using Aavae.Training;
 

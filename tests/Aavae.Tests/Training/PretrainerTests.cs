@@ -1,3 +1,6 @@
+using Aavae.Optimization;
+using Aavae.Progress;
+using Aavae.Kernels;
 using Aavae.Configuration;
 using Aavae.Checkpoints;
 using Aavae.Models;

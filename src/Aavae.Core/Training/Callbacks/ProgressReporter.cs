@@ -1,3 +1,5 @@
+using Aavae.Progress;
+
 namespace Aavae.Training.Callbacks;
 
 /// <summary>Tells an observer (the CLI's progress bar) about each step and epoch: loss, images per second, time left.</summary>

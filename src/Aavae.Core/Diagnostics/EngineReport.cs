@@ -1,10 +1,11 @@
 using Aavae.Kernels;
+using Aavae.Runtime;
 using Aavae.Models;
 using Aavae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Aavae.Runtime;
+namespace Aavae.Diagnostics;
 
 /// <summary>
 /// What the engine underneath is and whether it computes right on this machine: versions, CPU and

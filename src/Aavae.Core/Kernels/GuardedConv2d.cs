@@ -1,9 +1,8 @@
-using Aavae.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Aavae.Models;
+namespace Aavae.Kernels;
 
 /// <summary>
 /// A square-kernel Conv2d (TorchSharp's own initialisation and state_dict names <c>weight</c>,

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch.nn;
 
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 /// <summary>Parameters that share an optimizer setting.</summary>
 public sealed record ParameterGroup(IReadOnlyList<Parameter> Parameters, double WeightDecay, bool ExcludeFromLayerAdaptation);

@@ -1,10 +1,11 @@
+using Aavae.Checkpoints;
+using Aavae.Optimization;
 using System.Collections;
 using Aavae.Models;
-using Aavae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Aavae.Checkpoints;
+namespace Aavae.Training;
 
 /// <summary>
 /// A pre-training checkpoint, laid out as a PyTorch Lightning <c>.ckpt</c> so Python reads it

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 /// <summary>
 /// SGD with momentum (optionally Nesterov) and L2 weight decay, as torch.optim.SGD computes it

@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 /// <summary>
 /// Adam as torch.optim.Adam computes it (L2 weight decay added to the gradient; the same

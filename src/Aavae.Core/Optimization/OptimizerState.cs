@@ -2,7 +2,7 @@ using System.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 /// <summary>Reading PyTorch-layout optimizer states back, with errors that say what does not fit.</summary>
 public static class OptimizerState

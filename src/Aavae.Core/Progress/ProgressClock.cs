@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Aavae.Training;
+namespace Aavae.Progress;
 
 /// <summary>Elapsed time, throughput and time left of a loop of steps: what a progress display shows.</summary>
 public sealed class ProgressClock(long firstStep = 0)

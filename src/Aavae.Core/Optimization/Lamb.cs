@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 /// <summary>
 /// LAMB (You et al., "Large batch optimization for deep learning", arXiv 1904.00962) in the

@@ -1,10 +1,11 @@
+using Aavae.Checkpoints;
+using Aavae.Optimization;
 using System.Collections;
 using System.Globalization;
 using Aavae.Data;
 using Aavae.Models;
-using Aavae.Training;
 
-namespace Aavae.Checkpoints;
+namespace Aavae.Training;
 
 /// <summary>
 /// A pre-training checkpoint the reference wrote (PyTorch Lightning's <c>.ckpt</c> of src/vae.py or

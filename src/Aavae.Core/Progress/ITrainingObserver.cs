@@ -1,4 +1,4 @@
-namespace Aavae.Training;
+namespace Aavae.Progress;
 
 /// <summary>A finished optimizer step, for progress display.</summary>
 public sealed record StepReport(int Epoch, int MaxEpochs, int Batch, int BatchesPerEpoch, long GlobalStep, double Loss,

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 /// <summary>
 /// What the trainer needs of an optimizer: set the scheduled learning rate, step, and save or

@@ -1,4 +1,4 @@
-namespace Aavae.Training;
+namespace Aavae.Optimization;
 
 public enum DecayKind { None, Cosine, Linear }
 
