@@ -30,7 +30,7 @@ internal static class PretrainCommand
         var logScale = CliOptions.FromPreset<double>("--log-scale", "initial log-variance of p(x|z)", o => o.Model.LogScale);
         var learnScale = CliOptions.FromPreset<int>("--learn-scale", "1 to train log_scale, 0 to keep it fixed", o => o.Model.LearnScale ? 1 : 0);
         var valSamples = CliOptions.FromPreset<int>("--val-samples", "posterior samples per image in validation", o => o.ValSamples);
-        var optimizer = CliOptions.FromPreset<string>("--optimizer", "adam or lamb", o => o.Optimizer);
+        var optimizer = CliOptions.FromPreset<string>("--optimizer", "adam or lamb", o => o.Optimizer.Name());
         var lr = CliOptions.FromPreset<double>("--learning-rate", "base learning rate", o => o.LearningRate);
         var weightDecay = CliOptions.FromPreset<double>("--weight-decay", "weight decay (the AE takes the reference AE's 1e-6 under paper and reference)", o => o.WeightDecay);
         var excludeBnBias = CliOptions.FromPreset<bool>("--exclude-bn-bias", "no weight decay (nor LAMB adaptation) for biases and BatchNorm", o => o.ExcludeBnBias);
@@ -95,7 +95,7 @@ internal static class PretrainCommand
                 Denoising = Pick(denoising, o.Denoising),
                 KlCoeff = Pick(klCoeff, o.KlCoeff),
                 ValSamples = Pick(valSamples, o.ValSamples),
-                Optimizer = Pick(optimizer, o.Optimizer).ToLowerInvariant(),
+                Optimizer = r.IsExplicit(optimizer) ? OptimizerKinds.Parse(r.GetValue(optimizer)!) : o.Optimizer,
                 LearningRate = Pick(lr, o.LearningRate),
                 WeightDecay = Pick(weightDecay, o.WeightDecay),
                 ExcludeBnBias = Pick(excludeBnBias, o.ExcludeBnBias),

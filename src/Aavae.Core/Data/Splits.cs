@@ -4,7 +4,7 @@ namespace Aavae.Data;
 
 /// <summary>
 /// Seeded train/validation split in the manner of torch.utils.data.random_split: one random
-/// permutation of all indices from a generator seeded with <paramref name="seed"/>; the first
+/// permutation of all indices from a generator seeded with the reference's 42; the first
 /// part is train, the rest validation.
 /// </summary>
 public static class Splits

@@ -9,7 +9,7 @@ namespace Aavae.Models;
 /// <summary>
 /// AAVAE and its VAE and AE baselines, under the reference's state_dict names: <c>encoder.*</c>,
 /// <c>projection.*</c>, <c>decoder.*</c> and, for the VAEs, the scalar <c>log_scale</c>.
-/// <see cref="forward"/> is the reference's step(): the original image's latent as a fixed
+/// <see cref="forward(Tensor, Tensor, int)"/> is the reference's step(): the original image's latent as a fixed
 /// target, the augmented view's latent, then the objective (sampling, decoding, the loss).
 /// </summary>
 public sealed class AavaeModel : Module

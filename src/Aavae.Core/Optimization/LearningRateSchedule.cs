@@ -4,7 +4,7 @@ public enum DecayKind { None, Cosine, Linear }
 
 /// <summary>
 /// The reference's per-step multiplier of the base learning rate: linear warm-up from 0 over
-/// <paramref name="warmupSteps"/>, then constant, or cosine / linear decay to 0 at <paramref name="totalSteps"/>.
+/// <c>WarmupSteps</c>, then constant, or cosine / linear decay to 0 at <c>TotalSteps</c>.
 /// </summary>
 public sealed record LearningRateSchedule(long WarmupSteps, long TotalSteps, DecayKind Decay)
 {

@@ -47,10 +47,10 @@ public sealed record TrainBatchEnd(int Epoch, int Batch, long Step, TrainingPosi
 public sealed record ValidationBatchEnd(int Epoch, int Index, ViewBatch Views);
 
 /// <summary>The end of an epoch's training and validation.</summary>
-/// <param name="Row">The epoch's metrics: epoch, step, train means, validation means; callbacks add theirs.</param>
-/// <param name="Next">Where the run continues: the next epoch, or this one when it stopped early.</param>
-/// <param name="Last">The run's last epoch (or it stopped at max_steps).</param>
-/// <param name="ValFeatures">The encoder's features of the labelled validation split, computed once when first asked for.</param>
+/// <param name="epoch">The epoch that ended.</param>
+/// <param name="row">The epoch's metrics: epoch, step, train means, validation means; callbacks add theirs.</param>
+/// <param name="last">The run's last epoch (or it stopped at max_steps).</param>
+/// <param name="valFeatures">Encodes the labelled validation split; called once, when a callback first asks for <see cref="ValFeatures"/>.</param>
 public sealed class EpochEnd(int epoch, Dictionary<string, double> row, bool last, Func<FeatureSet> valFeatures)
 {
     private FeatureSet? features;
@@ -58,6 +58,7 @@ public sealed class EpochEnd(int epoch, Dictionary<string, double> row, bool las
     public int Epoch { get; } = epoch;
     public Dictionary<string, double> Row { get; } = row;
     public bool Last { get; } = last;
+    /// <summary>Where the run continues: the next epoch, or this one when it stopped early.</summary>
     public TrainingPosition Next { get; internal set; } = new(0, 0, 0);
     /// <summary>Whether every batch of the epoch was trained (else max_steps stopped it).</summary>
     public bool Completed { get; internal set; }

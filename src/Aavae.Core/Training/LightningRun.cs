@@ -39,7 +39,7 @@ public static class LightningRun
             Denoising = Flag(h, "denoising", reference.Denoising),
             KlCoeff = Number(h, "kl_coeff", reference.KlCoeff),
             ValSamples = Integer(h, "val_samples", reference.ValSamples),
-            Optimizer = (Text(h, "optimizer") ?? reference.Optimizer).ToLowerInvariant(),
+            Optimizer = Text(h, "optimizer") is { } optimizer ? OptimizerKinds.Parse(optimizer) : reference.Optimizer,
             LearningRate = Number(h, "learning_rate", reference.LearningRate),
             WeightDecay = Number(h, "weight_decay", reference.WeightDecay),
             ExcludeBnBias = Flag(h, "exclude_bn_bias", reference.ExcludeBnBias),

@@ -26,7 +26,7 @@ public sealed class PretrainModule : IDisposable
             Model.to(device);
             var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
-            Optimizer = options.Optimizer == "lamb" ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
+            Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
             Schedule = new LearningRateSchedule((long)batchesPerEpoch * options.WarmupEpochs, (long)batchesPerEpoch * options.MaxEpochs, options.Decay);
         }
         catch

@@ -26,7 +26,7 @@ public sealed record PretrainOptions
     /// <summary>Posterior samples per image in validation (the marginal-likelihood estimate).</summary>
     public int ValSamples { get; init; } = 16;
 
-    public string Optimizer { get; init; } = "adam";
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     public double LearningRate { get; init; } = 2.5e-4;
     public double WeightDecay { get; init; }
     public bool ExcludeBnBias { get; init; }
@@ -59,7 +59,6 @@ public sealed record PretrainOptions
         Model.Validate();
         OptionException.Check(KlCoeff >= 0, nameof(KlCoeff), $"must be >= 0, got {KlCoeff}");
         OptionException.Check(ValSamples >= 1, nameof(ValSamples), $"must be >= 1, got {ValSamples}");
-        OptionException.Check(Optimizer is "adam" or "lamb", nameof(Optimizer), $"{Optimizer}: expected adam or lamb");
         OptionException.Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
         OptionException.Check(WarmupEpochs >= 0, nameof(WarmupEpochs), $"must be >= 0, got {WarmupEpochs}");
@@ -97,7 +96,7 @@ public sealed record PretrainOptions
         ["log_scale"] = Model.LogScale,
         ["learn_scale"] = Model.LearnScale ? 1 : 0,
         ["val_samples"] = ValSamples,
-        ["optimizer"] = Optimizer,
+        ["optimizer"] = Optimizer.Name(),
         ["learning_rate"] = LearningRate,
         ["weight_decay"] = WeightDecay,
         ["exclude_bn_bias"] = ExcludeBnBias,

@@ -27,7 +27,7 @@ public class PretrainerTests
         LimitValBatches = 1,
         KnnEvery = 0,
         OnlineFt = true,
-        Optimizer = optimizer,
+        Optimizer = OptimizerKinds.Parse(optimizer),
         Device = "cpu",
         Seed = 7,
     }, ModelKind.Aavae);

@@ -1,0 +1,26 @@
+using Aavae.Configuration;
+
+namespace Aavae.Optimization;
+
+/// <summary>The reference's two optimizers for pre-training (vae.py's --optimizer).</summary>
+public enum OptimizerKind
+{
+    /// <summary>torch.optim.Adam.</summary>
+    Adam,
+    /// <summary>The reference's LAMB (src/optimizers/lamb.py): Adam moments with a per-layer trust ratio.</summary>
+    Lamb,
+}
+
+public static class OptimizerKinds
+{
+    /// <summary>"adam" or "lamb", any case; an <see cref="OptionException"/> naming <paramref name="option"/> otherwise.</summary>
+    public static OptimizerKind Parse(string name, string option = "Optimizer") => name.Trim().ToLowerInvariant() switch
+    {
+        "adam" => OptimizerKind.Adam,
+        "lamb" => OptimizerKind.Lamb,
+        _ => throw new OptionException(option, $"{name}: expected adam or lamb"),
+    };
+
+    /// <summary>The reference's spelling: adam, lamb.</summary>
+    public static string Name(this OptimizerKind kind) => kind.ToString().ToLowerInvariant();
+}
