@@ -1,10 +1,9 @@
 using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;
-using Aavae.Kernels;
+using Aavae.Evaluation;
 using Aavae.Models;
 using Aavae.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Aavae.Cli;
@@ -45,13 +44,9 @@ internal sealed class CheckpointOptionSet
         var weights = PretrainedWeights.Read(path, asked is null ? null : DatasetInfo.Get(asked));
         try
         {
-            var name = asked ?? weights.TrainedOn ?? "fashion-mnist";
-            var info = DatasetInfo.Get(name);
-            weights.CheckImageSize(info);
-            var dataDir = r.GetValue(DataDir) ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null);
-            var data = DataModule.Load(name, dataDir);
+            var data = CheckpointEncoder.DataFor(weights, asked, r.GetValue(DataDir));
             var m = weights.Options;
-            Console.WriteLine($"checkpoint {path} ({weights.Format}): {m.Encoder} encoder, width {m.Width}, {m.Stem} stem, latent {m.LatentDim}; data {info.Name}");
+            Console.WriteLine($"checkpoint {path} ({weights.Format}): {m.Encoder} encoder, width {m.Width}, {m.Stem} stem, latent {m.LatentDim}; data {data.Info.Name}");
             return (weights, data);
         }
         catch
@@ -61,22 +56,7 @@ internal sealed class CheckpointOptionSet
         }
     }
 
-    /// <summary>
-    /// The checkpoint's encoder on <paramref name="device"/>, saying which of its keys it ignored, its
-    /// convolutions checked by the guard (features must be right too, not only gradients).
-    /// </summary>
-    public static ResNetEncoder BuildEncoder(PretrainedWeights weights, Device device)
-    {
-        var encoder = weights.BuildEncoder(out var report);
-        if (report.Unexpected.Count > 0) Console.WriteLine($"  unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
-        encoder.to(device);
-        var check = KernelGuard.Shared.Protect(encoder, device);
-        if (check.Unfixable.Any())
-        {
-            encoder.Dispose();
-            throw new KernelCheckException(check.Summary!);
-        }
-        if (check.Summary is { } found) Console.Error.WriteLine($"aavae: {found}");
-        return encoder;
-    }
+    /// <summary>The checkpoint's encoder on <paramref name="device"/>, checked by the guard; what it ignored or rerouted is printed.</summary>
+    public static ResNetEncoder BuildEncoder(PretrainedWeights weights, Device device) =>
+        CheckpointEncoder.Build(weights, device, note => Console.Error.WriteLine($"aavae: {note}"));
 }

@@ -41,24 +41,19 @@ internal static class EmbedCommand
             {
                 using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(source.Checkpoint)!));
                 using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
-                var features = EncodeArray(encoder, npy, weights.Options.InputHeight, batch, device);
-                Npy.Write(outPath, features.Data, features.Shape);
-                Console.WriteLine($"wrote {outPath}: {features.Shape[0]} x {features.Shape[1]} float32 features of {npy}");
+                var (array, shape) = Npy.ReadFloat32(npy);
+                using var features = CheckpointEncoder.EncodeArray(encoder, array, shape, weights.Options.InputHeight, batch, device, npy);
+                Npy.Write(outPath, features.data<float>().ToArray(), features.shape);
+                Console.WriteLine($"wrote {outPath}: {features.shape[0]} x {features.shape[1]} float32 features of {npy}");
                 return 0;
             }
             var (w, data) = source.Load(r);
             using (w)
             using (data)
             {
-                var which = r.GetValue(split)!.ToLowerInvariant() switch
-                {
-                    "train" => data.Train,
-                    "val" => data.Val,
-                    "test" => data.Test,
-                    var s => throw new ArgumentException($"--split {s}: expected train, val or test"),
-                };
+                var which = CheckpointEncoder.Split(data, r.GetValue(split)!);
                 using var encoder = CheckpointOptionSet.BuildEncoder(w, device);
-                using var set = FeatureExtractor.Encode(encoder, which, new Views(data.Info, device), batch, r.GetValue(limit));
+                using var set = CheckpointEncoder.Embed(encoder, data, which, batch, device, r.GetValue(limit));
                 var labelsPath = outPath[..^4] + "_labels.npy";
                 Npy.Write(outPath, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);
                 Npy.Write(labelsPath, set.Labels.contiguous().data<long>().ToArray(), set.Labels.shape);
@@ -67,21 +62,5 @@ internal static class EmbedCommand
             return 0;
         });
         return command;
-    }
-
-    private static (float[] Data, long[] Shape) EncodeArray(Models.ResNetEncoder encoder, string path, int inputHeight, int batch, Device device)
-    {
-        var (data, shape) = Npy.ReadFloat32(path);
-        if (shape.Length != 4 || shape[1] != 3 || shape[2] != inputHeight || shape[3] != inputHeight)
-            throw new InvalidDataException($"{path}: expected a float32 array N x 3 x {inputHeight} x {inputHeight}, got [{string.Join(", ", shape)}]");
-        encoder.eval();
-        using var scope = NewDisposeScope();
-        var all = tensor(data).view(shape);
-        var chunks = new List<Tensor>();
-        using (inference_mode())
-            for (long start = 0; start < shape[0]; start += batch)
-                chunks.Add(encoder.call(all.narrow(0, start, Math.Min(batch, shape[0] - start)).to(device)).cpu());
-        var features = cat(chunks, 0).contiguous();
-        return (features.data<float>().ToArray(), features.shape);
     }
 }

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using Aavae.Checkpoints;
-using Aavae.IO;
 using Aavae.Runtime;
-using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 
 namespace Aavae.Cli.Commands;
 
@@ -25,26 +22,14 @@ internal static class ExportCommand
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
-            var fmt = r.GetValue(format)!.ToLowerInvariant();
-            if (fmt is not ("pt" or "safetensors")) throw new ArgumentException($"--format {fmt}: expected pt or safetensors");
+            var fmt = StateDictExport.ParseFormat(r.GetValue(format)!);
             var outPath = r.GetValue(output)!;
             if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
             using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));
-            // The module must stay alive while its tensors are written: its finalizer frees them.
-            using var module = ModelOf(weights, out var prefix);
-            var stateDict = module.state_dict().ToDictionary(kv => prefix + kv.Key, kv => kv.Value);
-            if (fmt == "pt") TorchFile.Write(outPath, stateDict.ToDictionary(kv => kv.Key, kv => (object)kv.Value));
-            else AtomicFile.Write(outPath, s => Safetensors.SaveStateDict(s, stateDict, leaveOpen: true));
-            Console.WriteLine($"wrote {outPath}: {stateDict.Count} tensors ({weights.Options.Encoder}{(weights.HasDecoder ? "" : ", encoder only")})");
+            int count = StateDictExport.Write(weights, outPath, fmt);
+            Console.WriteLine($"wrote {outPath}: {count} tensors ({weights.Options.Encoder}{(weights.HasDecoder ? "" : ", encoder only")})");
             return 0;
         });
         return command;
-    }
-
-    /// <summary>The whole model when the checkpoint has a decoder, else the encoder (its keys then take <c>encoder.</c>); the online probe is left out.</summary>
-    private static TorchSharp.torch.nn.Module ModelOf(PretrainedWeights weights, out string prefix)
-    {
-        prefix = weights.HasDecoder ? "" : "encoder.";
-        return weights.HasDecoder ? weights.BuildModel(out _) : weights.BuildEncoder(out _);
     }
 }

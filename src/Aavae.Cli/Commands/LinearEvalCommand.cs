@@ -76,27 +76,9 @@ internal static class LinearEvalCommand
         using var data = DataModule.Load(name, r.GetValue(source.DataDir));
         var outPath = output ?? $"linear_eval_{which}_{options.Features.Name()}.json";
         if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists; pass another --output");
-        LinearEvalResult result;
-        switch (which)
-        {
-            case "random":
-                Determinism.Seed(options.Seed);
-                using (var encoder = new ResNetEncoder(Architecture.Encoder(r.GetValue(model.Encoder)!), data.Info.Stem, r.GetValue(model.Width)))
-                {
-                    Console.WriteLine($"baseline: randomly initialised {encoder.Spec.Name}, width {encoder.Width} (seed {options.Seed})");
-                    result = Run(encoder, encoder.FeatureDim, data, options, device);
-                }
-                break;
-            case "pixels":
-                using (var pixels = new RawPixels(3, data.Info.InputHeight, data.Info.InputHeight))
-                {
-                    Console.WriteLine($"baseline: logistic regression on {pixels.FeatureDim} normalised pixels");
-                    result = Run(pixels, pixels.FeatureDim, data, options, device);
-                }
-                break;
-            default:
-                throw new ArgumentException($"--baseline {which}: expected random or pixels");
-        }
+        using var baseline = Baselines.Create(which, data.Info, r.GetValue(model.Encoder)!, r.GetValue(model.Width), options.Seed);
+        Console.WriteLine($"baseline: {baseline.Description}");
+        var result = Run(baseline.Features, baseline.FeatureDim, data, options, device);
         Save(outPath, result, $"baseline:{which}", data.Info.Name);
         Console.WriteLine($"wrote {outPath}");
         return 0;

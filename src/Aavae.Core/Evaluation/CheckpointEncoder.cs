@@ -1,0 +1,84 @@
+using Aavae.Augmentation;
+using Aavae.Checkpoints;
+using Aavae.Configuration;
+using Aavae.Data;
+using Aavae.Kernels;
+using Aavae.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Evaluation;
+
+/// <summary>
+/// What judging a checkpoint's encoder takes, as the <c>linear-eval</c>, <c>knn</c> and <c>embed</c>
+/// commands do it: the data it is judged on, its encoder with checked convolutions, a split by
+/// name, and the features of a user's own array.
+/// </summary>
+public static class CheckpointEncoder
+{
+    /// <summary>
+    /// The data a checkpoint is judged on: <paramref name="dataset"/> when given, else the data set it
+    /// says it was trained on, else the shipped Fashion-MNIST; its images must have the model's size.
+    /// The data folder is <paramref name="dataDir"/>, else the checkpoint's own for its own data set.
+    /// </summary>
+    public static DataModule DataFor(PretrainedWeights weights, string? dataset = null, string? dataDir = null)
+    {
+        var name = dataset ?? weights.TrainedOn ?? DatasetInfo.FashionMnist.Name;
+        var info = DatasetInfo.Get(name);
+        weights.CheckImageSize(info);
+        return DataModule.Load(info.Name, dataDir ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null));
+    }
+
+    /// <summary>
+    /// The checkpoint's encoder on <paramref name="device"/> in eval mode, its convolutions checked by
+    /// the guard (features must be right too, not only gradients). <paramref name="notes"/> hears the
+    /// encoder keys the checkpoint had and the encoder ignored, and any rerouted convolution.
+    /// </summary>
+    public static ResNetEncoder Build(PretrainedWeights weights, Device device, Action<string>? notes = null)
+    {
+        var encoder = weights.BuildEncoder(out var report);
+        try
+        {
+            if (report.Unexpected.Count > 0) notes?.Invoke($"unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
+            encoder.to(device);
+            var check = KernelGuard.Shared.Protect(encoder, device);
+            if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
+            if (check.Summary is { } found) notes?.Invoke(found);
+            encoder.eval();
+            return encoder;
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A linear-evaluation split by name: train, val or test.</summary>
+    public static IImageSource Split(DataModule data, string name) => name.ToLowerInvariant() switch
+    {
+        "train" => data.Train,
+        "val" => data.Val,
+        "test" => data.Test,
+        _ => throw new OptionException("Split", $"{name}: expected train, val or test"),
+    };
+
+    /// <summary>Features of a caller's own normalised float32 images [N, 3, H, W], in batches, on the CPU as [N, h].</summary>
+    public static Tensor EncodeArray(ResNetEncoder encoder, float[] data, long[] shape, int inputHeight, int batch, Device device, string what)
+    {
+        if (shape.Length != 4 || shape[1] != 3 || shape[2] != inputHeight || shape[3] != inputHeight)
+            throw new InvalidDataException($"{what}: expected a float32 array N x 3 x {inputHeight} x {inputHeight}, got [{string.Join(", ", shape)}]");
+        encoder.eval();
+        using var scope = NewDisposeScope();
+        var all = tensor(data).view(shape);
+        var chunks = new List<Tensor>();
+        using (inference_mode())
+            for (long start = 0; start < shape[0]; start += batch)
+                chunks.Add(encoder.call(all.narrow(0, start, Math.Min(batch, shape[0] - start)).to(device)).cpu());
+        return cat(chunks, 0).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The features of <paramref name="split"/> through the evaluation view.</summary>
+    public static FeatureSet Embed(ResNetEncoder encoder, DataModule data, IImageSource split, int batch, Device device, int? limitBatches = null) =>
+        FeatureExtractor.Encode(encoder, split, new Views(data.Info, device), batch, limitBatches);
+}
