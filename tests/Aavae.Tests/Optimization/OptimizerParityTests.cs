@@ -5,7 +5,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Optimization;
 
 /// <summary>
 /// The library's own Adam, SGD and BatchNorm forward (written out to pass libtorch explicit
