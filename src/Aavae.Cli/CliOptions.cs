@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
 
@@ -20,22 +21,34 @@ internal static class CliOptions
     public static Option<string> Device() =>
         Create("--device", "auto (CUDA when available), cpu, cuda or cuda:N", "auto");
 
+    /// <summary>The option records whose properties carry the settings' flags and help.</summary>
+    public static readonly Type[] Records = [typeof(PretrainOptions), typeof(ModelOptions), typeof(Evaluation.LinearEvalOptions)];
+
+    /// <summary>An option for the library setting <paramref name="setting"/>: its flag, help and aliases as the option record declares them.</summary>
+    public static Option<T> ForSetting<T>(string setting, T defaultValue, string? help = null)
+    {
+        var option = Create(Settings.Flag(setting, Records), help ?? Settings.Help(setting, Records), defaultValue);
+        foreach (var alias in Settings.Aliases(setting, Records)) option.Aliases.Add(alias);
+        return option;
+    }
+
     /// <summary>
     /// An option whose value, unless typed, comes from the preset (or the resumed run): no default of
     /// its own, and its help lists what each preset sets, from the library's presets themselves.
     /// </summary>
-    public static Option<T> FromPreset<T>(string name, string description, Func<PretrainOptions, object?> value)
+    public static Option<T> FromPreset<T>(string setting, Func<PretrainOptions, object?> value, string? help = null)
     {
-        var option = Create<T>(name, $"{description} [{Values(Presets.Names.Select(n => (n, value(Presets.For(n)))))}]", default!);
+        var option = ForSetting<T>(setting, default!, help);
+        option.Description += $" [{Values(Presets.Names.Select(n => (n, value(Presets.For(n)))))}]";
         option.DefaultValueFactory = null;
         return option;
     }
 
     /// <summary>Like <see cref="FromPreset"/>, for a setting the model kind decides (denoising, kl_coeff).</summary>
-    public static Option<T> FromKind<T>(string name, string description, Func<PretrainOptions, object?> value)
+    public static Option<T> FromKind<T>(string setting, Func<PretrainOptions, object?> value)
     {
-        var kinds = Enum.GetValues<ModelKind>().Select(k => (k.ToString().ToLowerInvariant(), value(Presets.For("paper", k))));
-        var option = Create<T>(name, $"{description} [--model {Values(kinds)}]", default!);
+        var option = ForSetting<T>(setting, default!);
+        option.Description += $" [--model {Values(Enum.GetValues<ModelKind>().Select(k => (k.ToString().ToLowerInvariant(), value(Presets.For("paper", k)))))}]";
         option.DefaultValueFactory = null;
         return option;
     }

@@ -1,4 +1,3 @@
-using System.Text;
 using Aavae.Configuration;
 using Aavae.Runtime;
 using Aavae.Training;
@@ -39,21 +38,6 @@ internal static class ErrorReporting
         _ => null,
     };
 
-    /// <summary>The command line's spelling of a library option: its name in kebab case (KlCoeff -> --kl-coeff), save the few the CLI names otherwise.</summary>
-    public static string Flag(string option) => option switch
-    {
-        "InputHeight" => "--input-size",
-        _ => "--" + Kebab(option),
-    };
-
-    private static string Kebab(string name)
-    {
-        var b = new StringBuilder();
-        for (int i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0) b.Append('-');
-            b.Append(char.ToLowerInvariant(name[i]));
-        }
-        return b.ToString();
-    }
+    /// <summary>The command line's spelling of a library setting: the flag its option record declares (KlCoeff -> --kl-coeff).</summary>
+    public static string Flag(string option) => Settings.Flag(option, CliOptions.Records);
 }

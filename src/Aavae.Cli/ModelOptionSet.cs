@@ -7,20 +7,13 @@ namespace Aavae.Cli;
 /// <summary>The options that shape a model, shared by every command that builds one.</summary>
 internal sealed class ModelOptionSet
 {
-    public Option<string> Model { get; } = CliOptions.Create("--model", "aavae, vae or ae: the three set-ups of the paper", "aavae");
-    public Option<string> Encoder { get; } = CliOptions.Create("--encoder", $"encoder: {string.Join(", ", Architecture.Encoders.Keys)}", "resnet50");
-    public Option<string?> Decoder { get; } = CliOptions.Create<string?>("--decoder", "decoder (default: decoder50 under --preset paper and reference, as the reference builds it whatever the encoder; the encoder's own, e.g. decoder18 for resnet18, under cpu-small)", null);
-    public Option<string> Stem { get; } = CliOptions.Create("--stem", "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool); default: the data set's", "cifar");
-    public Option<int> InputSize { get; } = CliOptions.Create("--input-size", "image side length in pixels; default: the data set's", 32);
-    public Option<int> LatentDim { get; } = CliOptions.Create("--latent-dim", "size of the latent z", 128);
-    public Option<int> Width { get; } = CliOptions.Create("--width", "base channel width (64 in the reference; smaller for CPUs)", 64);
-
-    public ModelOptionSet()
-    {
-        Encoder.Aliases.Add("--encoder_name");
-        Decoder.Aliases.Add("--decoder_name");
-        InputSize.Aliases.Add("--input_height");
-    }
+    public Option<string> Model { get; } = CliOptions.ForSetting(nameof(ModelOptions.Kind), "aavae");
+    public Option<string> Encoder { get; } = CliOptions.ForSetting(nameof(ModelOptions.Encoder), "resnet50");
+    public Option<string?> Decoder { get; } = CliOptions.ForSetting<string?>(nameof(ModelOptions.Decoder), null);
+    public Option<string> Stem { get; } = CliOptions.ForSetting(nameof(ModelOptions.Stem), "cifar", "cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool); default: the data set's");
+    public Option<int> InputSize { get; } = CliOptions.ForSetting(nameof(ModelOptions.InputHeight), 32, "image side length in pixels; default: the data set's");
+    public Option<int> LatentDim { get; } = CliOptions.ForSetting(nameof(ModelOptions.LatentDim), 128);
+    public Option<int> Width { get; } = CliOptions.ForSetting(nameof(ModelOptions.Width), 64);
 
     /// <summary>For pretrain, where the preset decides: no defaults of their own; the help lists each preset's values.</summary>
     public ModelOptionSet FromPresets()

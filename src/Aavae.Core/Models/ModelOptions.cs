@@ -17,17 +17,26 @@ public enum ModelKind
 /// <summary>Everything that fixes the shapes of an AAVAE model. Defaults are the paper's CIFAR-10 run.</summary>
 public sealed record ModelOptions
 {
+    [Setting("aavae, vae or ae: the three set-ups of the paper", Flag = "--model")]
     public ModelKind Kind { get; init; } = ModelKind.Aavae;
+    [Setting("encoder: resnet18, resnet34, resnet50, resnet50w2, resnet50w4", Aliases = ["--encoder_name"])]
     public string Encoder { get; init; } = "resnet50";
     /// <summary>Null picks the decoder matching the encoder (resnet50 -> decoder50).</summary>
+    [Setting("decoder: decoder50 whatever the encoder under the paper and reference presets, as the reference builds it; the encoder's own under cpu-small", Aliases = ["--decoder_name"])]
     public string? Decoder { get; init; }
+    [Setting("cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool)")]
     public Stem Stem { get; init; } = Stem.Cifar;
+    [Setting("image side length in pixels", Flag = "--input-size", Aliases = ["--input_height"])]
     public int InputHeight { get; init; } = 32;
+    [Setting("size of the latent z")]
     public int LatentDim { get; init; } = 128;
     /// <summary>Base channel width; 64 in the reference. Narrower runs the same architecture on small machines.</summary>
+    [Setting("base channel width (64 in the reference; smaller for CPUs)")]
     public int Width { get; init; } = 64;
     /// <summary>Initial value of the decoder's log-variance <c>log_scale</c>.</summary>
+    [Setting("initial log-variance of p(x|z)")]
     public double LogScale { get; init; }
+    [Setting("1 to train log_scale, 0 to keep it fixed")]
     public bool LearnScale { get; init; }
 
     [JsonIgnore]

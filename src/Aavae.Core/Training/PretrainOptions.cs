@@ -15,42 +15,63 @@ namespace Aavae.Training;
 public sealed record PretrainOptions
 {
     public ModelOptions Model { get; init; } = new() { Decoder = Presets.ReferenceDecoder };
+    [Setting("fashion-mnist (shipped), cifar10, stl10 or imagenet")]
     public string Dataset { get; init; } = "fashion-mnist";
     /// <summary>Null: the shipped Fashion-MNIST.</summary>
+    [Setting("folder holding the data set (default: the shipped Fashion-MNIST)", Aliases = ["--data_path"])]
     public string? DataDir { get; init; }
 
     /// <summary>Feed the encoder the SimCLR view; the decoder still reconstructs the original. On for AAVAE.</summary>
+    [Setting("feed the encoder the SimCLR view")]
     public bool Denoising { get; init; } = true;
     /// <summary>Weight of KL(q(z|x) || p(z)): 0 for AAVAE, whose augmentations regularise instead; 0.1 for the VAE.</summary>
+    [Setting("weight of the KL term")]
     public double KlCoeff { get; init; }
     /// <summary>Posterior samples per image in validation (the marginal-likelihood estimate).</summary>
+    [Setting("posterior samples per image in validation")]
     public int ValSamples { get; init; } = 16;
 
+    [Setting("adam or lamb")]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    [Setting("base learning rate")]
     public double LearningRate { get; init; } = 2.5e-4;
+    [Setting("weight decay (the AE takes the reference AE's 1e-6 under paper and reference)")]
     public double WeightDecay { get; init; }
+    [Setting("no weight decay (nor LAMB adaptation) for biases and BatchNorm")]
     public bool ExcludeBnBias { get; init; }
+    [Setting("epochs of linear learning-rate warm-up (the AE takes 10 under paper and reference)")]
     public int WarmupEpochs { get; init; } = 10;
+    [Setting("epochs to train")]
     public int MaxEpochs { get; init; } = 3200;
     public DecayKind Decay { get; init; } = DecayKind.None;
+    [Setting("images per optimizer step, over all devices")]
     public int BatchSize { get; init; } = 256;
+    [Setting("seed for initialisation, data order and augmentation")]
     public int Seed { get; init; }
 
     /// <summary>Train a linear probe on detached features during pre-training (the reference's online_ft).</summary>
+    [Setting("train a linear probe on detached features during pre-training")]
     public bool OnlineFt { get; init; }
     /// <summary>Run the k-NN monitor every this many epochs (and after the last); 0 turns it off.</summary>
+    [Setting("run the k-NN monitor every N epochs and after the last (0: off)")]
     public int KnnEvery { get; init; } = 10;
     public int KnnK { get; init; } = 200;
     public double KnnTemperature { get; init; } = 0.1;
 
     /// <summary>Start from these weights (a published Lightning .ckpt, an export, another run) instead of a random initialisation.</summary>
+    [Setting("start a new run from these weights alone (e.g. a published Lightning .ckpt) instead of a random initialisation; the optimizer and schedule start afresh")]
     public string? InitFrom { get; init; }
 
+    [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
     public string Device { get; init; } = "auto";
     /// <summary>Keep a numbered checkpoint every this many epochs; last.ckpt is written every epoch.</summary>
+    [Setting("keep a numbered checkpoint every N epochs (last.ckpt is always kept)")]
     public int CheckpointEvery { get; init; } = 200;
+    [Setting("train on at most N batches an epoch")]
     public int? LimitTrainBatches { get; init; }
+    [Setting("validate on at most N batches (0: no validation)")]
     public int? LimitValBatches { get; init; }
+    [Setting("stop after N optimizer steps")]
     public long? MaxSteps { get; init; }
 
     /// <summary>Throws an <see cref="OptionException"/> naming the first bad value.</summary>

@@ -1,0 +1,32 @@
+using System.Reflection;
+using Aavae.Configuration;
+using Aavae.Models;
+using Aavae.Training;
+
+namespace Aavae.Tests.Cli;
+
+/// <summary>The library's option records declare each setting's flag and help; the command line offers every one of them.</summary>
+public class SettingsTests
+{
+    [Fact]
+    public void EveryDeclaredSettingIsAFlagOfPretrain()
+    {
+        var (code, help, err) = CliRunner.Run(TempDir.Create(), "pretrain", "--help");
+        Assert.True(code == 0, err);
+        var missing = new[] { typeof(PretrainOptions), typeof(ModelOptions) }
+            .SelectMany(t => t.GetProperties())
+            .Where(p => p.GetCustomAttribute<SettingAttribute>() is not null)
+            .Select(p => Settings.Flag(p.Name, typeof(PretrainOptions), typeof(ModelOptions)))
+            .Where(flag => !help.Contains(flag + " ", StringComparison.Ordinal) && !help.Contains(flag + ",", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(missing);
+    }
+
+    [Theory]
+    [InlineData(nameof(PretrainOptions.KlCoeff), "--kl-coeff")]
+    [InlineData(nameof(ModelOptions.InputHeight), "--input-size")]
+    [InlineData(nameof(ModelOptions.Kind), "--model")]
+    [InlineData("Output", "--output")]
+    public void ASettingsFlagIsDeclaredOrItsNameInKebabCase(string setting, string flag) =>
+        Assert.Equal(flag, Settings.Flag(setting, typeof(PretrainOptions), typeof(ModelOptions)));
+}
