@@ -156,7 +156,7 @@ internal static class PretrainCommand
                 var evalOptions = new LinearEvalOptions { Features = m, Seed = options.Seed, LimitTrainBatches = options.LimitTrainBatches, LimitEvalBatches = options.LimitValBatches is > 0 ? options.LimitValBatches : null };
                 var evaluation = LinearEvalCommand.Run(trainer.Model.Encoder, trainer.Data, evalOptions, trainer.Device);
                 var path = run.LinearEvalResult(evaluation.Mode);
-                LinearEvalCommand.Save(path, evaluation, run.LastCheckpoint, options.Dataset);
+                LinearEvalCommand.Save(path, evaluation, run.LastCheckpoint, options.Dataset.Name);
                 Console.WriteLine($"wrote {path}");
             }
             return 0;

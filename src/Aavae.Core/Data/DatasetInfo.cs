@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Aavae.Models;
 
 namespace Aavae.Data;
@@ -50,4 +52,13 @@ public sealed record DatasetInfo(
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)
                                 || string.Equals(d.Name.Replace("-", ""), name.Replace("-", "").Replace("_", ""), StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"unknown dataset '{name}': expected one of {string.Join(", ", All.Select(d => d.Name))}");
+}
+
+/// <summary>A data set in a run's JSON configuration: its name, as the reference's hyper-parameters write it.</summary>
+public sealed class DatasetNameJsonConverter : JsonConverter<DatasetInfo>
+{
+    public override DatasetInfo Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DatasetInfo.Get(reader.GetString() ?? throw new JsonException("a data set name was expected"));
+
+    public override void Write(Utf8JsonWriter writer, DatasetInfo value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name);
 }

@@ -34,7 +34,7 @@ public static class LightningRun
         var options = reference with
         {
             Model = model with { LogScale = Number(h, "log_scale", 0), LearnScale = Integer(h, "learn_scale", 0) != 0 },
-            Dataset = dataset.Name,
+            Dataset = dataset,
             DataDir = Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
             Denoising = Flag(h, "denoising", reference.Denoising),
             KlCoeff = Number(h, "kl_coeff", reference.KlCoeff),

@@ -1,6 +1,8 @@
 using Aavae.Optimization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Aavae.Configuration;
+using Aavae.Data;
 using Aavae.IO;
 using Aavae.Models;
 
@@ -16,7 +18,8 @@ public sealed record PretrainOptions
 {
     public ModelOptions Model { get; init; } = new() { Decoder = Presets.ReferenceDecoder };
     [Setting("fashion-mnist (shipped), cifar10, stl10 or imagenet")]
-    public string Dataset { get; init; } = "fashion-mnist";
+    [JsonConverter(typeof(DatasetNameJsonConverter))]
+    public DatasetInfo Dataset { get; init; } = DatasetInfo.FashionMnist;
     /// <summary>Null: the shipped Fashion-MNIST.</summary>
     [Setting("folder holding the data set (default: the shipped Fashion-MNIST)", Aliases = ["--data_path"])]
     public string? DataDir { get; init; }
@@ -102,7 +105,7 @@ public sealed record PretrainOptions
     /// <summary>The reference's hyper-parameter names and values, as Lightning stores them in a checkpoint.</summary>
     public Dictionary<string, object?> ToHyperParameters() => new()
     {
-        ["dataset"] = Dataset,
+        ["dataset"] = Dataset.Name,
         ["encoder_name"] = Model.Encoder,
         ["decoder_name"] = Model.DecoderName,
         ["h_dim"] = Model.FeatureDim,

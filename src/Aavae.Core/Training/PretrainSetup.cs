@@ -27,8 +27,8 @@ public static class PretrainSetup
             // A step cap belongs to the session that set it.
             o = o with { MaxSteps = null };
         }
-        var info = DatasetInfo.Get(dataset ?? o.Dataset);
-        o = o with { Dataset = info.Name };
+        var info = dataset is null ? o.Dataset : DatasetInfo.Get(dataset);
+        o = o with { Dataset = info };
         if (resume is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
         if (explicitly is not null) o = explicitly(o);
         o.Validate();
@@ -46,7 +46,7 @@ public static class PretrainSetup
     {
         if (resume is not null && resume.Format != LightningRun.Format)
             return new RunFolder(output ?? RunFolder.Containing(resume.Path));
-        var folder = output ?? RunFolder.NextFree("runs", $"{options.Model.Kind.ToString().ToLowerInvariant()}-{options.Dataset}");
+        var folder = output ?? RunFolder.NextFree("runs", $"{options.Model.Kind.ToString().ToLowerInvariant()}-{options.Dataset.Name}");
         return RunFolder.CreateNew(folder, overwrite);
     }
 

@@ -38,7 +38,7 @@ public sealed class Pretrainer : IDisposable
         this.options = options;
         this.run = run;
         Device = DeviceChoice.Resolve(options.Device);
-        data = DataModule.Load(options.Dataset, options.DataDir);
+        data = DataModule.Load(options.Dataset.Name, options.DataDir);
         try
         {
             CheckFits(options, data);

@@ -33,7 +33,7 @@ public class ReferenceResumeTests
         var o = checkpoint.Options;
         Assert.Equal(LightningRun.Format, checkpoint.Format);
         Assert.Equal(("resnet18", "decoder50", 4, 8, ModelKind.Aavae), (o.Model.Encoder, o.Model.DecoderName, o.Model.Width, o.Model.LatentDim, o.Model.Kind));
-        Assert.Equal(("fashion-mnist", 16, 1e-3, 1, 3, true, 0.0, excludeBnBias), (o.Dataset, o.BatchSize, o.LearningRate, o.WarmupEpochs, o.MaxEpochs, o.Denoising, o.KlCoeff, o.ExcludeBnBias));
+        Assert.Equal(("fashion-mnist", 16, 1e-3, 1, 3, true, 0.0, excludeBnBias), (o.Dataset.Name, o.BatchSize, o.LearningRate, o.WarmupEpochs, o.MaxEpochs, o.Denoising, o.KlCoeff, o.ExcludeBnBias));
         // Lightning 1.3 stores the next epoch (1) and global_step + 1; the LambdaLR state says 3 steps.
         Assert.Equal(new TrainingPosition(1, 0, 3), checkpoint.Position);
 

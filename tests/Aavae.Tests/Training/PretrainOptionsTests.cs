@@ -98,7 +98,7 @@ public class PretrainOptionsTests
     {
         var o = PretrainSetup.Resolve("cpu-small", ModelKind.Vae, "stl10", explicitly: x => x with { BatchSize = 7 });
         Assert.Equal((ModelKind.Vae, false, 0.1), (o.Model.Kind, o.Denoising, o.KlCoeff));
-        Assert.Equal(("stl10", 96, Stem.Stl10), (o.Dataset, o.Model.InputHeight, o.Model.Stem));
+        Assert.Equal(("stl10", 96, Stem.Stl10), (o.Dataset.Name, o.Model.InputHeight, o.Model.Stem));
         Assert.Equal((7, 16, 2), (o.BatchSize, o.Model.Width, o.MaxEpochs));
         var e = Assert.Throws<OptionException>(() => PretrainSetup.Resolve("paper", explicitly: x => x with { LearningRate = 0 }));
         Assert.Equal(nameof(PretrainOptions.LearningRate), e.Option);
