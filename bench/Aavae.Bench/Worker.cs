@@ -5,6 +5,7 @@ using Aavae.Augmentation;
 using Aavae.Data;
 using Aavae.Models;
 using Aavae.Objectives;
+using Aavae.Runtime;
 using Aavae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -92,7 +93,7 @@ public static class Worker
                 {
                     Model = new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) },
                     Denoising = true, KlCoeff = 0, BatchSize = batch, MaxEpochs = 1, WarmupEpochs = 0, KnnEvery = 0,
-                    LimitTrainBatches = warmup + steps, LimitValBatches = 0, Device = "cpu",
+                    LimitTrainBatches = warmup + steps, LimitValBatches = 0, Device = DeviceChoice.Cpu,
                 };
                 var observer = new StepClock(warmup);
                 using var trainer = new Pretrainer(options, RunFolder.CreateNew(Path.Combine(Path.GetTempPath(), $"aavae-bench-{Environment.ProcessId}"), overwrite: true), observer);

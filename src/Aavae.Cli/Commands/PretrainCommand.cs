@@ -71,11 +71,11 @@ internal static class PretrainCommand
             TrainingCheckpoint? checkpoint = resumeFrom is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(resumeFrom));
 
             ModelKind? kind = r.IsExplicit(model.Model) ? ModelOptionSet.ParseKind(r.GetValue(model.Model)!) : null;
-            string? deviceChoice = r.GetValue(gpus) is int n
+            DeviceChoice? deviceChoice = r.GetValue(gpus) is int n
                 ? n switch
                 {
-                    0 => "cpu",
-                    1 => "cuda",
+                    0 => DeviceChoice.Cpu,
+                    1 => DeviceChoice.Cuda,
                     < 0 => throw new ArgumentException($"--gpus must be >= 0, got {n}"),
                     _ => throw new ArgumentException($"--gpus {n}: data-parallel training over several devices is not implemented yet; use --gpus 1"),
                 }
@@ -107,14 +107,14 @@ internal static class PretrainCommand
                 Seed = Pick(seed, o.Seed),
                 OnlineFt = Pick(onlineFt, o.OnlineFt),
                 KnnEvery = Pick(knnEvery, o.KnnEvery),
-                Device = deviceChoice ?? Pick(device, o.Device),
+                Device = deviceChoice ?? (r.IsExplicit(device) ? DeviceChoice.Parse(r.GetValue(device)!) : o.Device),
                 CheckpointEvery = Pick(checkpointEvery, o.CheckpointEvery),
                 LimitTrainBatches = Pick(limitTrain, o.LimitTrainBatches),
                 LimitValBatches = Pick(limitVal, o.LimitValBatches),
                 MaxSteps = Pick(maxSteps, o.MaxSteps),
                 InitFrom = Pick(initFrom, o.InitFrom),
             });
-            DeviceChoice.Resolve(o.Device);
+            o.Device.Resolve();
             var evalMode = r.GetValue(linearEval) is { } mode ? FeatureModes.Parse(mode) : (FeatureMode?)null;
             var run = PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite));
             bool continuesOwnRun = checkpoint is not null && checkpoint.Format != LightningRun.Format;

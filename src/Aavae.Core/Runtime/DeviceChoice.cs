@@ -1,25 +1,65 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Aavae.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Aavae.Runtime;
 
-/// <summary>Resolves a device choice (auto, cpu, cuda or cuda:N) to a TorchSharp device.</summary>
-public static class DeviceChoice
+public enum DeviceKind { Auto, Cpu, Cuda }
+
+/// <summary>
+/// Where a run computes, as torch spells it: <c>auto</c> (CUDA when available), <c>cpu</c>,
+/// <c>cuda</c> or <c>cuda:N</c>. Parsing checks the spelling; <see cref="Resolve()"/> checks that the
+/// device exists.
+/// </summary>
+[JsonConverter(typeof(DeviceChoiceJsonConverter))]
+public readonly record struct DeviceChoice(DeviceKind Kind, int? Index = null)
 {
-    public static Device Resolve(string choice)
+    public static DeviceChoice Auto { get; } = new(DeviceKind.Auto);
+    public static DeviceChoice Cpu { get; } = new(DeviceKind.Cpu);
+    public static DeviceChoice Cuda { get; } = new(DeviceKind.Cuda);
+
+    public static DeviceChoice Parse(string choice)
     {
-        TorchRuntime.EnsureLoaded();
         var c = choice.Trim().ToLowerInvariant();
-        if (c == "auto") return cuda.is_available() ? CUDA : CPU;
-        if (c == "cpu") return CPU;
-        if (c == "cuda" || c.StartsWith("cuda:", StringComparison.Ordinal))
-        {
-            if (!cuda.is_available())
-                throw new OptionException("Device",
-                    $"{choice}: CUDA is not available. This build uses the CPU libtorch; rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use the CPU");
-            return new Device(c);
-        }
+        if (c == "auto") return Auto;
+        if (c == "cpu") return Cpu;
+        if (c == "cuda") return Cuda;
+        if (c.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(c[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int index))
+            return new DeviceChoice(DeviceKind.Cuda, index);
         throw new OptionException("Device", $"{choice}: expected auto, cpu, cuda or cuda:N");
     }
+
+    public override string ToString() => Kind switch
+    {
+        DeviceKind.Auto => "auto",
+        DeviceKind.Cpu => "cpu",
+        _ => Index is int i ? $"cuda:{i}" : "cuda",
+    };
+
+    /// <summary>The TorchSharp device; a CUDA choice on a machine (or build) without CUDA is refused.</summary>
+    public Device Resolve()
+    {
+        TorchRuntime.EnsureLoaded();
+        if (Kind == DeviceKind.Auto) return cuda.is_available() ? CUDA : CPU;
+        if (Kind == DeviceKind.Cpu) return CPU;
+        if (!cuda.is_available())
+            throw new OptionException("Device",
+                $"{this}: CUDA is not available. This build uses the CPU libtorch; rebuild with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use the CPU");
+        return new Device(ToString());
+    }
+
+    /// <summary>Parses and resolves a choice typed as text.</summary>
+    public static Device Resolve(string choice) => Parse(choice).Resolve();
+}
+
+/// <summary>A device choice in a run's JSON configuration: its text, <c>auto</c>, <c>cpu</c>, <c>cuda:1</c>.</summary>
+public sealed class DeviceChoiceJsonConverter : JsonConverter<DeviceChoice>
+{
+    public override DeviceChoice Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DeviceChoice.Parse(reader.GetString() ?? throw new JsonException("a device was expected"));
+
+    public override void Write(Utf8JsonWriter writer, DeviceChoice value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }

@@ -1,4 +1,5 @@
 using Aavae.Optimization;
+using Aavae.Runtime;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aavae.Configuration;
@@ -66,7 +67,7 @@ public sealed record PretrainOptions
     public string? InitFrom { get; init; }
 
     [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
-    public string Device { get; init; } = "auto";
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
     /// <summary>Keep a numbered checkpoint every this many epochs; last.ckpt is written every epoch.</summary>
     [Setting("keep a numbered checkpoint every N epochs (last.ckpt is always kept)")]
     public int CheckpointEvery { get; init; } = 200;

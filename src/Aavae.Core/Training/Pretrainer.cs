@@ -37,7 +37,7 @@ public sealed class Pretrainer : IDisposable
         options.Validate();
         this.options = options;
         this.run = run;
-        Device = DeviceChoice.Resolve(options.Device);
+        Device = options.Device.Resolve();
         data = DataModule.Load(options.Dataset.Name, options.DataDir);
         try
         {

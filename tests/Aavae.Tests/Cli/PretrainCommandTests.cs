@@ -20,7 +20,7 @@ public class PretrainCommandTests
 
         var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
         Assert.Equal((3200, 256, 10, 16, 0.0, 0.0, 0.0, 2.5e-4, true, "cpu"),
-            (o.MaxEpochs, o.BatchSize, o.WarmupEpochs, o.ValSamples, o.WeightDecay, o.Model.LogScale, o.KlCoeff, o.LearningRate, o.Denoising, o.Device));
+            (o.MaxEpochs, o.BatchSize, o.WarmupEpochs, o.ValSamples, o.WeightDecay, o.Model.LogScale, o.KlCoeff, o.LearningRate, o.Denoising, o.Device.ToString()));
         Assert.Equal(1, TrainingCheckpoint.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt")).Position.GlobalStep);
     }
 

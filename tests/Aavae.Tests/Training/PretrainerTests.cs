@@ -28,7 +28,7 @@ public class PretrainerTests
         KnnEvery = 0,
         OnlineFt = true,
         Optimizer = OptimizerKinds.Parse(optimizer),
-        Device = "cpu",
+        Device = Aavae.Runtime.DeviceChoice.Cpu,
         Seed = 7,
     }, ModelKind.Aavae);
 
