@@ -39,7 +39,7 @@ internal static class CliOptions
     public static Option<T> FromPreset<T>(string setting, Func<PretrainOptions, object?> value, string? help = null)
     {
         var option = ForSetting<T>(setting, default!, help);
-        option.Description += $" [{Values(Presets.Names.Select(n => (n, value(Presets.For(n)))))}]";
+        option.Description += $" [{PresetValues(value)}]";
         option.DefaultValueFactory = null;
         return option;
     }
@@ -52,6 +52,9 @@ internal static class CliOptions
         option.DefaultValueFactory = null;
         return option;
     }
+
+    /// <summary>What each preset sets, presets that agree grouped: "paper, reference: 128 | cpu-small: 64".</summary>
+    public static string PresetValues(Func<PretrainOptions, object?> value) => Values(Presets.Names.Select(n => (n, value(Presets.For(n)))));
 
     private static string Values(IEnumerable<(string Name, object? Value)> values) =>
         string.Join(" | ", values.GroupBy(v => Format(v.Value), v => v.Name).Select(g => $"{string.Join(", ", g)}: {g.Key}"));

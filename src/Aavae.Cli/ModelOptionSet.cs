@@ -24,7 +24,7 @@ internal sealed class ModelOptionSet
                      (LatentDim, o => o.Model.LatentDim), (Width, o => o.Model.Width),
                  })
         {
-            option.Description += $" [{string.Join(" | ", Presets.Names.GroupBy(n => Convert.ToString(value(Presets.For(n)))!.ToLowerInvariant()).Select(g => $"{string.Join(", ", g)}: {g.Key}"))}]";
+            option.Description += $" [{CliOptions.PresetValues(value)}]";
         }
         Model.DefaultValueFactory = null;
         Encoder.DefaultValueFactory = null;

@@ -78,9 +78,7 @@ public sealed class Views
     {
         if (FullImages.Find(source, indices) is { } found)
         {
-            var flips = indices.Select(_ => rng.NextDouble() < 0.5).ToArray();
-            var boxes = found.Indices.Select(found.Source.SizeOf)
-                .Select(s => Geometry.SampleResizedCrop(rng, s.Height, s.Width, Augmentation.SimClrView.Scale, Augmentation.SimClrView.Ratio)).ToArray();
+            var (flips, boxes) = SampleResizedCrops(rng, found.Indices.Select(found.Source.SizeOf).ToArray());
             var (_, crops, labels) = found.Source.GetBatchWithCrops(found.Indices, boxes, flips, Dataset.InputHeight);
             return (Normalize(ToUnitRange(crops)), labels);
         }
@@ -93,15 +91,23 @@ public sealed class Views
     {
         var unit = ToUnitRange(images);
         int b = (int)unit.shape[0], h = (int)unit.shape[2], w = (int)unit.shape[3];
-        var flips = Enumerable.Range(0, b).Select(_ => rng.NextDouble() < 0.5).ToArray();
         if (Dataset.LinearEvalCrop == LinearEvalCrop.PaddedRandomCrop)
         {
+            var flipped = Enumerable.Range(0, b).Select(_ => rng.NextDouble() < 0.5).ToArray();
             var top = Enumerable.Range(0, b).Select(_ => rng.Next(9)).ToArray();
             var left = Enumerable.Range(0, b).Select(_ => rng.Next(9)).ToArray();
-            return Normalize(Geometry.HorizontalFlip(Geometry.PaddedCrop(unit, 4, top, left), flips));
+            return Normalize(Geometry.HorizontalFlip(Geometry.PaddedCrop(unit, 4, top, left), flipped));
         }
-        var boxes = Enumerable.Range(0, b).Select(_ => Geometry.SampleResizedCrop(rng, h, w, Augmentation.SimClrView.Scale, Augmentation.SimClrView.Ratio)).ToArray();
+        var (flips, boxes) = SampleResizedCrops(rng, Enumerable.Repeat((h, w), b).ToArray());
         return Normalize(Geometry.ResizedCrop(unit, boxes, flips, Dataset.InputHeight));
+    }
+
+    /// <summary>RandomResizedCrop + flip parameters of the linear-evaluation view: every flip first, then each image's box within its own size.</summary>
+    private static (bool[] Flips, CropBox[] Boxes) SampleResizedCrops(Random rng, (int Height, int Width)[] sizes)
+    {
+        var flips = sizes.Select(_ => rng.NextDouble() < 0.5).ToArray();
+        var boxes = sizes.Select(s => Geometry.SampleResizedCrop(rng, s.Height, s.Width, SimClrView.Scale, SimClrView.Ratio)).ToArray();
+        return (flips, boxes);
     }
 
     /// <summary>Evaluation view: the original transform.</summary>

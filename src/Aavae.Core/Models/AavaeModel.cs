@@ -39,12 +39,12 @@ public sealed class AavaeModel : Module
     }
 
     /// <summary>The paper's set-ups: AAVAE without a KL term (its augmentations regularise instead), the VAE with kl_coeff 0.1, the AE with MSE.</summary>
-    public static IObjective DefaultObjective(ModelKind kind) => kind switch
-    {
-        ModelKind.Aavae => new VaeObjective(0),
-        ModelKind.Vae => new VaeObjective(0.1),
-        _ => new AeObjective(),
-    };
+    public static IObjective DefaultObjective(ModelKind kind) =>
+        ObjectiveFor(kind, kind == ModelKind.Vae ? VaeObjective.ReferenceKlCoeff : 0);
+
+    /// <summary>The VAE objective with <paramref name="klCoeff"/> for AAVAE and the VAE; the AE's MSE, which has no KL term.</summary>
+    public static IObjective ObjectiveFor(ModelKind kind, double klCoeff) =>
+        kind == ModelKind.Ae ? new AeObjective() : new VaeObjective(klCoeff);
 
     public ModelOptions Options { get; }
 

@@ -16,6 +16,9 @@ namespace Aavae.Objectives;
 /// with PyTorch's.</param>
 public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = null) : IObjective
 {
+    /// <summary>The VAE baseline's weight of the KL term: vae.py's argparse default.</summary>
+    public const double ReferenceKlCoeff = 0.1;
+
     public double KlCoeff { get; } = klCoeff >= 0 ? klCoeff : throw new ArgumentException($"kl_coeff must be >= 0, got {klCoeff}");
 
     private readonly Func<Tensor, Tensor> noise = noise ?? (like => randn_like(like));

@@ -62,7 +62,6 @@ public sealed class EpochEnd(int epoch, Dictionary<string, double> row, bool las
     public TrainingPosition Next { get; internal set; } = new(0, 0, 0);
     /// <summary>Whether every batch of the epoch was trained (else max_steps stopped it).</summary>
     public bool Completed { get; internal set; }
-    public TimeSpan Elapsed { get; internal set; }
 
     public FeatureSet ValFeatures => features ??= valFeatures();
 

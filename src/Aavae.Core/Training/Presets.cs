@@ -1,5 +1,6 @@
 using Aavae.Configuration;
 using Aavae.Models;
+using Aavae.Objectives;
 
 namespace Aavae.Training;
 
@@ -46,7 +47,7 @@ public static class Presets
         {
             Model = new ModelOptions { Kind = ModelKind.Vae, Decoder = ReferenceDecoder },
             Denoising = false,
-            KlCoeff = 0.1,
+            KlCoeff = VaeObjective.ReferenceKlCoeff,
             ValSamples = 1,
             LearningRate = 1e-3,
             WarmupEpochs = 20,
@@ -72,6 +73,6 @@ public static class Presets
     {
         Model = options.Model with { Kind = kind },
         Denoising = kind == ModelKind.Aavae,
-        KlCoeff = kind == ModelKind.Aavae ? 0 : 0.1,
+        KlCoeff = kind == ModelKind.Aavae ? 0 : VaeObjective.ReferenceKlCoeff,
     };
 }

@@ -20,7 +20,7 @@ public sealed class PretrainModule : IDisposable
         Options = options;
         Device = device;
         BatchesPerEpoch = batchesPerEpoch;
-        Model = new AavaeModel(options.Model, options.Model.Kind == ModelKind.Ae ? new AeObjective() : new VaeObjective(options.KlCoeff));
+        Model = new AavaeModel(options.Model, AavaeModel.ObjectiveFor(options.Model.Kind, options.KlCoeff));
         try
         {
             Model.to(device);

@@ -81,7 +81,6 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
                 row["epoch_seconds"] = epochClock.Elapsed.TotalSeconds;
                 end.Next = completed ? new TrainingPosition(epoch + 1, 0, position.GlobalStep) : position;
                 end.Completed = completed;
-                end.Elapsed = epochClock.Elapsed;
                 lastEpoch = row;
                 position = end.Next;
                 foreach (var c in callbacks) c.OnEpochEnd(end);

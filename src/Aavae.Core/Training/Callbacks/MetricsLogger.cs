@@ -19,15 +19,8 @@ public sealed class MetricsLogger(RunFolder run, bool resumed, int everySteps = 
     public void OnTrainBatchEnd(TrainBatchEnd step)
     {
         if (step.Position.GlobalStep % everySteps != 0) return;
-        var values = new Dictionary<string, double>();
-        foreach (var (k, v) in step.Metrics)
-        {
-            if (k.StartsWith("online_", StringComparison.Ordinal)) continue;
-            values[TrainingLoop.TrainName(k)] = ObjectiveOutput.ReadValue(v);
-        }
+        var values = step.Metrics.ToDictionary(kv => TrainingLoop.TrainName(kv.Key), kv => ObjectiveOutput.ReadValue(kv.Value));
         values["lr"] = step.LearningRate;
-        foreach (var (k, v) in step.Metrics)
-            if (k.StartsWith("online_", StringComparison.Ordinal)) values[k] = ObjectiveOutput.ReadValue(v);
         Log.Scalars(values, step.Position.GlobalStep);
     }
 
