@@ -23,6 +23,14 @@ internal static class ErrorReporting
         }
     }
 
+    /// <summary>Writes one line for any failure (expected ones as <see cref="Run"/> does, others by type and message) and returns its exit code.</summary>
+    public static int Report(Exception e, string prefix = "")
+    {
+        var (message, code) = Describe(e) ?? ($"{e.GetType().Name}: {e.Message}", Failure);
+        Console.Error.WriteLine($"aavae: {prefix}error: {message.ReplaceLineEndings(" ")}");
+        return code;
+    }
+
     private static (string Message, int Code)? Describe(Exception e) => e switch
     {
         OptionException o => ($"{Flag(o.Option)} {o.Problem}", BadInput),
@@ -31,6 +39,7 @@ internal static class ErrorReporting
         DirectoryNotFoundException d => (d.Message, BadInput),
         InvalidDataException i => (i.Message, BadInput),
         TorchLoadException t => (t.Message, Failure),
+        Aavae.Distributed.MpiUnavailableException m => (m.Message, Failure),
         NonFiniteLossException n => (n.Message, Failure),
         Aavae.Kernels.KernelCheckException k => (k.Message, Failure),
         IOException io => (io.Message, Failure),

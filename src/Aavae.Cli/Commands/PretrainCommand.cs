@@ -2,6 +2,10 @@ using Aavae.Optimization;
 using System.CommandLine;
 using Aavae.Checkpoints;
 using Aavae.Data;
+using Aavae.Distributed;
+using Aavae.Progress;
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
 using Aavae.Evaluation;
 using Aavae.Models;
 using Aavae.Runtime;
@@ -42,7 +46,7 @@ internal static class PretrainCommand
         var onlineFt = CliOptions.FromPreset<bool>(nameof(PretrainOptions.OnlineFt), o => o.OnlineFt);
         var knnEvery = CliOptions.FromPreset<int>(nameof(PretrainOptions.KnnEvery), o => o.KnnEvery);
         var device = CliOptions.Device();
-        var gpus = CliOptions.Create<int?>("--gpus", "number of GPUs (Lightning's flag): 0 is --device cpu, 1 is --device cuda", null);
+        var gpus = CliOptions.Create<int?>("--gpus", "number of GPUs (Lightning's flag): 0 is --device cpu, 1 is --device cuda, N > 1 is one process per GPU started by an MPI launcher (mpirun -np N aavae pretrain ... --gpus N)", null);
         var output = CliOptions.Create<string?>("--output", "run folder (default: runs/<model>-<dataset>-N)", null);
         var resume = CliOptions.Create<string?>("--resume", "continue the run in this folder, or from this checkpoint: one of this project's, or a pre-training .ckpt the reference wrote (its --ckpt_path: weights, optimizer, schedule and epoch; the run continues in a new --output folder)", null);
         resume.Aliases.Add("--ckpt_path");
@@ -67,6 +71,23 @@ internal static class PretrainCommand
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
+            // Under mpirun / mpiexec / srun with several processes this is the MPI job; else one process.
+            using var group = ProcessGroups.Start();
+            try
+            {
+                return Run(r, group);
+            }
+            catch (Exception e) when (group.Size > 1)
+            {
+                // One process failing must end the job, or the others wait for it forever.
+                group.Abort(ErrorReporting.Report(e, $"rank {group.Rank} of {group.Size}: "));
+                throw;
+            }
+        });
+        return command;
+
+        int Run(ParseResult r, IProcessGroup group)
+        {
             string? resumeFrom = r.GetValue(resume);
             TrainingCheckpoint? checkpoint = resumeFrom is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(resumeFrom));
 
@@ -77,7 +98,10 @@ internal static class PretrainCommand
                     0 => DeviceChoice.Cpu,
                     1 => DeviceChoice.Cuda,
                     < 0 => throw new ArgumentException($"--gpus must be >= 0, got {n}"),
-                    _ => throw new ArgumentException($"--gpus {n}: data-parallel training over several devices is not implemented yet; use --gpus 1"),
+                    // One process per GPU, as Lightning's DDP; each takes cuda:<its local rank>.
+                    _ when group.Size == n => DeviceChoice.Cuda,
+                    _ when group.Size == 1 => throw new ArgumentException($"--gpus {n}: start one process per GPU with an MPI launcher: mpirun -np {n} aavae pretrain ... --gpus {n}"),
+                    _ => throw new ArgumentException($"--gpus {n} does not match the {group.Size} processes the launcher started"),
                 }
                 : null;
             T Pick<T>(Option<T> opt, T current) => r.IsExplicit(opt) ? r.GetValue(opt)! : current;
@@ -114,39 +138,52 @@ internal static class PretrainCommand
                 MaxSteps = Pick(maxSteps, o.MaxSteps),
                 InitFrom = Pick(initFrom, o.InitFrom),
             });
-            o.Device.Resolve();
+            o.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
             var evalMode = r.GetValue(linearEval) is { } mode ? FeatureModes.Parse(mode) : (FeatureMode?)null;
-            var run = PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite));
+            // Rank 0 names (and creates) the run folder; the others train into the same one and write nothing.
+            var folder = group.Rank == 0 ? PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite)).Path : null;
+            var run = new RunFolder(group.BroadcastString(folder));
             bool continuesOwnRun = checkpoint is not null && checkpoint.Format != LightningRun.Format;
 
-            Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}"
-                : continuesOwnRun ? $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
-                : $"pretrain: continuing the reference's run {resumeFrom} in {run.Path} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
-            Console.WriteLine(o.ToJson());
-            return Train(o, run, checkpoint, evalMode);
-        });
-        return command;
+            if (group.Rank == 0)
+            {
+                Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}"
+                    : continuesOwnRun ? $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
+                    : $"pretrain: continuing the reference's run {resumeFrom} in {run.Path} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
+                if (group.Size > 1)
+                    Console.WriteLine($"data-parallel: {group.Size} processes over {group.Backend}, {o.BatchSize / group.Size} images each per step, {get_num_threads()} threads each");
+                Console.WriteLine(o.ToJson());
+            }
+            return Train(o, run, checkpoint, evalMode, group);
+        }
     }
 
-    /// <summary>Runs the trainer with a progress display; Ctrl-C asks it to stop after the current step.</summary>
-    public static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint, FeatureMode? evalMode)
+    /// <summary>
+    /// Runs the trainer with a progress display (rank 0's); Ctrl-C, or the SIGTERM a launcher or
+    /// scheduler sends, asks it to stop after the current step and write last.ckpt.
+    /// </summary>
+    public static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint, FeatureMode? evalMode, IProcessGroup group)
     {
         using var stop = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        bool RequestStop(string how)
         {
-            // The first Ctrl-C finishes the step and checkpoints; a second one kills the process.
-            if (stop.IsCancellationRequested) return;
-            e.Cancel = true;
+            // The first request finishes the step and checkpoints; a second one kills the process.
+            if (stop.IsCancellationRequested) return false;
             stop.Cancel();
-            Console.Error.WriteLine("aavae: stopping after this step (Ctrl-C again to kill without a checkpoint)");
-        };
+            if (group.Rank == 0) Console.Error.WriteLine($"aavae: {how}: stopping after this step ({how} again to kill without a checkpoint)");
+            return true;
+        }
+        ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = RequestStop("Ctrl-C");
         Console.CancelKeyPress += onCancel;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = RequestStop("SIGTERM"));
         try
         {
-            var observer = new ConsoleObserver();
-            using var trainer = new Pretrainer(options, run, observer, checkpoint);
+            var console = new ConsoleObserver();
+            ITrainingObserver observer = group.Rank == 0 ? console : new SilentObserver();
+            using var trainer = new Pretrainer(options, run, observer, checkpoint, group: group);
+            if (group.Rank != 0) return trainer.Run(stop.Token).Interrupted ? Interrupted : 0;
             Console.WriteLine($"device {trainer.Device}, {trainer.BatchesPerEpoch} steps an epoch, {options.MaxEpochs} epochs");
-            var result = observer.Show("pre-training", () => trainer.Run(stop.Token));
+            var result = console.Show("pre-training", () => trainer.Run(stop.Token));
             Console.WriteLine(result.Interrupted
                 ? $"interrupted; resume with: aavae pretrain --resume {run.Path}"
                 : $"done: {run.Path} (checkpoint {run.LastCheckpoint})");

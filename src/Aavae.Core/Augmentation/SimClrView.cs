@@ -27,7 +27,16 @@ public sealed class SimClrView(int size, double jitterStrength, bool blur)
     public sealed record Parameters(
         CropBox[] Boxes, bool[] Flips, bool[] Jitter, int[][] JitterOrder,
         float[] Brightness, float[] Contrast, float[] Saturation, float[] Hue,
-        bool[] Grayscale, bool[] Blurred, float[] Sigmas);
+        bool[] Grayscale, bool[] Blurred, float[] Sigmas)
+    {
+        /// <summary>The parameters of the images at <paramref name="positions"/>: a process's part of a batch drawn whole.</summary>
+        public Parameters Slice(int[] positions)
+        {
+            T[] Take<T>(T[] values) => Array.ConvertAll(positions, i => values[i]);
+            return new Parameters(Take(Boxes), Take(Flips), Take(Jitter), Take(JitterOrder), Take(Brightness), Take(Contrast),
+                Take(Saturation), Take(Hue), Take(Grayscale), Take(Blurred), Take(Sigmas));
+        }
+    }
 
     public Parameters Sample(Random rng, int batch, int height, int width) =>
         Sample(rng, Enumerable.Repeat((height, width), batch).ToArray());

@@ -51,18 +51,28 @@ public sealed class Views
     /// (x, original, labels) for pre-training from a source's images. From an image folder the
     /// SimCLR view's RandomResizedCrop is cut from the full decoded picture, as torchvision crops
     /// the PIL image; the original is the evaluation view (Resize(256) + CenterCrop(224) for ImageNet).
+    /// Under data parallelism <paramref name="indices"/> is the global batch: every process draws
+    /// the whole batch's augmentation parameters (cheap) and reads and augments only its
+    /// <paramref name="shard"/>, so an image's view does not depend on the number of processes.
     /// </summary>
-    public (Tensor X, Tensor Original, Tensor Labels) Pretraining(IImageSource source, long[] indices, bool denoising, Random rng)
+    public (Tensor X, Tensor Original, Tensor Labels) Pretraining(IImageSource source, long[] indices, bool denoising, Random rng, Shard shard = default)
     {
+        if (shard.Count == 0) shard = Shard.Whole;
+        var positions = shard.Positions(indices.Length);
         if (denoising && FullImages.Find(source, indices) is { } found)
         {
             var p = simclr.Sample(rng, found.Indices.Select(found.Source.SizeOf).ToArray());
-            var (images, crops, labels) = found.Source.GetBatchWithCrops(found.Indices, p.Boxes, p.Flips, simclr.Size);
+            if (!shard.IsWhole) p = p.Slice(positions);
+            var (images, crops, labels) = found.Source.GetBatchWithCrops(shard.Of(found.Indices), p.Boxes, p.Flips, simclr.Size);
             return (Normalize(simclr.AfterCrop(ToUnitRange(crops), p)), Original(ToUnitRange(images)), labels);
         }
-        var (batch, batchLabels) = source.GetBatch(indices);
-        var (x, original) = Pretraining(batch, denoising, rng);
-        return (x, original, batchLabels);
+        var (batch, batchLabels) = source.GetBatch(shard.Of(indices));
+        var unit = ToUnitRange(batch);
+        var original = Original(unit);
+        if (!denoising) return (original, original, batchLabels);
+        var parameters = simclr.Sample(rng, indices.Length, (int)unit.shape[2], (int)unit.shape[3]);
+        if (!shard.IsWhole) parameters = parameters.Slice(positions);
+        return (Normalize(simclr.Apply(unit, parameters)), original, batchLabels);
     }
 
     /// <summary>(x, original) for pre-training: x is the SimCLR view with denoising, else the original itself.</summary>

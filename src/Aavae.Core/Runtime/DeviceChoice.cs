@@ -51,6 +51,17 @@ public readonly record struct DeviceChoice(DeviceKind Kind, int? Index = null)
         return new Device(ToString());
     }
 
+    /// <summary>
+    /// The device of the <paramref name="localRank"/>-th data-parallel process on a machine: one
+    /// GPU each (cuda:localRank) when the choice names no GPU, as Lightning's DDP assigns them.
+    /// </summary>
+    public DeviceChoice ForProcess(int localRank, int localSize)
+    {
+        if (localSize <= 1 || Index is not null || Kind == DeviceKind.Cpu) return this;
+        if (Kind == DeviceKind.Auto && !cuda.is_available()) return Cpu;
+        return new DeviceChoice(DeviceKind.Cuda, localRank);
+    }
+
     /// <summary>Parses and resolves a choice typed as text.</summary>
     public static Device Resolve(string choice) => Parse(choice).Resolve();
 }

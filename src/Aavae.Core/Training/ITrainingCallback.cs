@@ -17,9 +17,9 @@ public interface ITrainingCallback
 
     /// <summary>
     /// The one point where a step's gradients exist, between backward and the optimizer:
-    /// data-parallel training averages them here.
+    /// data-parallel training averages them (and the step's metrics) here.
     /// </summary>
-    void OnAfterBackward(IReadOnlyList<Parameter> parameters) { }
+    void OnAfterBackward(AfterBackward step) { }
 
     /// <summary>After the optimizer step; a callback may add metrics (the online probe's) to the step's.</summary>
     void OnTrainBatchEnd(TrainBatchEnd step) { }
@@ -35,6 +35,19 @@ public interface ITrainingCallback
 
     /// <summary>Ctrl-C: the run stops after this step, at <paramref name="position"/>.</summary>
     void OnInterrupted(TrainingPosition position) { }
+}
+
+/// <summary>A step between backward and the optimizer.</summary>
+/// <param name="parameters">The parameters the optimizer updates, with their gradients.</param>
+/// <param name="metrics">The step's metrics as tensors, loss included; a callback may replace them (by their averages over processes).</param>
+/// <param name="stopRequested">Whether this process was asked to stop (Ctrl-C, SIGTERM).</param>
+public sealed class AfterBackward(IReadOnlyList<Parameter> parameters, Dictionary<string, Tensor> metrics, bool stopRequested)
+{
+    public IReadOnlyList<Parameter> Parameters { get; } = parameters;
+    public Dictionary<string, Tensor> Metrics { get; } = metrics;
+
+    /// <summary>Whether the run stops after this step; data-parallel training sets it on every process when any one asks.</summary>
+    public bool StopRequested { get; set; } = stopRequested;
 }
 
 /// <summary>A finished optimizer step.</summary>

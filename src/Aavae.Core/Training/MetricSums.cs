@@ -1,3 +1,4 @@
+using Aavae.Distributed;
 using Aavae.Objectives;
 using Aavae.Runtime;
 using TorchSharp;
@@ -40,6 +41,27 @@ public sealed class MetricSums : IDisposable
 
     /// <summary>Call once per batch, after its metrics were added.</summary>
     public void AddWeight(double w) => weight += w;
+
+    /// <summary>
+    /// Adds up the sums and weights of every process (each summed its shard), so the means are the
+    /// job's. Reads the tensors once; every process must have seen the same metrics.
+    /// </summary>
+    public void AllReduce(IProcessGroup group)
+    {
+        if (group.Size == 1) return;
+        var values = new double[order.Count + 2];
+        for (int i = 0; i < order.Count; i++)
+            values[i] = tensors.TryGetValue(order[i], out var t) ? ObjectiveOutput.ReadValue(t) : numbers[order[i]];
+        values[^2] = weight;
+        values[^1] = order.Count;
+        group.AllReduceSum(values);
+        if (values[^1] != (double)order.Count * group.Size)
+            throw new InvalidOperationException($"process {group.Rank} summed {order.Count} metrics, the job {values[^1]} in all: the processes disagree");
+        foreach (var t in tensors.Values) t.Dispose();
+        tensors.Clear();
+        for (int i = 0; i < order.Count; i++) numbers[order[i]] = values[i];
+        weight = values[^2];
+    }
 
     public IEnumerable<KeyValuePair<string, double>> Means() => order.Select(k =>
         KeyValuePair.Create(k, (tensors.TryGetValue(k, out var t) ? ObjectiveOutput.ReadValue(t) : numbers[k]) / Math.Max(weight, 1e-12)));

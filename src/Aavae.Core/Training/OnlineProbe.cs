@@ -1,3 +1,4 @@
+using Aavae.Distributed;
 using Aavae.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -28,15 +29,18 @@ public sealed class OnlineProbe : IDisposable
 
     public AdamOptimizer Optimizer { get; }
 
+    /// <param name="average">Under data parallelism: averages the gradients (and the loss and accuracy) over the processes before the update.</param>
     /// <returns>Cross-entropy and accuracy of the batch, before the update, as tensors (read them when shown).</returns>
-    public (Tensor Loss, Tensor Accuracy) TrainStep(Tensor features, Tensor labels)
+    public (Tensor Loss, Tensor Accuracy) TrainStep(Tensor features, Tensor labels, GradientBucket? average = null)
     {
         var logits = Layer.call(features.detach());
         var loss = F.cross_entropy(logits, labels);
         Optimizer.ZeroGrad();
         loss.backward();
+        var metrics = new Dictionary<string, Tensor> { ["loss"] = loss.detach(), ["acc"] = logits.argmax(1).eq(labels).to_type(ScalarType.Float32).mean() };
+        average?.Average(metrics, stopRequested: false);
         Optimizer.Step();
-        return (loss.detach(), logits.argmax(1).eq(labels).to_type(ScalarType.Float32).mean());
+        return (metrics["loss"], metrics["acc"]);
     }
 
     /// <returns>Summed cross-entropy and number of correct predictions.</returns>

@@ -3,6 +3,7 @@ using Aavae.Configuration;
 using Aavae.Augmentation;
 using Aavae.Checkpoints;
 using Aavae.Data;
+using Aavae.Distributed;
 using Aavae.Kernels;
 using Aavae.Models;
 using Aavae.Runtime;
@@ -19,7 +20,10 @@ public sealed record PretrainResult(RunFolder Run, TrainingPosition Position, bo
 /// <see cref="PretrainModule"/>, checks the convolutions, restores a checkpoint or initial weights,
 /// and runs the <see cref="TrainingLoop"/> with the standard callbacks (configuration file, metrics
 /// log, progress, online probe, k-NN monitor, reconstruction grids, checkpoints). The constructor
-/// only reads; the run's files are written once <see cref="Run"/> starts.
+/// only reads; the run's files are written once <see cref="Run"/> starts. Given a process group of
+/// several processes it trains data-parallel: every process runs a Pretrainer over the same run
+/// folder, <c>BatchSize</c> is the global batch, and rank 0 alone writes files and runs the
+/// epoch-end monitors (k-NN, probe score, pictures) while the others wait for the next step.
 /// </summary>
 public sealed class Pretrainer : IDisposable
 {
@@ -29,15 +33,19 @@ public sealed class Pretrainer : IDisposable
     private readonly PretrainModule module;
     private readonly OnlineProbe? probe;
     private readonly TrainingLoop loop;
+    private readonly DataParallel? parallel;
     private readonly TrainingPosition start = new(0, 0, 0);
 
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null,
-        IEnumerable<ITrainingCallback>? extraCallbacks = null)
+        IEnumerable<ITrainingCallback>? extraCallbacks = null, IProcessGroup? group = null)
     {
         options.Validate();
+        group ??= new SingleProcess();
+        if (options.BatchSize % group.Size != 0)
+            throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
         this.options = options;
         this.run = run;
-        Device = options.Device.Resolve();
+        Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
         data = DataModule.Load(options.Dataset.Name, options.DataDir);
         try
         {
@@ -66,21 +74,24 @@ public sealed class Pretrainer : IDisposable
                             ? $" (here an epoch is {BatchesPerEpoch} steps, so the schedule stands where {start.GlobalStep / Math.Max(1, BatchesPerEpoch)} epochs would put it)" : ""));
             }
 
-            var callbacks = new List<ITrainingCallback> { new RunConfigFile(run, options, KernelCheck), new MetricsLogger(run, resumed: resume is not null) };
+            bool chief = group.Rank == 0;
+            var callbacks = new List<ITrainingCallback>();
+            // Gradients are averaged before any other callback sees the step.
+            if (group.Size > 1) callbacks.Add(parallel = new DataParallel(group, module, probe));
+            if (chief) callbacks.AddRange([new RunConfigFile(run, options, KernelCheck), new MetricsLogger(run, resumed: resume is not null)]);
             // The probe trains after each step and scores before the k-NN monitor, as the reference's callbacks run.
-            if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options));
-            callbacks.Add(new KnnMonitor(module.Model, data, views, options));
-            callbacks.Add(new ReconstructionGrid(run, module.Model, data.Info.Normalization));
+            if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, new Shard(group.Rank, group.Size), parallel?.ProbeBucket));
+            if (chief) callbacks.AddRange([new KnnMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
             callbacks.AddRange(extraCallbacks ?? []);
-            callbacks.Add(new ProgressReporter(observer, options, BatchesPerEpoch));
-            callbacks.Add(new CheckpointCallback(run, module, probe, observer));
-            loop = new TrainingLoop(module, data, views, callbacks)
+            if (chief) callbacks.AddRange([new ProgressReporter(observer, options, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
+            loop = new TrainingLoop(module, data, views, callbacks, group)
             {
                 LastGoodCheckpoint = () => File.Exists(run.LastCheckpoint) ? $"the last good checkpoint is {run.LastCheckpoint}" : "no checkpoint was written yet",
             };
         }
         catch
         {
+            parallel?.Dispose();
             probe?.Dispose();
             module?.Dispose();
             data.Dispose();
@@ -119,8 +130,12 @@ public sealed class Pretrainer : IDisposable
             throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} is larger than {data.PretrainTrain.Name} ({data.PretrainTrain.Count} images)");
     }
 
+    /// <summary>The data-parallel strategy, when training runs over several processes.</summary>
+    public DataParallel? Parallel => parallel;
+
     public void Dispose()
     {
+        parallel?.Dispose();
         probe?.Dispose();
         module.Dispose();
         data.Dispose();

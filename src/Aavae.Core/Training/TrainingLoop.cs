@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Aavae.Augmentation;
 using Aavae.Data;
+using Aavae.Distributed;
 using Aavae.Evaluation;
 using Aavae.Runtime;
 using static TorchSharp.torch;
@@ -19,10 +20,15 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// owns the position, cancellation and the NaN guard; everything else (checkpoints, logs,
 /// monitors, pictures, progress) is a callback. Each step waits for the device once, to read the
 /// loss and gradient norm the guard needs; other metrics stay tensors until a callback shows them.
+/// Under data parallelism (a <paramref name="group"/> of several processes) each process trains
+/// on its <see cref="Shard"/> of every global batch and validates on its shard of the validation
+/// batches; a callback averages the gradients, and the validation sums are added up here.
 /// </summary>
-public sealed class TrainingLoop(PretrainModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks)
+public sealed class TrainingLoop(PretrainModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IProcessGroup? group = null)
 {
     private readonly PretrainOptions options = module.Options;
+    private readonly IProcessGroup group = group ?? new SingleProcess();
+    private readonly Shard shard = group is null ? Shard.Whole : new Shard(group.Rank, group.Size);
     private readonly StepMemory memory = new();
     private TrainingPosition position = new(0, 0, 0);
 
@@ -51,12 +57,14 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
             int batch = position.Batch;
             foreach (var views in loader)
             {
+                bool stopAgreed;
                 using (views)
                 {
-                    TrainStep(views, epoch, ++batch, train);
+                    stopAgreed = TrainStep(views, epoch, ++batch, train, stop.IsCancellationRequested);
                     memory.AfterStep();
                 }
-                if (stop.IsCancellationRequested)
+                // One process reads its own token; several stop together at the step they agreed on, or one would wait for the others forever.
+                if (group.Size == 1 ? stop.IsCancellationRequested : stopAgreed)
                 {
                     foreach (var c in callbacks) c.OnInterrupted(position);
                     return new LoopResult(position, Interrupted: true, lastEpoch);
@@ -94,7 +102,8 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
         return new LoopResult(position, Interrupted: false, lastEpoch);
     }
 
-    private void TrainStep(ViewBatch views, int epoch, int batch, MetricSums train)
+    /// <returns>Whether the processes agreed to stop after this step.</returns>
+    private bool TrainStep(ViewBatch views, int epoch, int batch, MetricSums train, bool stopRequested)
     {
         var stepClock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
@@ -102,24 +111,28 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
         var (output, lr) = module.TrainingStep(views, step);
         module.Optimizer.ZeroGrad();
         output.Loss.backward();
-        foreach (var c in callbacks) c.OnAfterBackward(module.Trainable);
+        var afterBackward = new AfterBackward(module.Trainable, new Dictionary<string, Tensor>(output.Metrics), stopRequested);
+        foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
+        var stepMetrics = afterBackward.Metrics;
+        var stepLoss = stepMetrics.GetValueOrDefault("loss") ?? output.Loss;
 
         // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights.
         var gradNorm = stack(module.Trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm();
-        var read = stack([output.Loss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1)]).data<float>().ToArray();
+        var read = stack([stepLoss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1)]).data<float>().ToArray();
         double loss = read[0];
         if (!double.IsFinite(loss)) Fail($"non-finite train_loss ({loss}) at step {step} (epoch {epoch})");
         if (!float.IsFinite(read[1])) Fail($"non-finite gradient norm ({read[1]}) at step {step} (epoch {epoch})");
         module.Optimizer.Step();
 
         position = new TrainingPosition(epoch, batch, step + 1);
-        var metrics = new Dictionary<string, Tensor>(output.Metrics);
+        var metrics = new Dictionary<string, Tensor>(stepMetrics);
         var end = new TrainBatchEnd(epoch, batch, step, position, views, metrics, lr, loss, stepClock.Elapsed);
         foreach (var c in callbacks) c.OnTrainBatchEnd(end);
-        train.Add(output.Metrics, 1);
+        train.Add(stepMetrics, 1);
         train.Add("lr", lr, 1);
-        train.Add(metrics.Where(kv => !output.Metrics.ContainsKey(kv.Key)).ToDictionary(), 1);
+        train.Add(metrics.Where(kv => !stepMetrics.ContainsKey(kv.Key)).ToDictionary(), 1);
         train.AddWeight(1);
+        return afterBackward.StopRequested;
     }
 
     /// <summary>Validation loss, val_samples posterior samples per image, then the callbacks' epoch metrics; skipped with limit_val_batches 0.</summary>
@@ -141,12 +154,15 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
                 using (var scope = NewDisposeScope())
                 using (no_grad())
                 {
+                    // A last batch smaller than the number of processes leaves some without images.
+                    if (batch.X.shape[0] == 0) { index++; continue; }
                     var output = module.ValidationStep(batch);
                     sums.Add(output.Metrics, batch.X.shape[0]);
                     sums.AddWeight(batch.X.shape[0]);
                     var batchEnd = new ValidationBatchEnd(end.Epoch, index++, batch);
                     foreach (var c in callbacks) c.OnValidationBatchEnd(batchEnd);
                 }
+            sums.AllReduce(group);
             foreach (var (k, v) in sums.Means()) end.Row["val_" + k] = v;
             foreach (var c in callbacks) c.OnValidationEnd(end);
         }
@@ -161,7 +177,8 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
     {
         // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
         using var scope = NewDisposeScope();
-        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng);
+        if (shard.Positions(indices.Length).Length == 0) return new ViewBatch(empty(0).DetachFromDisposeScope(), empty(0).DetachFromDisposeScope(), empty(0, ScalarType.Int64).DetachFromDisposeScope());
+        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng, shard);
         return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
     };
 

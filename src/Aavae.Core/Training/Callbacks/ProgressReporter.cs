@@ -2,8 +2,8 @@ using Aavae.Progress;
 
 namespace Aavae.Training.Callbacks;
 
-/// <summary>Tells an observer (the CLI's progress bar) about each step and epoch: loss, images per second, time left.</summary>
-public sealed class ProgressReporter(ITrainingObserver observer, PretrainOptions options, int batchesPerEpoch) : ITrainingCallback
+/// <summary>Tells an observer (the CLI's progress bar) about each step and epoch: loss, images per second (of all <paramref name="processes"/>), time left.</summary>
+public sealed class ProgressReporter(ITrainingObserver observer, PretrainOptions options, int batchesPerEpoch, int processes = 1) : ITrainingCallback
 {
     private ProgressClock clock = new();
 
@@ -14,7 +14,7 @@ public sealed class ProgressReporter(ITrainingObserver observer, PretrainOptions
         long remaining = (long)(options.MaxEpochs - step.Epoch) * batchesPerEpoch - step.Batch;
         if (options.MaxSteps is long max) remaining = Math.Min(remaining, max - step.Position.GlobalStep);
         observer.OnStep(new StepReport(step.Epoch, options.MaxEpochs, step.Batch, batchesPerEpoch, step.Position.GlobalStep, step.Loss,
-            ProgressClock.ImagesPerSecond(step.Views.X.shape[0], step.StepTime), clock.Elapsed, clock.Remaining(step.Position.GlobalStep, remaining)));
+            ProgressClock.ImagesPerSecond(step.Views.X.shape[0] * processes, step.StepTime), clock.Elapsed, clock.Remaining(step.Position.GlobalStep, remaining)));
     }
 
     public void OnEpochEnd(EpochEnd epoch) => observer.OnEpoch(new EpochReport(epoch.Epoch, epoch.Next.GlobalStep, epoch.Row, clock.Elapsed));

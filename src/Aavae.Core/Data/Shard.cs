@@ -1,0 +1,26 @@
+namespace Aavae.Data;
+
+/// <summary>
+/// One process's part of every batch in data-parallel training: positions Rank, Rank + Count,
+/// Rank + 2 Count, ... of the global batch. Over an epoch's permutation this is exactly
+/// DistributedSampler's interleaving, and the parts of global batch t are together the batch t
+/// one process would train on, so the schedule does not depend on the number of processes.
+/// </summary>
+public readonly record struct Shard(int Rank, int Count)
+{
+    public static readonly Shard Whole = new(0, 1);
+
+    public bool IsWhole => Count == 1;
+
+    /// <summary>This process's positions in a batch of <paramref name="batch"/> items.</summary>
+    public int[] Positions(int batch)
+    {
+        if (Rank >= batch) return [];
+        var positions = new int[(batch - Rank + Count - 1) / Count];
+        for (int i = 0; i < positions.Length; i++) positions[i] = Rank + i * Count;
+        return positions;
+    }
+
+    /// <summary>This process's items of a batch.</summary>
+    public T[] Of<T>(T[] batch) => IsWhole ? batch : Array.ConvertAll(Positions(batch.Length), i => batch[i]);
+}

@@ -1,0 +1,100 @@
+using Aavae.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Aavae.Distributed;
+
+/// <summary>
+/// Averages a step's gradients over the processes in one all-reduce, as DDP does with its buckets
+/// (here a single bucket). At the first step the parameters' gradients move into one flat buffer
+/// and each <c>p.grad</c> becomes a view of it, so later backward passes accumulate straight into
+/// the buffer (the optimizer zeroes gradients in place, keeping the views). The same all-reduce
+/// carries the step's metrics (averaged), a stop flag (any process asking stops all), and rank 0's
+/// floating-point module buffers (BatchNorm running statistics): the others contribute zeros, so
+/// the sum is rank 0's value, which is what DDP's buffer broadcast keeps.
+/// </summary>
+public sealed class GradientBucket(IProcessGroup group, IReadOnlyList<Parameter> parameters, IReadOnlyList<Tensor> buffers) : IDisposable
+{
+    /// <summary>Room for the step's metrics and the stop flag.</summary>
+    public const int MetricSlots = 64;
+
+    private Tensor? flat;
+    private readonly List<Tensor> views = [];
+    private List<Parameter> averaged = [];
+    private long gradientCount;
+    private long bufferCount;
+
+    /// <summary>Gradients of the parameters that had one at the first step (others, unused by the loss, stay without, as in one process).</summary>
+    public IReadOnlyList<Parameter> Averaged => averaged;
+
+    /// <summary>Number of floats that cross the network each step.</summary>
+    public long Floats => flat?.numel() ?? 0;
+
+    /// <summary>
+    /// Averages the gradients and <paramref name="metrics"/> (scalar tensors, same names on every
+    /// process) over the processes, copies rank 0's buffers to all, and returns whether any process
+    /// asked to stop.
+    /// </summary>
+    public bool Average(Dictionary<string, Tensor> metrics, bool stopRequested)
+    {
+        if (metrics.Count >= MetricSlots) throw new ArgumentException($"at most {MetricSlots - 1} metrics cross processes, got {metrics.Count}");
+        using var _ = no_grad();
+        flat ??= Allocate();
+        var names = metrics.Keys.ToArray();
+        var tail = flat.narrow(0, gradientCount, MetricSlots);
+        tail.zero_();
+        for (int i = 0; i < names.Length; i++) tail[i].copy_(metrics[names[i]].detach().reshape([]));
+        if (stopRequested) tail[MetricSlots - 1].fill_(Scalars.One);
+        var shared = bufferCount == 0 ? null : flat.narrow(0, gradientCount + MetricSlots, bufferCount);
+        if (shared is not null)
+        {
+            if (group.Rank == 0) shared.copy_(cat(buffers.Select(b => b.detach().flatten()).ToArray()));
+            else shared.zero_();
+        }
+
+        group.AllReduceSum(flat);
+
+        using var size = ((double)group.Size).ToScalar();
+        flat.narrow(0, 0, gradientCount + MetricSlots).div_(size);
+        for (int i = 0; i < names.Length; i++) metrics[names[i]] = tail[i].clone();
+        if (shared is not null)
+        {
+            long at = 0;
+            foreach (var b in buffers)
+            {
+                b.copy_(shared.narrow(0, at, b.numel()).view(b.shape));
+                at += b.numel();
+            }
+        }
+        return tail[MetricSlots - 1].item<float>() > 0;
+    }
+
+    private Tensor Allocate()
+    {
+        averaged = parameters.Where(p => p.grad is not null).ToList();
+        if (averaged.Count == 0) throw new InvalidOperationException("no parameter has a gradient: call after backward");
+        var first = averaged[0];
+        if (averaged.Any(p => p.dtype != ScalarType.Float32) || buffers.Any(b => b.dtype != ScalarType.Float32))
+            throw new NotSupportedException("data-parallel training averages float32 gradients and buffers");
+        gradientCount = averaged.Sum(p => p.numel());
+        bufferCount = buffers.Sum(b => b.numel());
+        var buffer = zeros(gradientCount + MetricSlots + bufferCount, ScalarType.Float32, device: first.device).DetachFromDisposeScope();
+        long at = 0;
+        foreach (var p in averaged)
+        {
+            var view = buffer.narrow(0, at, p.numel()).view(p.shape).DetachFromDisposeScope();
+            view.copy_(p.grad!);
+            p.grad = view;
+            views.Add(view);
+            at += p.numel();
+        }
+        return buffer;
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in views) v.Dispose();
+        flat?.Dispose();
+    }
+}

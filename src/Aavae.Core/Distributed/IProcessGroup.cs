@@ -1,0 +1,50 @@
+namespace Aavae.Distributed;
+
+/// <summary>
+/// The processes of one data-parallel job and the collectives training needs (torch.distributed's
+/// process group, reduced to what AAVAE uses). Every process must make the same calls in the same
+/// order; a call waits until all have made it.
+/// </summary>
+public interface IProcessGroup : IDisposable
+{
+    /// <summary>This process's number, 0 to <see cref="Size"/> - 1; rank 0 writes the run's files.</summary>
+    int Rank { get; }
+
+    int Size { get; }
+
+    /// <summary>This process's number among the processes on its machine (its GPU with <c>--gpus</c>).</summary>
+    int LocalRank { get; }
+
+    /// <summary>How many of the job's processes share this machine (they share its cores).</summary>
+    int LocalSize { get; }
+
+    /// <summary>What carries the collectives: "single process", "Open MPI", "MPICH".</summary>
+    string Backend { get; }
+
+    /// <summary>Replaces each value by its sum over all processes.</summary>
+    void AllReduceSum(Span<float> values);
+
+    /// <inheritdoc cref="AllReduceSum(Span{float})"/>
+    void AllReduceSum(Span<double> values);
+
+    /// <summary>Replaces <paramref name="bytes"/> on every process by <paramref name="root"/>'s.</summary>
+    void Broadcast(Span<byte> bytes, int root);
+
+    /// <summary>Ends every process of the job with <paramref name="exitCode"/> (MPI_Abort): one process's failure must not leave the others waiting.</summary>
+    void Abort(int exitCode);
+}
+
+/// <summary>One process on its own: every collective is the identity.</summary>
+public sealed class SingleProcess : IProcessGroup
+{
+    public int Rank => 0;
+    public int Size => 1;
+    public int LocalRank => 0;
+    public int LocalSize => 1;
+    public string Backend => "single process";
+    public void AllReduceSum(Span<float> values) { }
+    public void AllReduceSum(Span<double> values) { }
+    public void Broadcast(Span<byte> bytes, int root) { }
+    public void Abort(int exitCode) => Environment.Exit(exitCode);
+    public void Dispose() { }
+}

@@ -1,0 +1,64 @@
+using System.Collections;
+using static TorchSharp.torch;
+
+namespace Aavae.Distributed;
+
+/// <summary>
+/// Starts the job's process group: MPI when a launcher started this process with more than one
+/// process, else a <see cref="SingleProcess"/>, so users without MPI need nothing installed.
+/// </summary>
+public static class ProcessGroups
+{
+    /// <summary>Environment variable naming the MPI library to load, for an MPI this project does not know by name.</summary>
+    public const string LibraryVariable = "AAVAE_MPI_LIBRARY";
+
+    // Sonames: Open MPI 3-5; MPICH 3-4 (libmpi.so.12 is also Intel MPI's and MVAPICH's).
+    private static readonly string[] OpenMpiLibraries = ["libmpi.so.40", "libmpi.so"];
+    private static readonly string[] MpichLibraries = ["libmpich.so.12", "libmpi.so.12"];
+
+    /// <summary>What the environment says about the launcher: its name, the job's size, and which MPI libraries to try in order; null outside a launcher.</summary>
+    public sealed record Launch(string Launcher, int Size, IReadOnlyList<string> Libraries);
+
+    public static Launch? Detect(IDictionary environment)
+    {
+        string? Get(string name) => environment[name] as string;
+        int? Size(string name) => int.TryParse(Get(name), out var n) ? n : null;
+        IReadOnlyList<string> Libraries(params string[][] families) =>
+            Get(LibraryVariable) is { Length: > 0 } chosen ? [chosen] : families.SelectMany(f => f).ToArray();
+
+        if (Size("OMPI_COMM_WORLD_SIZE") is int ompi) return new Launch("Open MPI's mpirun", ompi, Libraries(OpenMpiLibraries));
+        if (Size("PMI_SIZE") is int pmi) return new Launch("a PMI launcher (MPICH's mpiexec, Intel MPI, srun --mpi=pmi2)", pmi, Libraries(MpichLibraries, OpenMpiLibraries));
+        if (Size("PMIX_SIZE") is int pmix) return new Launch("a PMIx launcher (srun --mpi=pmix, prterun)", pmix, Libraries(OpenMpiLibraries, MpichLibraries));
+        if (Size("SLURM_NTASKS") is int slurm && Get("SLURM_PROCID") is not null && Get("SLURM_STEP_ID") is not null)
+            return new Launch("Slurm's srun", slurm, Libraries(OpenMpiLibraries, MpichLibraries));
+        return null;
+    }
+
+    /// <summary>
+    /// The process group of this process: MPI under a launcher of two or more processes, else a
+    /// single process. With MPI, libtorch's threads are split among the processes on the machine
+    /// (cores / processes, at least one), unless OMP_NUM_THREADS says otherwise.
+    /// </summary>
+    public static IProcessGroup Start()
+    {
+        if (Detect(Environment.GetEnvironmentVariables()) is not { Size: > 1 } launch) return new SingleProcess();
+        if (!OperatingSystem.IsLinux())
+            throw new MpiUnavailableException($"{launch.Launcher} started {launch.Size} processes: data-parallel training is built for Linux MPI libraries (Open MPI, MPICH)");
+        MpiLibrary library;
+        try
+        {
+            library = MpiLibrary.Load(launch.Libraries);
+        }
+        catch (MpiUnavailableException e)
+        {
+            throw new MpiUnavailableException($"{launch.Launcher} started {launch.Size} processes, but {e.Message}: install the launcher's MPI (apt-get install openmpi-bin or mpich) or set {LibraryVariable} to its libmpi");
+        }
+        var group = new MpiProcessGroup(library);
+        if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
+            set_num_threads(ThreadsPerProcess(Environment.ProcessorCount, group.LocalSize));
+        return group;
+    }
+
+    /// <summary>The cores a process may use when <paramref name="localSize"/> processes share <paramref name="cores"/>.</summary>
+    public static int ThreadsPerProcess(int cores, int localSize) => Math.Max(1, cores / Math.Max(1, localSize));
+}

@@ -1,0 +1,51 @@
+using Aavae.Distributed;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae.Training.Callbacks;
+
+/// <summary>
+/// Data-parallel training over a process group (Lightning's DDP strategy, on MPI): at fit start
+/// every process takes rank 0's parameters and buffers (a fresh start, or a resumed one); after
+/// each backward pass one all-reduce averages the gradients and the step's metrics, agrees on a
+/// stop, and hands out rank 0's BatchNorm running statistics. Batch statistics stay per process,
+/// as DDP's default (no SyncBatchNorm).
+/// </summary>
+public sealed class DataParallel : ITrainingCallback, IDisposable
+{
+    private readonly IProcessGroup group;
+    private readonly PretrainModule module;
+    private readonly OnlineProbe? probe;
+    private readonly GradientBucket bucket;
+
+    public DataParallel(IProcessGroup group, PretrainModule module, OnlineProbe? probe)
+    {
+        this.group = group;
+        this.module = module;
+        this.probe = probe;
+        var runningStatistics = module.Model.named_buffers().Select(b => b.buffer).Where(b => b.is_floating_point()).ToList();
+        bucket = new GradientBucket(group, module.Trainable, runningStatistics);
+        ProbeBucket = probe is null ? null : new GradientBucket(group, probe.Layer.parameters().ToList(), []);
+    }
+
+    /// <summary>Averages the online probe's gradients, for its callback.</summary>
+    public GradientBucket? ProbeBucket { get; }
+
+    /// <summary>Floats all-reduced each step (gradients, metric slots, running statistics); known after the first step.</summary>
+    public long FloatsPerStep => bucket.Floats;
+
+    public void OnFitStart(TrainingPosition start)
+    {
+        var tensors = module.Model.parameters().Select(p => (Tensor)p).Concat(module.Model.named_buffers().Select(b => b.buffer));
+        if (probe is not null) tensors = tensors.Concat(probe.Layer.parameters());
+        foreach (var t in tensors) group.Broadcast(t, root: 0);
+    }
+
+    public void OnAfterBackward(AfterBackward step) => step.StopRequested = bucket.Average(step.Metrics, step.StopRequested);
+
+    public void Dispose()
+    {
+        bucket.Dispose();
+        ProbeBucket?.Dispose();
+    }
+}
