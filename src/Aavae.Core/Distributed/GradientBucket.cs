@@ -67,7 +67,7 @@ public sealed class GradientBucket(IProcessGroup group, IReadOnlyList<Parameter>
                 at += b.numel();
             }
         }
-        return tail[MetricSlots - 1].item<float>() > 0;
+        return tail[MetricSlots - 1].to_type(ScalarType.Float64).item<double>() > 0;
     }
 
     private Tensor Allocate()
@@ -75,11 +75,12 @@ public sealed class GradientBucket(IProcessGroup group, IReadOnlyList<Parameter>
         averaged = parameters.Where(p => p.grad is not null).ToList();
         if (averaged.Count == 0) throw new InvalidOperationException("no parameter has a gradient: call after backward");
         var first = averaged[0];
-        if (averaged.Any(p => p.dtype != ScalarType.Float32) || buffers.Any(b => b.dtype != ScalarType.Float32))
-            throw new NotSupportedException("data-parallel training averages float32 gradients and buffers");
+        var dtype = first.dtype;
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64) || averaged.Any(p => p.dtype != dtype) || buffers.Any(b => b.dtype != dtype))
+            throw new NotSupportedException("data-parallel training averages gradients and buffers of one type, float32 or float64");
         gradientCount = averaged.Sum(p => p.numel());
         bufferCount = buffers.Sum(b => b.numel());
-        var buffer = zeros(gradientCount + MetricSlots + bufferCount, ScalarType.Float32, device: first.device).DetachFromDisposeScope();
+        var buffer = zeros(gradientCount + MetricSlots + bufferCount, dtype, device: first.device).DetachFromDisposeScope();
         long at = 0;
         foreach (var p in averaged)
         {

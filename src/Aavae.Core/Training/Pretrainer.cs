@@ -75,6 +75,9 @@ public sealed class Pretrainer : IDisposable
             }
 
             bool chief = group.Rank == 0;
+            // Rank 0's weights reach every process at fit start; from here each draws its own
+            // posterior noise, so the processes' shards are not sampled alike.
+            if (group.Rank > 0) Determinism.Seed(options.Seed + 1_000_003L * group.Rank);
             var callbacks = new List<ITrainingCallback>();
             // Gradients are averaged before any other callback sees the step.
             if (group.Size > 1) callbacks.Add(parallel = new DataParallel(group, module, probe));

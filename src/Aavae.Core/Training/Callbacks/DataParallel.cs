@@ -25,7 +25,9 @@ public sealed class DataParallel : ITrainingCallback, IDisposable
         this.probe = probe;
         var runningStatistics = module.Model.named_buffers().Select(b => b.buffer).Where(b => b.is_floating_point()).ToList();
         bucket = new GradientBucket(group, module.Trainable, runningStatistics);
-        ProbeBucket = probe is null ? null : new GradientBucket(group, probe.Layer.parameters().ToList(), []);
+        // The probe's forward pass runs the encoder in training mode, which moves its running
+        // statistics again: its all-reduce hands out rank 0's once more.
+        ProbeBucket = probe is null ? null : new GradientBucket(group, probe.Layer.parameters().ToList(), runningStatistics);
     }
 
     /// <summary>Averages the online probe's gradients, for its callback.</summary>
