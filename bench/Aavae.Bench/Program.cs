@@ -3,7 +3,8 @@ using Aavae.Runtime;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
 //        dotnet run -c Release --project bench/Aavae.Bench -- --guard [--batch N]   (the convolution guard's cost)
-//        (the driver starts itself with --worker ROW for each measurement)
+//        dotnet run -c Release --project bench/Aavae.Bench -- --data-parallel   (1 vs 2 processes under Open MPI and MPICH, and the N-machine cost model)
+//        (the driver starts itself with --worker ROW, or under mpirun with --dp-worker CONFIG, for each measurement)
 string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 TorchRuntime.EnsureLoaded();
@@ -13,6 +14,20 @@ if (Arg("--worker") is { } workerRow)
     TorchSharp.torch.set_num_threads(threads);
     var m = Worker.Run(workerRow, int.Parse(Arg("--warmup") ?? "2"), int.Parse(Arg("--steps") ?? "5"));
     Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(m));
+    return 0;
+}
+
+if (Arg("--dp-worker") is { } dpConfig)
+{
+    // Under a launcher ProcessGroups splits the cores among the processes; alone it gets --threads.
+    TorchSharp.torch.set_num_threads(threads);
+    DataParallelBench.Worker(dpConfig, Arg("--launcher") ?? "-", Console.Out);
+    return 0;
+}
+
+if (args.Contains("--data-parallel"))
+{
+    DataParallelBench.Run(typeof(DataParallelBench).Assembly.Location, threads, Console.Out);
     return 0;
 }
 

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Aavae.Augmentation;
+using Aavae.Data;
+using Aavae.Distributed;
+using Aavae.Models;
+using Aavae.Optimization;
+using Aavae.Runtime;
+using static TorchSharp.torch;
+
+namespace Aavae.Bench;
+
+/// <summary>One data-parallel measurement: a configuration on some processes, as rank 0 prints it.</summary>
+public sealed record DataParallelMeasurement(string Config, string Launcher, int Processes, int Threads, int GlobalBatch,
+    double StepMs, double ImagesPerSecond, double AllReduceInStepMs, double AllReduceAloneMs, long FloatsPerStep);
+
+/// <summary>
+/// Data-parallel scaling on this machine (<c>--data-parallel</c>): the real pre-training step
+/// (Fashion-MNIST views of the process's shard, AAVAE forward and backward, the gradient bucket's
+/// all-reduce, Adam) on one process with every core, then on two processes with the cores split,
+/// under Open MPI and MPICH; and the ring all-reduce cost model for N machines.
+/// </summary>
+public static class DataParallelBench
+{
+    public static readonly (string Encoder, int Width, int Batch, int Steps)[] Configs =
+        [("resnet18", 16, 128, 12), ("resnet18", 64, 64, 6)];
+
+    /// <summary>Runs under a launcher (or alone): <c>--dp-worker ENC:WIDTH:BATCH:STEPS</c>; rank 0 prints the measurement as JSON.</summary>
+    public static void Worker(string spec, string launcher, TextWriter output)
+    {
+        var p = spec.Split(':');
+        string encoder = p[0];
+        int width = int.Parse(p[1]), batch = int.Parse(p[2]), steps = int.Parse(p[3]);
+        const int warmup = 2;
+        using var group = ProcessGroups.Start();
+        var shard = new Shard(group.Rank, group.Size);
+        using var data = DataModule.Load("fashion-mnist", null);
+        var views = new Views(data.Info, CPU);
+        manual_seed(0);
+        using var model = new AavaeModel(new ModelOptions { Encoder = encoder, Width = width, LatentDim = 64 });
+        model.train();
+        var groups = ParameterGroups.Create(model, 0, false);
+        using var adam = new AdamOptimizer(groups, 2.5e-4);
+        var trainable = groups.SelectMany(g => g.Parameters).ToList();
+        using var bucket = new GradientBucket(group, trainable, model.named_buffers().Select(b => b.buffer).Where(b => b.is_floating_point()).ToList());
+        foreach (var t in model.parameters()) group.Broadcast(t);
+
+        var order = Enumerable.Range(0, data.PretrainTrain.Count).Select(i => (long)i).ToArray();
+        new Random(0).Shuffle(order);
+        var stepTimes = new List<double>();
+        var reduceTimes = new List<double>();
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            double reduce;
+            using (NewDisposeScope())
+            {
+                var (x, original, _) = views.Pretraining(data.PretrainTrain, order[(i * batch)..((i + 1) * batch)], true, new Random(i), shard);
+                adam.ZeroGrad();
+                var output = model.forward(x, original);
+                output.Loss.backward();
+                var reduceClock = Stopwatch.StartNew();
+                bucket.Average(new Dictionary<string, Tensor>(output.Metrics), stopRequested: false);
+                reduce = reduceClock.Elapsed.TotalMilliseconds;
+                adam.Step();
+            }
+            if (i < warmup) continue;
+            stepTimes.Add(clock.Elapsed.TotalMilliseconds);
+            reduceTimes.Add(reduce);
+        }
+
+        // The all-reduce alone, every process already waiting: the transport's cost without the wait for the slowest.
+        var alone = new List<double>();
+        using (var buffer = zeros(bucket.Floats))
+            for (int i = 0; i < 6; i++)
+            {
+                group.Any(false);
+                var clock = Stopwatch.StartNew();
+                group.AllReduceSum(buffer);
+                alone.Add(clock.Elapsed.TotalMilliseconds);
+            }
+        double step = Median(stepTimes);
+        if (group.Rank != 0) return;
+        var measurement = new DataParallelMeasurement($"{encoder} w{width}", group.Size == 1 ? "-" : launcher, group.Size, get_num_threads(), batch,
+            step, batch / (step / 1000), Median(reduceTimes), group.Size == 1 ? 0 : Median(alone), bucket.Floats);
+        output.WriteLine(JsonSerializer.Serialize(measurement));
+    }
+
+    /// <summary>The driver: every configuration alone and on two processes under each launcher; then the cost model.</summary>
+    public static void Run(string benchDll, int threads, TextWriter output)
+    {
+        var results = new List<DataParallelMeasurement>();
+        foreach (var (encoder, width, batch, steps) in Configs)
+        {
+            var spec = $"{encoder}:{width}:{batch}:{steps}";
+            results.Add(Launch([], "-", spec, benchDll, threads));
+            results.Add(Launch(["mpirun.openmpi", "--oversubscribe", "-np", "2"], "Open MPI", spec, benchDll, threads));
+            results.Add(Launch(["mpirun.mpich", "-np", "2"], "MPICH", spec, benchDll, threads));
+        }
+        output.WriteLine("| configuration | launcher | processes x threads | global batch | step ms | images/s | speed-up | all-reduce in step ms (share) | all-reduce alone ms | floats/step |");
+        output.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in results)
+        {
+            var alone = results.First(b => b.Config == r.Config && b.Processes == 1);
+            output.WriteLine($"| {r.Config} | {r.Launcher} | {r.Processes} x {r.Threads} | {r.GlobalBatch} | {r.StepMs:F0} | {r.ImagesPerSecond:F0} | {r.ImagesPerSecond / alone.ImagesPerSecond:F2}x | " +
+                $"{(r.Processes == 1 ? "-" : $"{r.AllReduceInStepMs:F0} ({100 * r.AllReduceInStepMs / r.StepMs:F0}%)")} | {(r.Processes == 1 ? "-" : $"{r.AllReduceAloneMs:F1}")} | {r.FloatsPerStep / 1e6:F2} M |");
+        }
+        output.WriteLine();
+        CostModel(output);
+    }
+
+    private static DataParallelMeasurement Launch(string[] launcher, string name, string spec, string benchDll, int threads)
+    {
+        var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in launcher.Skip(1)) info.ArgumentList.Add(a);
+        if (launcher.Length > 0) info.ArgumentList.Add("dotnet");
+        foreach (var a in new[] { benchDll, "--dp-worker", spec, "--launcher", name, "--threads", threads.ToString() }) info.ArgumentList.Add(a);
+        info.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
+        info.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+        using var p = Process.Start(info)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var line = stdout.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith('{'))
+            ?? throw new InvalidOperationException($"{string.Join(' ', launcher)} {spec} printed no result: {stderr.Result}");
+        Console.Error.WriteLine($"  {spec} {name}: {line}");
+        return JsonSerializer.Deserialize<DataParallelMeasurement>(line)!;
+    }
+
+    /// <summary>
+    /// Ring all-reduce over N machines: each sends and receives 2 (N - 1) / N of the gradient bytes,
+    /// in 2 (N - 1) latency-bound rounds. With no overlap of communication and computation (one
+    /// bucket after backward, as here), a step takes compute + all-reduce, and the scaling efficiency
+    /// at a fixed per-machine batch is compute / (compute + all-reduce).
+    /// </summary>
+    public static void CostModel(TextWriter output)
+    {
+        var links = new (string Name, double BytesPerSecond, double Latency)[] { ("10 Gbit/s", 10e9 / 8, 30e-6), ("100 Gbit/s", 100e9 / 8, 3e-6) };
+        int[] nodes = [2, 4, 8, 16, 32, 64];
+        output.WriteLine("Ring all-reduce time per step, and the compute time per step a machine needs for 90% scaling efficiency:");
+        output.WriteLine();
+        output.WriteLine($"| model (encoder + decoder, width 64) | gradient MB | link | {string.Join(" | ", nodes.Select(n => $"N={n}"))} |");
+        output.WriteLine($"| --- | --- | --- | {string.Join(" | ", nodes.Select(_ => "---"))} |");
+        foreach (var encoder in new[] { "resnet18", "resnet50" })
+        {
+            long floats;
+            using (var model = new AavaeModel(new ModelOptions { Encoder = encoder, Width = 64 }))
+                floats = model.parameters().Sum(p => p.numel()) + model.named_buffers().Where(b => b.buffer.is_floating_point()).Sum(b => b.buffer.numel());
+            double bytes = floats * 4.0;
+            foreach (var (link, bandwidth, latency) in links)
+            {
+                var cells = nodes.Select(n =>
+                {
+                    double t = 2.0 * (n - 1) / n * bytes / bandwidth + 2.0 * (n - 1) * latency;
+                    return $"{t * 1000:F0} ms (90%: >= {9 * t:F2} s)";
+                });
+                output.WriteLine($"| {encoder} + {Architecture.MatchingDecoder(encoder)} | {bytes / 1e6:F0} | {link} | {string.Join(" | ", cells)} |");
+            }
+        }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
