@@ -57,10 +57,10 @@ public static class DataParallelBench
             {
                 var (x, original, _) = views.Pretraining(data.PretrainTrain, order[(i * batch)..((i + 1) * batch)], true, new Random(i), shard);
                 adam.ZeroGrad();
-                var output = model.forward(x, original);
-                output.Loss.backward();
+                var step = model.forward(x, original);
+                step.Loss.backward();
                 var reduceClock = Stopwatch.StartNew();
-                bucket.Average(new Dictionary<string, Tensor>(output.Metrics), stopRequested: false);
+                bucket.Average(new Dictionary<string, Tensor>(step.Metrics), stopRequested: false);
                 reduce = reduceClock.Elapsed.TotalMilliseconds;
                 adam.Step();
             }
@@ -79,10 +79,10 @@ public static class DataParallelBench
                 group.AllReduceSum(buffer);
                 alone.Add(clock.Elapsed.TotalMilliseconds);
             }
-        double step = Median(stepTimes);
+        double stepMs = Median(stepTimes);
         if (group.Rank != 0) return;
         var measurement = new DataParallelMeasurement($"{encoder} w{width}", group.Size == 1 ? "-" : launcher, group.Size, get_num_threads(), batch,
-            step, batch / (step / 1000), Median(reduceTimes), group.Size == 1 ? 0 : Median(alone), bucket.Floats);
+            stepMs, batch / (stepMs / 1000), Median(reduceTimes), group.Size == 1 ? 0 : Median(alone), bucket.Floats);
         output.WriteLine(JsonSerializer.Serialize(measurement));
     }
 
@@ -106,7 +106,10 @@ public static class DataParallelBench
                 $"{(r.Processes == 1 ? "-" : $"{r.AllReduceInStepMs:F0} ({100 * r.AllReduceInStepMs / r.StepMs:F0}%)")} | {(r.Processes == 1 ? "-" : $"{r.AllReduceAloneMs:F1}")} | {r.FloatsPerStep / 1e6:F2} M |");
         }
         output.WriteLine();
-        CostModel(output);
+        // The compute side of the cost model: one process on this machine, width 64, per image.
+        var resnet50 = Launch([], "-", "resnet50:64:16:2", benchDll, threads);
+        var resnet18 = results.First(r => r.Config == "resnet18 w64" && r.Processes == 1);
+        CostModel(output, new() { ["resnet18"] = resnet18.StepMs / 1000 / resnet18.GlobalBatch, ["resnet50"] = resnet50.StepMs / 1000 / resnet50.GlobalBatch });
     }
 
     private static DataParallelMeasurement Launch(string[] launcher, string name, string spec, string benchDll, int threads)
@@ -121,7 +124,8 @@ public static class DataParallelBench
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        var line = stdout.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith('{'))
+        // Open MPI's launcher may put terminal escapes before a process's first line.
+        var line = stdout.Split('\n').Where(l => l.Contains('{')).Select(l => l[l.IndexOf('{')..].Trim()).LastOrDefault()
             ?? throw new InvalidOperationException($"{string.Join(' ', launcher)} {spec} printed no result: {stderr.Result}");
         Console.Error.WriteLine($"  {spec} {name}: {line}");
         return JsonSerializer.Deserialize<DataParallelMeasurement>(line)!;
@@ -133,14 +137,12 @@ public static class DataParallelBench
     /// bucket after backward, as here), a step takes compute + all-reduce, and the scaling efficiency
     /// at a fixed per-machine batch is compute / (compute + all-reduce).
     /// </summary>
-    public static void CostModel(TextWriter output)
+    /// <param name="secondsPerImage">A step's compute per image on one machine, by encoder (measured here).</param>
+    public static void CostModel(TextWriter output, Dictionary<string, double> secondsPerImage, int batchPerMachine = 256)
     {
         var links = new (string Name, double BytesPerSecond, double Latency)[] { ("10 Gbit/s", 10e9 / 8, 30e-6), ("100 Gbit/s", 100e9 / 8, 3e-6) };
         int[] nodes = [2, 4, 8, 16, 32, 64];
-        output.WriteLine("Ring all-reduce time per step, and the compute time per step a machine needs for 90% scaling efficiency:");
-        output.WriteLine();
-        output.WriteLine($"| model (encoder + decoder, width 64) | gradient MB | link | {string.Join(" | ", nodes.Select(n => $"N={n}"))} |");
-        output.WriteLine($"| --- | --- | --- | {string.Join(" | ", nodes.Select(_ => "---"))} |");
+        var rows = new List<(string Model, double Mb, string Link, double Compute, double[] Comm)>();
         foreach (var encoder in new[] { "resnet18", "resnet50" })
         {
             long floats;
@@ -148,15 +150,25 @@ public static class DataParallelBench
                 floats = model.parameters().Sum(p => p.numel()) + model.named_buffers().Where(b => b.buffer.is_floating_point()).Sum(b => b.buffer.numel());
             double bytes = floats * 4.0;
             foreach (var (link, bandwidth, latency) in links)
-            {
-                var cells = nodes.Select(n =>
-                {
-                    double t = 2.0 * (n - 1) / n * bytes / bandwidth + 2.0 * (n - 1) * latency;
-                    return $"{t * 1000:F0} ms (90%: >= {9 * t:F2} s)";
-                });
-                output.WriteLine($"| {encoder} + {Architecture.MatchingDecoder(encoder)} | {bytes / 1e6:F0} | {link} | {string.Join(" | ", cells)} |");
-            }
+                rows.Add(($"{encoder} + {Architecture.MatchingDecoder(encoder)}", bytes / 1e6, link, secondsPerImage[encoder] * batchPerMachine,
+                    nodes.Select(n => 2.0 * (n - 1) / n * bytes / bandwidth + 2.0 * (n - 1) * latency).ToArray()));
         }
+        string Header(string first) => $"| model (width 64) | gradient MB | link | {first}{string.Join(" | ", nodes.Select(n => $"N={n}"))} |\n| --- | --- | --- | {(first == "" ? "" : "--- | ")}{string.Join(" | ", nodes.Select(_ => "---"))} |";
+
+        output.WriteLine("Ring all-reduce per step (ms):");
+        output.WriteLine();
+        output.WriteLine(Header(""));
+        foreach (var r in rows) output.WriteLine($"| {r.Model} | {r.Mb:F0} | {r.Link} | {string.Join(" | ", r.Comm.Select(t => $"{t * 1000:F0}"))} |");
+        output.WriteLine();
+        output.WriteLine($"Scaling efficiency, machines like this one ({batchPerMachine} images per machine per step, compute measured here):");
+        output.WriteLine();
+        output.WriteLine(Header("compute s | "));
+        foreach (var r in rows) output.WriteLine($"| {r.Model} | {r.Mb:F0} | {r.Link} | {r.Compute:F1} | {string.Join(" | ", r.Comm.Select(t => $"{100 * r.Compute / (r.Compute + t):F1}%"))} |");
+        output.WriteLine();
+        output.WriteLine("Compute per step a machine needs for 90% efficiency (9 x the all-reduce; a GPU's step is compared with this):");
+        output.WriteLine();
+        output.WriteLine(Header(""));
+        foreach (var r in rows) output.WriteLine($"| {r.Model} | {r.Mb:F0} | {r.Link} | {string.Join(" | ", r.Comm.Select(t => $"{9 * t:F2} s"))} |");
     }
 
     private static double Median(List<double> values)

@@ -190,6 +190,8 @@ internal static class PretrainCommand
             if (result.Interrupted) return Interrupted;
             if (evalMode is FeatureMode m)
             {
+                // The other processes are done: linear evaluation may take every core it is allowed.
+                if (group.Size > 1 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) set_num_threads(Environment.ProcessorCount);
                 var evalOptions = new LinearEvalOptions { Features = m, Seed = options.Seed, LimitTrainBatches = options.LimitTrainBatches, LimitEvalBatches = options.LimitValBatches is > 0 ? options.LimitValBatches : null };
                 var evaluation = LinearEvalCommand.Run(trainer.Model.Encoder, trainer.Data, evalOptions, trainer.Device);
                 var path = run.LinearEvalResult(evaluation.Mode);
