@@ -127,5 +127,23 @@ public class DataParallelTests
         Assert.Empty(MpiLauncher.Ranks(run));
     }
 
+    [Theory]
+    [InlineData("openmpi")]
+    [InlineData("mpich")]
+    public void OneProcessFailingEndsTheWholeJobWithALineNamingIt(string family)
+    {
+        var launcher = MpiLauncher.Get(family);
+        var dir = TempDir.Create();
+        var missing = Path.Combine(dir, "no-such-data");
+        string[] common = [.. Small, "--max-epochs", "1", "--limit-train-batches", "3", "--output", Path.Combine(dir, "run")];
+        // Two programs in one job (the launchers' colon syntax): rank 1 alone is told to read data that is not there.
+        var (code, _, err) = launcher.Run(1, CliRunner.Program, [.. common, ":", "-np", "1", "dotnet", CliRunner.Program, .. common, "--data-dir", missing], dir,
+            TimeSpan.FromMinutes(1));
+        Assert.NotEqual(0, code);
+        Assert.Matches($"aavae: rank 1 of 2: error: .*{System.Text.RegularExpressions.Regex.Escape(missing)}", err);
+        Assert.DoesNotContain("rank 0 of 2: error", err);
+        Assert.Empty(MpiLauncher.Ranks(dir));
+    }
+
     private static double[] Losses(string text) => text.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 }
