@@ -151,7 +151,7 @@ internal static class PretrainCommand
                     : continuesOwnRun ? $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
                     : $"pretrain: continuing the reference's run {resumeFrom} in {run.Path} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
                 if (group.Size > 1)
-                    Console.WriteLine($"data-parallel: {group.Size} processes over {group.Backend}, {o.BatchSize / group.Size} images each per step, {get_num_threads()} threads each");
+                    Console.WriteLine($"data-parallel: {group.Size} processes over {group.Backend}, {o.BatchSize / group.Size} images each per step, {get_num_threads()} thread{(get_num_threads() == 1 ? "" : "s")} each");
                 Console.WriteLine(o.ToJson());
             }
             return Train(o, run, checkpoint, evalMode, group);
