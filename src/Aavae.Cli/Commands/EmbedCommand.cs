@@ -11,8 +11,9 @@ using static TorchSharp.torch;
 namespace Aavae.Cli.Commands;
 
 /// <summary>
-/// <c>aavae embed</c>: the encoder's features of a data split (evaluation view) or of a user's
-/// own normalised float32 array, as <c>.npy</c> files that <c>numpy.load</c> reads.
+/// <c>aavae embed</c>: the encoder's features of a data split (evaluation view), of a user's
+/// own normalised float32 array, or of PNG / JPEG pictures (through <see cref="ImageEncoder"/>),
+/// as <c>.npy</c> files that <c>numpy.load</c> reads.
 /// </summary>
 internal static class EmbedCommand
 {
@@ -26,9 +27,14 @@ internal static class EmbedCommand
         output.Required = true;
         output.DefaultValueFactory = null;
         var limit = CliOptions.Create<int?>("--limit-batches", "encode at most N batches of the split", null);
+        var images = new Option<string[]>("--images")
+        {
+            Description = "encode these PNG / JPEG files, or every picture in these folders (sorted), through the checkpoint's evaluation transform; their paths go to <name>_files.txt",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("embed", "Write the frozen encoder's features as NumPy .npy files");
         source.AddTo(command);
-        foreach (var o in new Option[] { split, input, output, limit }) command.Options.Add(o);
+        foreach (var o in new Option[] { split, input, images, output, limit }) command.Options.Add(o);
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
@@ -37,6 +43,17 @@ internal static class EmbedCommand
             if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
             var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
             int batch = r.GetValue(source.BatchSize);
+            if (r.GetValue(images) is { Length: > 0 } pictures)
+            {
+                var files = PictureFiles(pictures);
+                using var encoder = ImageEncoder.Load(CheckpointOptionSet.ResolvePath(r.GetValue(source.Checkpoint)!), r.GetValue(source.Dataset), r.GetValue(source.Device)!);
+                var features = encoder.Embed(files, batch);
+                Npy.Write(outPath, features.SelectMany(f => f).ToArray(), [features.Length, encoder.FeatureDim]);
+                var listPath = outPath[..^4] + "_files.txt";
+                AtomicFile.Write(listPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(files.Select(f => f + "\n")))));
+                Console.WriteLine($"wrote {outPath} ({features.Length} x {encoder.FeatureDim} float32, {encoder.Dataset.Name} transform) and {listPath}");
+                return 0;
+            }
             if (r.GetValue(input) is { } npy)
             {
                 using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(source.Checkpoint)!));
@@ -62,5 +79,22 @@ internal static class EmbedCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The files named, and the PNG / JPEG pictures under the folders named (sorted by path), in that order.</summary>
+    private static List<string> PictureFiles(IEnumerable<string> paths)
+    {
+        string[] extensions = [".png", ".jpg", ".jpeg"];
+        var files = new List<string>();
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+                files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                    .Where(f => extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal));
+            else if (File.Exists(path)) files.Add(path);
+            else throw new FileNotFoundException($"--images {path}: no such file or folder");
+        }
+        if (files.Count == 0) throw new ArgumentException($"--images {string.Join(" ", paths)}: no PNG or JPEG pictures found");
+        return files;
     }
 }

@@ -26,15 +26,16 @@ public enum LinearEvalCrop
 /// null where images are stored at their size (32-pixel arrays; image folders decode their centre view).</param>
 /// <param name="LinearEvalUnshuffled">The reference's linear evaluation trains on the evaluation view in a fixed
 /// order (STL-10: linear_eval.py's train_dataloader_labeled), not on shuffled augmented views.</param>
+/// <param name="Grey">Grey pictures (Fashion-MNIST), replicated to three channels: a colour picture from a user is turned grey first.</param>
 public sealed record DatasetInfo(
     string Name, int InputHeight, Stem Stem, int NumClasses, Normalization Normalization,
     double JitterStrength, bool GaussianBlur, double? EvalResize = null, LinearEvalCrop LinearEvalCrop = LinearEvalCrop.RandomResizedCrop,
-    bool LinearEvalUnshuffled = false)
+    bool LinearEvalUnshuffled = false, bool Grey = false)
 {
     public static readonly DatasetInfo FashionMnist = new(
         "fashion-mnist", 32, Stem.Cifar, 10,
         // Mean and std of the 60,000 training images (published values; a test recomputes them).
-        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop);
+        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop, Grey: true);
 
     public static readonly DatasetInfo Cifar10 = new(
         "cifar10", 32, Stem.Cifar, 10,

@@ -1,0 +1,164 @@
+using Aavae.Augmentation;
+using Aavae.Checkpoints;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.Kernels;
+using Aavae.Models;
+using Aavae.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Aavae;
+
+/// <summary>
+/// A trained encoder for .NET code that does not want to touch tensors: load any checkpoint (this
+/// project's, the paper's Lightning <c>.ckpt</c>, a <c>.safetensors</c> or <c>.pt</c> state dict),
+/// then embed PNG / JPEG files or decoded pixels, and reconstruct pictures when the checkpoint
+/// holds the decoder. Pictures go through the evaluation transform of the checkpoint's data set:
+/// short side resized (to the image size, x1.1 for STL-10, x256/224 for ImageNet), centre crop,
+/// grey for Fashion-MNIST, normalised with the data set's mean and std.
+/// </summary>
+public sealed class ImageEncoder : IDisposable
+{
+    private readonly PretrainedWeights weights;
+    private readonly ResNetEncoder encoder;
+    private readonly AavaeModel? model;
+    private readonly Views views;
+    private readonly Device device;
+
+    private ImageEncoder(PretrainedWeights weights, DatasetInfo dataset, Device device)
+    {
+        this.weights = weights;
+        this.device = device;
+        Dataset = dataset;
+        views = new Views(dataset, device);
+        if (weights.HasDecoder && weights.Options.Kind != ModelKind.Ae)
+        {
+            model = weights.BuildModel(out _);
+            model.to(device);
+            Guard(model);
+            model.eval();
+            encoder = model.Encoder;
+        }
+        else
+        {
+            encoder = CheckpointEncoder.Build(weights, device);
+        }
+    }
+
+    /// <summary>Loads a checkpoint.</summary>
+    /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet); null: the one the checkpoint was trained on, else by its image size.</param>
+    /// <param name="device">auto, cpu, cuda or cuda:N.</param>
+    public static ImageEncoder Load(string checkpoint, string? dataset = null, string device = "auto")
+    {
+        TorchRuntime.EnsureLoaded();
+        var resolved = DeviceChoice.Resolve(device);
+        var weights = PretrainedWeights.Read(checkpoint);
+        try
+        {
+            var info = dataset is not null ? DatasetInfo.Get(dataset)
+                : weights.TrainedOn is { } trained ? DatasetInfo.Get(trained)
+                : DatasetInfo.All.First(d => d.InputHeight == weights.Options.InputHeight);
+            weights.CheckImageSize(info);
+            return new ImageEncoder(weights, info, resolved);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The data set whose transform pictures get.</summary>
+    public DatasetInfo Dataset { get; }
+
+    /// <summary>The side of the square the encoder sees.</summary>
+    public int ImageSize => Dataset.InputHeight;
+
+    /// <summary>Length of a feature vector (the encoder's pooled features, as linear evaluation uses them).</summary>
+    public int FeatureDim => encoder.FeatureDim;
+
+    /// <summary>Whether <see cref="Reconstruct(Pixels)"/> can work: the checkpoint holds a VAE's projection and decoder.</summary>
+    public bool CanReconstruct => model is not null;
+
+    public float[] Embed(string imageFile) => Embed([Pixels.Read(imageFile)])[0];
+
+    public float[] Embed(Pixels image) => Embed([image])[0];
+
+    /// <summary>Feature vectors of image files, in order, <paramref name="batchSize"/> pictures at a time.</summary>
+    public float[][] Embed(IReadOnlyList<string> imageFiles, int batchSize = 64) =>
+        Batched(imageFiles.Count, batchSize, (start, n) => Embed(imageFiles.Skip(start).Take(n).Select(Pixels.Read).ToList()));
+
+    /// <summary>Feature vectors of decoded pictures, in order.</summary>
+    public float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64) =>
+        Batched(images.Count, batchSize, (start, n) => EmbedBatch(images.Skip(start).Take(n).ToList()));
+
+    /// <summary>The picture the decoder makes of the posterior mean of <paramref name="image"/>'s latent, RGB at <see cref="ImageSize"/>.</summary>
+    public Pixels Reconstruct(Pixels image)
+    {
+        if (model is null)
+            throw new InvalidOperationException($"{weights.Path} holds no VAE decoder to reconstruct with ({(weights.Options.Kind == ModelKind.Ae ? "an AE" : "encoder weights only")})");
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        var x = Preprocess([image]);
+        var reconstruction = model.Decoder.call(model.Encode(x).Mean);
+        var mean = tensor(Dataset.Normalization.Mean, device: device).view(1, 3, 1, 1);
+        var std = tensor(Dataset.Normalization.Std, device: device).view(1, 3, 1, 1);
+        var bytes = reconstruction.mul(std).Plus(mean).mul(Scalars.MaxPixel).round().clamp(Scalars.Zero, Scalars.MaxPixel)
+            .to_type(ScalarType.Byte)[0].permute(1, 2, 0).contiguous().cpu();
+        return new Pixels(ImageSize, ImageSize, 3, bytes.data<byte>().ToArray());
+    }
+
+    public Pixels Reconstruct(string imageFile) => Reconstruct(Pixels.Read(imageFile));
+
+    private float[][] EmbedBatch(IReadOnlyList<Pixels> images)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        var features = encoder.call(Preprocess(images)).cpu().contiguous();
+        var flat = features.data<float>().ToArray();
+        return Enumerable.Range(0, images.Count).Select(i => flat.AsSpan(i * FeatureDim, FeatureDim).ToArray()).ToArray();
+    }
+
+    /// <summary>The evaluation view of each picture, normalised, as [B, 3, S, S] on the device.</summary>
+    internal Tensor Preprocess(IReadOnlyList<Pixels> images)
+    {
+        int size = ImageSize;
+        double scale = Dataset.EvalResize ?? (Dataset.Stem == Stem.ImageNet ? 256.0 / 224.0 : 1.0);
+        int shortSide = (int)Math.Round(size * scale);
+        var views = new List<Tensor>(images.Count);
+        foreach (var image in images)
+        {
+            image.Check();
+            var x = tensor(image.Data, [image.Height, image.Width, image.Channels], ScalarType.Byte).permute(2, 0, 1).unsqueeze(0)
+                .to(device).to_type(ScalarType.Float32).div_(Scalars.MaxPixel);
+            if (image.Channels == 1) x = x.expand(-1, 3, -1, -1);
+            else if (Dataset.Grey) x = ColorOps.Grayscale(x).expand(-1, 3, -1, -1);
+            if (Math.Min(image.Height, image.Width) != shortSide || image.Height != image.Width || image.Height != size)
+                x = Geometry.ResizeCenterCrop(x, shortSide, size);
+            views.Add(x);
+        }
+        return this.views.Normalize(cat(views, 0));
+    }
+
+    private static float[][] Batched(int count, int batchSize, Func<int, int, float[][]> embed)
+    {
+        if (batchSize < 1) throw new ArgumentException($"batch size must be >= 1, got {batchSize}");
+        var result = new List<float[]>(count);
+        for (int start = 0; start < count; start += batchSize) result.AddRange(embed(start, Math.Min(batchSize, count - start)));
+        return [.. result];
+    }
+
+    private void Guard(nn.Module model)
+    {
+        var check = KernelGuard.Shared.Protect(model, device);
+        if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
+    }
+
+    public void Dispose()
+    {
+        if (model is not null) model.Dispose();
+        else encoder.Dispose();
+        weights.Dispose();
+    }
+}

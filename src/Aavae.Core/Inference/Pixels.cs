@@ -1,0 +1,42 @@
+using StbImageSharp;
+using StbImageWriteSharp;
+
+namespace Aavae;
+
+/// <summary>
+/// A decoded picture: <see cref="Channels"/> (1 grey, 3 RGB) interleaved bytes per pixel, row by
+/// row, top to bottom, as image libraries hand them out.
+/// </summary>
+public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
+{
+    /// <summary>Reads a PNG or JPEG file as RGB.</summary>
+    public static Pixels Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        try
+        {
+            var image = ImageResult.FromMemory(File.ReadAllBytes(path), StbImageSharp.ColorComponents.RedGreenBlue);
+            return new Pixels(image.Width, image.Height, 3, image.Data);
+        }
+        catch (Exception e) when (e is not IOException)
+        {
+            throw new InvalidDataException($"{path}: not a readable PNG or JPEG image ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Writes the picture as a PNG file, whole or not at all.</summary>
+    public void SavePng(string path)
+    {
+        Check();
+        var components = Channels == 1 ? StbImageWriteSharp.ColorComponents.Grey : StbImageWriteSharp.ColorComponents.RedGreenBlue;
+        IO.AtomicFile.Write(path, s => new ImageWriter().WritePng(Data, Width, Height, components, s));
+    }
+
+    internal void Check()
+    {
+        if (Width < 1 || Height < 1) throw new ArgumentException($"a picture needs a positive size, got {Width}x{Height}");
+        if (Channels is not (1 or 3)) throw new ArgumentException($"pixels have 1 (grey) or 3 (RGB) channels, got {Channels}");
+        if (Data.Length != Width * Height * Channels)
+            throw new ArgumentException($"{Width}x{Height}x{Channels} pixels need {Width * Height * Channels} bytes, got {Data.Length}");
+    }
+}

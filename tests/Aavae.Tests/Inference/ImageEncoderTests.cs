@@ -1,0 +1,135 @@
+using Aavae.Augmentation;
+using Aavae.Checkpoints;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.Tests.Cli;
+using static TorchSharp.torch;
+
+namespace Aavae.Tests.Inference;
+
+/// <summary>The consumer's API: pictures from files embed as the data set's own evaluation path does; probes fit, predict, save and load.</summary>
+public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
+{
+    /// <summary>Fashion-MNIST test images written as RGB PNG files, with their labels.</summary>
+    internal static (string[] Files, int[] Labels) WritePngs(string dir, int start, int count)
+    {
+        using var test = FashionMnist.Load(FashionMnist.ShippedDirectory, train: false);
+        var (images, labels) = test.GetBatch(Enumerable.Range(start, count).Select(i => (long)i).ToArray());
+        var bytes = images.contiguous().data<byte>().ToArray();  // [N, 1, H, W] grey
+        int h = (int)images.shape[2], w = (int)images.shape[3];
+        var files = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            var grey = bytes.AsSpan(i * h * w, h * w);
+            var rgb = new byte[h * w * 3];
+            for (int p = 0; p < h * w; p++) rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = grey[p];
+            files[i] = Path.Combine(dir, $"{start + i:D5}.png");
+            new Pixels(w, h, 3, rgb).SavePng(files[i]);
+        }
+        return (files, labels.data<long>().ToArray().Select(l => (int)l).ToArray());
+    }
+
+    [Fact]
+    public void PictureFilesEmbedAsTheDataSetsEvaluationViewDoes()
+    {
+        var dir = TempDir.Create();
+        var (files, _) = WritePngs(dir, 100, 12);
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        Assert.Equal("fashion-mnist", encoder.Dataset.Name);
+        var ours = encoder.Embed(files, batchSize: 5);
+
+        using var weights = PretrainedWeights.Read(tiny.Checkpoint);
+        using var reference = CheckpointEncoder.Build(weights, CPU);
+        using var test = FashionMnist.Load(FashionMnist.ShippedDirectory, train: false);
+        var views = new Views(DatasetInfo.FashionMnist, CPU);
+        var (images, _) = test.GetBatch(Enumerable.Range(100, 12).Select(i => (long)i).ToArray());
+        float[] expected;
+        using (inference_mode()) expected = reference.call(views.Eval(images)).contiguous().data<float>().ToArray();
+
+        Assert.Equal(12, ours.Length);
+        Assert.Equal(encoder.FeatureDim, ours[0].Length);
+        var flat = ours.SelectMany(f => f).ToArray();
+        // Grey -> RGB -> grey again (luma weights summing to 1 in float32): equal to rounding.
+        for (int i = 0; i < flat.Length; i++) Assert.True(Math.Abs(flat[i] - expected[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"feature {i}: {flat[i]} vs {expected[i]}");
+        // One picture alone: the same features, up to the batch size's effect on the kernels' summation order.
+        var single = encoder.Embed(files[3]);
+        Assert.All(single.Zip(ours[3]), pair => Assert.Equal(pair.Second, pair.First, 1e-4f));
+    }
+
+    [Fact]
+    public void LargerPicturesAreResizedAndCroppedToTheEncodersSize()
+    {
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        // 64 x 48: the short side goes to 32, the long side to 43, and the centre 32 columns stay.
+        var rng = new Random(3);
+        var data = new byte[64 * 48 * 3];
+        rng.NextBytes(data);
+        using var x = encoder.Preprocess([new Pixels(64, 48, 3, data)]);
+        Assert.Equal(new long[] { 1, 3, 32, 32 }, x.shape);
+        Assert.Single(encoder.Embed([new Pixels(64, 48, 3, data)]));
+        Assert.Throws<ArgumentException>(() => encoder.Embed(new Pixels(4, 4, 3, new byte[10])));
+    }
+
+    [Fact]
+    public void ReconstructionsAreRgbPicturesOfTheEncodersSize()
+    {
+        var dir = TempDir.Create();
+        var (files, _) = WritePngs(dir, 0, 1);
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        Assert.True(encoder.CanReconstruct);
+        var picture = encoder.Reconstruct(files[0]);
+        Assert.Equal((32, 32, 3, 32 * 32 * 3), (picture.Width, picture.Height, picture.Channels, picture.Data.Length));
+        var png = Path.Combine(dir, "reconstruction.png");
+        picture.SavePng(png);
+        Assert.Equal(picture, Pixels.Read(png) with { Data = picture.Data } );
+        Assert.Equal(picture.Data, Pixels.Read(png).Data);
+    }
+
+    [Fact]
+    public void AProbeOnRawPixelsLearnsFashionMnistAndSurvivesSaveAndLoad()
+    {
+        using var train = FashionMnist.Load(FashionMnist.ShippedDirectory, train: true);
+        using var test = FashionMnist.Load(FashionMnist.ShippedDirectory, train: false);
+        (float[][] X, int[] Y) Pixels(IImageSource source, int n)
+        {
+            var (images, labels) = source.GetBatch(Enumerable.Range(0, n).Select(i => (long)i).ToArray());
+            var flat = images.to_type(ScalarType.Float32).div(255).flatten(1).contiguous();
+            int d = (int)flat.shape[1];
+            var all = flat.data<float>().ToArray();
+            return (Enumerable.Range(0, n).Select(i => all.AsSpan(i * d, d).ToArray()).ToArray(), labels.data<long>().ToArray().Select(l => (int)l).ToArray());
+        }
+        var (xTrain, yTrain) = Pixels(train, 2000);
+        var (xTest, yTest) = Pixels(test, 1000);
+        var probe = LinearProbe.Fit(xTrain, yTrain, options: new LinearProbeOptions { Epochs = 30, Seed = 1 });
+        double accuracy = probe.Accuracy(xTest, yTest);
+        // Logistic regression on all 60,000 pixel images reaches 84.2% (Xiao et al. 2017); on 2,000 it stays well above chance (10%).
+        Assert.InRange(accuracy, 0.70, 0.90);
+        var p = probe.Probabilities(xTest[0]);
+        Assert.Equal(1.0, p.Sum(), 5);
+
+        var path = Path.Combine(TempDir.Create(), "probe.json");
+        probe.Save(path);
+        var loaded = LinearProbe.Load(path);
+        Assert.Equal(probe.Classes, loaded.Classes);
+        Assert.Equal(xTest.Select(probe.Predict), xTest.Select(loaded.Predict));
+        File.WriteAllText(path, "{\"format\": \"something else\"}");
+        Assert.Throws<InvalidDataException>(() => LinearProbe.Load(path));
+    }
+
+    [Fact]
+    public void EmbedCommandWritesPicturesFeaturesAndTheirOrder()
+    {
+        var dir = TempDir.Create();
+        var pictures = Path.Combine(dir, "pictures");
+        Directory.CreateDirectory(pictures);
+        var (files, _) = WritePngs(pictures, 200, 3);
+        var output = Path.Combine(dir, "features.npy");
+        var (code, _, err) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--device", "cpu", "--images", pictures, "--output", output);
+        Assert.True(code == 0, err);
+        var (values, shape) = Aavae.IO.Npy.ReadFloat32(output);
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        Assert.Equal(new long[] { 3, encoder.FeatureDim }, shape);
+        Assert.Equal(encoder.Embed(files).SelectMany(f => f), values);
+        Assert.Equal(files, File.ReadAllLines(Path.Combine(dir, "features_files.txt")));
+    }
+}
