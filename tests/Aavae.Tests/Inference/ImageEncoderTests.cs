@@ -10,20 +10,26 @@ namespace Aavae.Tests.Inference;
 /// <summary>The consumer's API: pictures from files embed as the data set's own evaluation path does; probes fit, predict, save and load.</summary>
 public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
 {
-    /// <summary>Fashion-MNIST test images written as RGB PNG files, with their labels.</summary>
+    /// <summary>Fashion-MNIST test images written as RGB PNG files named by index, with their labels.</summary>
     internal static (string[] Files, int[] Labels) WritePngs(string dir, int start, int count)
     {
         using var test = FashionMnist.Load(FashionMnist.ShippedDirectory, train: false);
-        var (images, labels) = test.GetBatch(Enumerable.Range(start, count).Select(i => (long)i).ToArray());
+        return WritePngs(test, dir, Enumerable.Range(start, count).Select(i => (long)i).ToArray());
+    }
+
+    /// <summary>Images of <paramref name="source"/> written as RGB PNG files named by index, with their labels.</summary>
+    internal static (string[] Files, int[] Labels) WritePngs(IImageSource source, string dir, long[] indices)
+    {
+        var (images, labels) = source.GetBatch(indices);
         var bytes = images.contiguous().data<byte>().ToArray();  // [N, 1, H, W] grey
         int h = (int)images.shape[2], w = (int)images.shape[3];
-        var files = new string[count];
-        for (int i = 0; i < count; i++)
+        var files = new string[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
         {
             var grey = bytes.AsSpan(i * h * w, h * w);
             var rgb = new byte[h * w * 3];
             for (int p = 0; p < h * w; p++) rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = grey[p];
-            files[i] = Path.Combine(dir, $"{start + i:D5}.png");
+            files[i] = Path.Combine(dir, $"{indices[i]:D5}.png");
             new Pixels(w, h, 3, rgb).SavePng(files[i]);
         }
         return (files, labels.data<long>().ToArray().Select(l => (int)l).ToArray());

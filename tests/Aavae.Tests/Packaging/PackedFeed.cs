@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Aavae.Tests.Cli;
+
+namespace Aavae.Tests.Packaging;
+
+/// <summary>
+/// The library and tool packages, packed once per test class from a copy of the repository's
+/// sources (so the binaries other tests run stay as built) into a local feed, under a version of
+/// their own so the NuGet cache never hands back an older package of the same number.
+/// </summary>
+public sealed class PackedFeed
+{
+    private readonly Lazy<string> feed;
+
+    public PackedFeed()
+    {
+        Version = $"{ReleasedVersion}-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        feed = new Lazy<string>(Pack);
+    }
+
+    /// <summary>The repository's root: the folder of Aavae.slnx above the built CLI.</summary>
+    public static string Root => new DirectoryInfo(Path.GetDirectoryName(CliRunner.Program)!).Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+
+    /// <summary>The version Directory.Build.props gives library and tool.</summary>
+    public static string ReleasedVersion =>
+        System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Path.Combine(Root, "Directory.Build.props")), "<Version>([^<]+)</Version>").Groups[1].Value;
+
+    public string Version { get; }
+
+    public string Feed => feed.Value;
+
+    private string Pack()
+    {
+        var copy = Directory.CreateDirectory(Path.Combine(TempDir.Create(), "repo")).FullName;
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Build.targets", ".editorconfig" })
+            if (File.Exists(Path.Combine(Root, file))) File.Copy(Path.Combine(Root, file), Path.Combine(copy, file));
+        foreach (var dir in new[] { "src", "build", "data" }) CopyTree(Path.Combine(Root, dir), Path.Combine(copy, dir));
+        var output = Path.Combine(TempDir.Create(), "feed");
+        foreach (var project in new[] { "src/Aavae.Core", "src/Aavae.Cli" })
+            Run("dotnet", ["pack", Path.Combine(copy, project), "-c", "Release", "-o", output, $"-p:Version={Version}"], copy, TimeSpan.FromMinutes(8));
+        return output;
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var dir in Directory.EnumerateDirectories(from))
+            if (Path.GetFileName(dir) is not ("bin" or "obj")) CopyTree(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+
+    /// <summary>Runs a program to its end; fails the test with its output when it fails.</summary>
+    public static string Run(string program, IEnumerable<string> args, string workingDirectory, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeout}");
+        }
+        if (p.ExitCode != 0) throw new Xunit.Sdk.XunitException($"{program} {string.Join(' ', args)} exited with {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
+        return stdout.Result;
+    }
+}
