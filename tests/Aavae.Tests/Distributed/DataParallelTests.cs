@@ -80,7 +80,7 @@ public class DataParallelTests
         var (code, _, _) = MpiLauncher.Finish(job, TimeSpan.FromMinutes(1));
 
         Assert.NotEqual(0, code);
-        Assert.Empty(MpiLauncher.Ranks(run));
+        Assert.Empty(MpiLauncher.RanksLeft(run));
         var checkpoint = TrainingCheckpoint.Read(last);
         Assert.True(checkpoint.Position.Epoch >= 2, $"last.ckpt at epoch {checkpoint.Position.Epoch}");
         Assert.Equal(0, checkpoint.Position.Batch);
@@ -124,7 +124,7 @@ public class DataParallelTests
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(output + err, "interrupted at epoch"));
         var position = TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position;
         Assert.True(position.GlobalStep > 10, $"stopped at step {position.GlobalStep}");
-        Assert.Empty(MpiLauncher.Ranks(run));
+        Assert.Empty(MpiLauncher.RanksLeft(run));
     }
 
     [Theory]
@@ -142,7 +142,7 @@ public class DataParallelTests
         Assert.NotEqual(0, code);
         Assert.Matches($"aavae: rank 1 of 2: error: .*{System.Text.RegularExpressions.Regex.Escape(missing)}", err);
         Assert.DoesNotContain("rank 0 of 2: error", err);
-        Assert.Empty(MpiLauncher.Ranks(dir));
+        Assert.Empty(MpiLauncher.RanksLeft(dir));
     }
 
     private static double[] Losses(string text) => text.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();

@@ -85,5 +85,18 @@ public sealed record MpiLauncher(string Name, string Command, string[] Arguments
                 catch (UnauthorizedAccessException) { return false; }
             }).ToList();
 
+    /// <summary>The ranks still alive after up to <paramref name="seconds"/>: a launcher may return while its processes are being torn down.</summary>
+    public static List<int> RanksLeft(string marker, int seconds = 15)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var left = Ranks(marker);
+        while (left.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(200);
+            left = Ranks(marker);
+        }
+        return left;
+    }
+
     public override string ToString() => Name;
 }
