@@ -120,25 +120,28 @@ public sealed class ImageEncoder : IDisposable
         return Enumerable.Range(0, images.Count).Select(i => flat.AsSpan(i * FeatureDim, FeatureDim).ToArray()).ToArray();
     }
 
-    /// <summary>The evaluation view of each picture, normalised, as [B, 3, S, S] on the device.</summary>
-    internal Tensor Preprocess(IReadOnlyList<Pixels> images)
+    internal Tensor Preprocess(IReadOnlyList<Pixels> images) => EvalView(Dataset, views, images);
+
+    /// <summary>The evaluation view of each picture for <paramref name="dataset"/>, normalised, as [B, 3, S, S] on the views' device.</summary>
+    internal static Tensor EvalView(DatasetInfo dataset, Views views, IReadOnlyList<Pixels> images)
     {
-        int size = ImageSize;
-        double scale = Dataset.EvalResize ?? (Dataset.Stem == Stem.ImageNet ? 256.0 / 224.0 : 1.0);
-        int shortSide = (int)Math.Round(size * scale);
-        var views = new List<Tensor>(images.Count);
+        int size = dataset.InputHeight;
+        // As the data set's own views do it: Resize((int)(96 x 1.1) = 105) for STL-10 (Views.Original), 256 for ImageNet folders.
+        int shortSide = dataset.EvalResize is double resize ? (int)(size * resize)
+            : dataset.Stem == Stem.ImageNet ? (int)Math.Round(size * 256.0 / 224.0) : size;
+        var pictures = new List<Tensor>(images.Count);
         foreach (var image in images)
         {
             image.Check();
             var x = tensor(image.Data, [image.Height, image.Width, image.Channels], ScalarType.Byte).permute(2, 0, 1).unsqueeze(0)
-                .to(device).to_type(ScalarType.Float32).div_(Scalars.MaxPixel);
+                .to(views.Device).to_type(ScalarType.Float32).div_(Scalars.MaxPixel);
             if (image.Channels == 1) x = x.expand(-1, 3, -1, -1);
-            else if (Dataset.Grey) x = ColorOps.Grayscale(x).expand(-1, 3, -1, -1);
+            else if (dataset.Grey) x = ColorOps.Grayscale(x).expand(-1, 3, -1, -1);
             if (Math.Min(image.Height, image.Width) != shortSide || image.Height != image.Width || image.Height != size)
                 x = Geometry.ResizeCenterCrop(x, shortSide, size);
-            views.Add(x);
+            pictures.Add(x);
         }
-        return this.views.Normalize(cat(views, 0));
+        return views.Normalize(cat(pictures, 0));
     }
 
     private static float[][] Batched(int count, int batchSize, Func<int, int, float[][]> embed)

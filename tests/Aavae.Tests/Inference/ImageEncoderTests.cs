@@ -77,6 +77,21 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void Stl10PicturesGetItsResizeToOneHundredAndFiveAndCentreCrop()
+    {
+        var rng = new Random(5);
+        var rgb = new byte[96 * 96 * 3];
+        rng.NextBytes(rgb);
+        var views = new Views(DatasetInfo.Stl10, CPU);
+        using var ours = ImageEncoder.EvalView(DatasetInfo.Stl10, views, [new Pixels(96, 96, 3, rgb)]);
+        // The data set's own path: uint8 [1, 3, 96, 96] through Views.Eval (Resize(105) + CenterCrop(96), normalised).
+        using var chw = tensor(rgb, [96, 96, 3], ScalarType.Byte).permute(2, 0, 1).unsqueeze(0).contiguous();
+        using var expected = views.Eval(chw);
+        Assert.Equal(expected.shape, ours.shape);
+        Assert.True(ours.allclose(expected, rtol: 0, atol: 1e-5), $"max |diff| {(ours - expected).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void ReconstructionsAreRgbPicturesOfTheEncodersSize()
     {
         var dir = TempDir.Create();
