@@ -57,7 +57,6 @@ public sealed class Views
     /// </summary>
     public (Tensor X, Tensor Original, Tensor Labels) Pretraining(IImageSource source, long[] indices, bool denoising, Random rng, Shard shard = default)
     {
-        if (shard.Count == 0) shard = Shard.Whole;
         var positions = shard.Positions(indices.Length);
         if (denoising && FullImages.Find(source, indices) is { } found)
         {

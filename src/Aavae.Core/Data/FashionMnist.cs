@@ -13,6 +13,8 @@ public static class FashionMnist
     public const int TrainCount = 60_000;
     public const int TestCount = 10_000;
     public const int ValCount = 5_000;
+    /// <summary>The pictures' side as published, and the zero border that makes them 32 x 32.</summary>
+    public const int ImageSide = 28, Padding = 2;
 
     /// <summary>SHA-256 of the unpacked bytes of the official files.</summary>
     public static readonly IReadOnlyDictionary<string, string> Sha256 = new Dictionary<string, string>
@@ -35,15 +37,15 @@ public static class FashionMnist
         int n = images.Shape[0];
         if (labels.Shape[0] != n)
             throw new InvalidDataException($"{directory}: {n} {prefix} images but {labels.Shape[0]} labels");
-        if (images.Shape[1] != 28 || images.Shape[2] != 28)
-            throw new InvalidDataException($"{directory}/{prefix}-images-idx3-ubyte: images are {images.Shape[1]}x{images.Shape[2]}, expected 28x28");
+        if (images.Shape[1] != ImageSide || images.Shape[2] != ImageSide)
+            throw new InvalidDataException($"{directory}/{prefix}-images-idx3-ubyte: images are {images.Shape[1]}x{images.Shape[2]}, expected {ImageSide}x{ImageSide}");
         int bad = Array.FindIndex(labels.Data, l => l > 9);
         if (bad >= 0)
             throw new InvalidDataException($"{directory}/{prefix}-labels-idx1-ubyte: label {labels.Data[bad]} at index {bad} is out of range 0-9");
 
         using var scope = NewDisposeScope();
-        var pixels = tensor(images.Data, [n, 1, 28, 28], ScalarType.Byte);
-        var padded = nn.functional.pad(pixels, [2, 2, 2, 2]);
+        var pixels = tensor(images.Data, [n, 1, ImageSide, ImageSide], ScalarType.Byte);
+        var padded = nn.functional.pad(pixels, [Padding, Padding, Padding, Padding]);
         var y = tensor(labels.Data, [n], ScalarType.Byte).to_type(ScalarType.Int64);
         return new TensorImageSource(train ? "fashion-mnist/train" : "fashion-mnist/test", padded, y, 10);
     }

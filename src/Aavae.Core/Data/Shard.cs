@@ -6,15 +6,26 @@ namespace Aavae.Data;
 /// DistributedSampler's interleaving, and the parts of global batch t are together the batch t
 /// one process would train on, so the schedule does not depend on the number of processes.
 /// </summary>
-public readonly record struct Shard(int Rank, int Count)
+public readonly record struct Shard
 {
+    public Shard(int rank, int count)
+    {
+        if (count < 1 || rank < 0 || rank >= count) throw new ArgumentOutOfRangeException(nameof(rank), $"shard {rank} of {count}: expected 0 <= rank < count");
+        (Rank, Count) = (rank, count);
+    }
+
+    public int Rank { get; }
+    public int Count { get; }
+
     public static readonly Shard Whole = new(0, 1);
 
-    public bool IsWhole => Count == 1;
+    /// <summary>One process has the whole batch (also the default value).</summary>
+    public bool IsWhole => Count <= 1;
 
     /// <summary>This process's positions in a batch of <paramref name="batch"/> items.</summary>
     public int[] Positions(int batch)
     {
+        if (IsWhole) return Enumerable.Range(0, batch).ToArray();
         if (Rank >= batch) return [];
         var positions = new int[(batch - Rank + Count - 1) / Count];
         for (int i = 0; i < positions.Length; i++) positions[i] = Rank + i * Count;

@@ -41,6 +41,9 @@ public sealed class GradientBucket(IProcessGroup group, IReadOnlyList<Parameter>
         if (metrics.Count >= MetricSlots) throw new ArgumentException($"at most {MetricSlots - 1} metrics cross processes, got {metrics.Count}");
         using var _ = no_grad();
         flat ??= Allocate();
+        // DDP refuses a parameter that joins the loss after the first step: its gradient would not be averaged.
+        if (parameters.Count(p => p.grad is not null) != averaged.Count)
+            throw new InvalidOperationException($"the parameters with a gradient changed after the first step ({averaged.Count} then {parameters.Count(p => p.grad is not null)}): data-parallel training averages a fixed set");
         var names = metrics.Keys.ToArray();
         var tail = flat.narrow(0, gradientCount, MetricSlots);
         tail.zero_();

@@ -64,7 +64,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     private (int LocalRank, int LocalSize) LocalPlace()
     {
         var hosts = new double[Size];
-        hosts[Rank] = HostHash(System.Net.Dns.GetHostName());
+        hosts[Rank] = Fnv1a(System.Net.Dns.GetHostName());
         AllReduceSum(hosts);
         int localRank = 0, localSize = 0;
         for (int r = 0; r < Size; r++)
@@ -77,10 +77,10 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     }
 
     /// <summary>FNV-1a, 32 bits: stable across processes (string.GetHashCode is randomised per process) and exact in a double.</summary>
-    internal static uint HostHash(string host)
+    internal static uint Fnv1a(string text)
     {
         uint h = 2166136261;
-        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(host)) h = (h ^ b) * 16777619;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(text)) h = (h ^ b) * 16777619;
         return h;
     }
 

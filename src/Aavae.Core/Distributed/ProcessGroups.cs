@@ -54,6 +54,9 @@ public static class ProcessGroups
             throw new MpiUnavailableException($"{launch.Launcher} started {launch.Size} processes, but {e.Message}: install the launcher's MPI (apt-get install openmpi-bin or mpich) or set {LibraryVariable} to its libmpi");
         }
         var group = new MpiProcessGroup(library);
+        // Another family's library starts as a world of one: N separate trainings writing one run folder.
+        if (group.Size != launch.Size)
+            throw new MpiUnavailableException($"{launch.Launcher} started {launch.Size} processes, but {library.Path} sees a world of {group.Size}: it is not the launcher's MPI (set {LibraryVariable} to the launcher's libmpi)");
         if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
             set_num_threads(ThreadsPerProcess(Environment.ProcessorCount, group.LocalSize));
         return group;

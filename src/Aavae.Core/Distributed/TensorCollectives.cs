@@ -39,7 +39,8 @@ public static class TensorCollectives
         using var _ = no_grad();
         if (t.device_type != DeviceType.CPU || !t.is_contiguous())
         {
-            using var host = t.cpu().contiguous();
+            using var cpu = t.cpu();
+            using var host = cpu.contiguous();
             group.Broadcast(host, root);
             t.copy_(host);
             return;

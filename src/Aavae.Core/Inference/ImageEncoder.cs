@@ -20,25 +20,38 @@ namespace Aavae;
 /// </summary>
 public sealed class ImageEncoder : IDisposable
 {
-    private readonly PretrainedWeights weights;
     private readonly ResNetEncoder encoder;
     private readonly AavaeModel? model;
     private readonly Views views;
     private readonly Device device;
+    private readonly string path;
+    private readonly ModelKind kind;
 
+    /// <summary>Builds the networks; the weights are not kept (they would double the memory).</summary>
     private ImageEncoder(PretrainedWeights weights, DatasetInfo dataset, Device device)
     {
-        this.weights = weights;
         this.device = device;
+        path = weights.Path;
+        kind = weights.Options.Kind;
         Dataset = dataset;
         views = new Views(dataset, device);
-        if (weights.HasDecoder && weights.Options.Kind != ModelKind.Ae)
+        if (weights.HasDecoder && kind != ModelKind.Ae)
         {
-            model = weights.BuildModel(out _);
-            model.to(device);
-            Guard(model);
-            model.eval();
-            encoder = model.Encoder;
+            var built = weights.BuildModel(out _);
+            try
+            {
+                built.to(device);
+                var check = KernelGuard.Shared.Protect(built, device);
+                if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
+                built.eval();
+            }
+            catch
+            {
+                built.Dispose();
+                throw;
+            }
+            model = built;
+            encoder = built.Encoder;
         }
         else
         {
@@ -47,26 +60,27 @@ public sealed class ImageEncoder : IDisposable
     }
 
     /// <summary>Loads a checkpoint.</summary>
-    /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet); null: the one the checkpoint was trained on, else by its image size.</param>
+    /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet); null: the one the
+    /// checkpoint says it was trained on. A bare state dict (.pt, .safetensors) says nothing: name it, unless its image size has one data set only.</param>
     /// <param name="device">auto, cpu, cuda or cuda:N.</param>
     public static ImageEncoder Load(string checkpoint, string? dataset = null, string device = "auto")
     {
         TorchRuntime.EnsureLoaded();
         var resolved = DeviceChoice.Resolve(device);
-        var weights = PretrainedWeights.Read(checkpoint);
-        try
-        {
-            var info = dataset is not null ? DatasetInfo.Get(dataset)
-                : weights.TrainedOn is { } trained ? DatasetInfo.Get(trained)
-                : DatasetInfo.All.First(d => d.InputHeight == weights.Options.InputHeight);
-            weights.CheckImageSize(info);
-            return new ImageEncoder(weights, info, resolved);
-        }
-        catch
-        {
-            weights.Dispose();
-            throw;
-        }
+        using var weights = PretrainedWeights.Read(checkpoint);
+        var info = dataset is not null ? DatasetInfo.Get(dataset)
+            : weights.TrainedOn is { } trained ? DatasetInfo.Get(trained)
+            : DatasetFor(weights);
+        weights.CheckImageSize(info);
+        return new ImageEncoder(weights, info, resolved);
+    }
+
+    private static DatasetInfo DatasetFor(PretrainedWeights weights)
+    {
+        var candidates = DatasetInfo.All.Where(d => d.InputHeight == weights.Options.InputHeight).ToList();
+        return candidates.Count == 1 ? candidates[0]
+            : throw new ArgumentException($"{weights.Path} does not say which data set it was trained on and {weights.Options.InputHeight}-pixel models fit " +
+                $"{string.Join(" and ", candidates.Select(d => d.Name))}: name one (dataset: ...), whose transform the pictures get");
     }
 
     /// <summary>The data set whose transform pictures get.</summary>
@@ -97,7 +111,7 @@ public sealed class ImageEncoder : IDisposable
     public Pixels Reconstruct(Pixels image)
     {
         if (model is null)
-            throw new InvalidOperationException($"{weights.Path} holds no VAE decoder to reconstruct with ({(weights.Options.Kind == ModelKind.Ae ? "an AE" : "encoder weights only")})");
+            throw new InvalidOperationException($"{path} holds no VAE decoder to reconstruct with ({(kind == ModelKind.Ae ? "an AE" : "encoder weights only")})");
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
         var x = Preprocess([image]);
@@ -137,6 +151,9 @@ public sealed class ImageEncoder : IDisposable
                 .to(views.Device).to_type(ScalarType.Float32).div_(Scalars.MaxPixel);
             if (image.Channels == 1) x = x.expand(-1, 3, -1, -1);
             else if (dataset.Grey) x = ColorOps.Grayscale(x).expand(-1, 3, -1, -1);
+            // Fashion-MNIST's own 28 x 28 pictures are zero-padded to 32, as the data set stores them, not resized.
+            if (dataset.Name == DatasetInfo.FashionMnist.Name && image.Width == FashionMnist.ImageSide && image.Height == FashionMnist.ImageSide)
+                x = nn.functional.pad(x, [FashionMnist.Padding, FashionMnist.Padding, FashionMnist.Padding, FashionMnist.Padding]);
             if (Math.Min(image.Height, image.Width) != shortSide || image.Height != image.Width || image.Height != size)
                 x = Geometry.ResizeCenterCrop(x, shortSide, size);
             pictures.Add(x);
@@ -152,16 +169,9 @@ public sealed class ImageEncoder : IDisposable
         return [.. result];
     }
 
-    private void Guard(nn.Module model)
-    {
-        var check = KernelGuard.Shared.Protect(model, device);
-        if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
-    }
-
     public void Dispose()
     {
         if (model is not null) model.Dispose();
         else encoder.Dispose();
-        weights.Dispose();
     }
 }

@@ -45,7 +45,7 @@ public sealed class LinearProbe
     /// <summary>The class names, by label (the labels' numbers when fitted without names).</summary>
     public IReadOnlyList<string> Classes { get; }
 
-    /// <summary>Trains a probe on <paramref name="features"/> with labels 0 .. classes - 1.</summary>
+    /// <summary>Trains a probe on <paramref name="features"/> with labels 0 .. classes - 1. Seeds libtorch's global generator with the options' seed.</summary>
     /// <param name="classNames">Names of the labels; null: their numbers.</param>
     public static LinearProbe Fit(IReadOnlyList<float[]> features, IReadOnlyList<int> labels, IReadOnlyList<string>? classNames = null, LinearProbeOptions? options = null)
     {
@@ -63,7 +63,7 @@ public sealed class LinearProbe
         var x = tensor(features.SelectMany(f => f).ToArray()).view(features.Count, dim);
         var y = tensor(labels.Select(l => (long)l).ToArray());
         Determinism.Seed(options.Seed);
-        var linear = nn.Linear(dim, classes);
+        using var linear = nn.Linear(dim, classes);
         double lr = options.LearningRate ?? 0.1 * options.BatchSize / 256.0;
         using var sgd = new SgdOptimizer(linear.parameters(), lr, momentum: 0.9, nesterov: true, weightDecay: options.WeightDecay);
         int batches = (features.Count + options.BatchSize - 1) / options.BatchSize;
@@ -107,8 +107,11 @@ public sealed class LinearProbe
     }
 
     /// <summary>Share of <paramref name="features"/> classified as <paramref name="labels"/> say.</summary>
-    public double Accuracy(IReadOnlyList<float[]> features, IReadOnlyList<int> labels) =>
-        features.Count == 0 ? 0 : features.Select((f, i) => Predict(f) == labels[i] ? 1.0 : 0.0).Sum() / features.Count;
+    public double Accuracy(IReadOnlyList<float[]> features, IReadOnlyList<int> labels)
+    {
+        if (features.Count != labels.Count) throw new ArgumentException($"{features.Count} feature vectors but {labels.Count} labels");
+        return features.Count == 0 ? 0 : features.Select((f, i) => Predict(f) == labels[i] ? 1.0 : 0.0).Sum() / features.Count;
+    }
 
     private float[] Scores(float[] features)
     {
@@ -151,6 +154,7 @@ public sealed class LinearProbe
             throw new InvalidDataException($"{path}: not a linear probe ({e.Message})", e);
         }
         if (saved is null || saved.Format != FormatName) throw new InvalidDataException($"{path}: not a linear probe (expected format {FormatName})");
+        if (saved.Classes is null || saved.Weight is null || saved.Bias is null) throw new InvalidDataException($"{path}: a linear probe needs classes, weight and bias");
         try
         {
             return new LinearProbe(saved.FeatureDim, saved.Classes, saved.Weight, saved.Bias);

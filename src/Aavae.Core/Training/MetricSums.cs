@@ -49,18 +49,21 @@ public sealed class MetricSums : IDisposable
     public void AllReduce(IProcessGroup group)
     {
         if (group.Size == 1) return;
-        var values = new double[order.Count + 2];
+        var values = new double[order.Count + 3];
         for (int i = 0; i < order.Count; i++)
             values[i] = tensors.TryGetValue(order[i], out var t) ? ObjectiveOutput.ReadValue(t) : numbers[order[i]];
-        values[^2] = weight;
+        values[^3] = weight;
+        // Every process must have summed the same metrics in the same order: their names' hash says so.
+        double names = MpiProcessGroup.Fnv1a(string.Join("\n", order));
+        values[^2] = names;
         values[^1] = order.Count;
         group.AllReduceSum(values);
-        if (values[^1] != (double)order.Count * group.Size)
-            throw new InvalidOperationException($"process {group.Rank} summed {order.Count} metrics, the job {values[^1]} in all: the processes disagree");
+        if (values[^1] != (double)order.Count * group.Size || values[^2] != names * group.Size)
+            throw new InvalidOperationException($"process {group.Rank}'s metrics ({string.Join(", ", order)}) are not the other processes'");
         foreach (var t in tensors.Values) t.Dispose();
         tensors.Clear();
         for (int i = 0; i < order.Count; i++) numbers[order[i]] = values[i];
-        weight = values[^2];
+        weight = values[^3];
     }
 
     public IEnumerable<KeyValuePair<string, double>> Means() => order.Select(k =>

@@ -13,6 +13,8 @@ public class ShardTests
         Assert.Equal([1, 4, 7], new Shard(1, 3).Positions(8));
         Assert.Equal([2, 5], new Shard(2, 3).Positions(8));
         Assert.Empty(new Shard(3, 4).Positions(3));
+        Assert.Equal([0, 1, 2], default(Shard).Positions(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Shard(2, 2));
         for (int n = 1; n <= 4; n++)
         {
             var all = Enumerable.Range(0, n).SelectMany(r => new Shard(r, n).Positions(10)).Order();

@@ -63,6 +63,31 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void FashionMnistsOwn28PixelPicturesArePaddedAsTheDataSetStoresThem()
+    {
+        using var test = FashionMnist.Load(FashionMnist.ShippedDirectory, train: false);
+        var (images, _) = test.GetBatch([7L]);
+        // The stored 32 x 32 picture's centre is the published 28 x 28 one.
+        var inner = images[0, 0, 2..30, 2..30].contiguous().data<byte>().ToArray();
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        using var ours = encoder.Preprocess([new Pixels(28, 28, 1, inner)]);
+        using var expected = new Views(DatasetInfo.FashionMnist, CPU).Eval(images);
+        Assert.True(ours.allclose(expected, rtol: 0, atol: 1e-6));
+    }
+
+    [Fact]
+    public void ABareStateDictOfA32PixelModelMustNameItsDataSet()
+    {
+        var path = Path.Combine(TempDir.Create(), "encoder.safetensors");
+        using (var weights = PretrainedWeights.Read(tiny.Checkpoint)) StateDictExport.Write(weights, path, ExportFormat.Safetensors);
+        var e = Assert.Throws<ArgumentException>(() => ImageEncoder.Load(path, device: "cpu"));
+        Assert.Contains("fashion-mnist and cifar10", e.Message);
+        using var cifar = ImageEncoder.Load(path, "cifar10", "cpu");
+        Assert.Equal("cifar10", cifar.Dataset.Name);
+        Assert.Equal(cifar.FeatureDim, cifar.Embed(new Pixels(32, 32, 3, new byte[32 * 32 * 3])).Length);
+    }
+
+    [Fact]
     public void LargerPicturesAreResizedAndCroppedToTheEncodersSize()
     {
         using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
