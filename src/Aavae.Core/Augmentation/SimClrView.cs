@@ -11,7 +11,8 @@ namespace Aavae.Augmentation;
 /// 0.8 s, hue 0.2 s, in a random order per image), grayscale p=0.2, Gaussian blur p=0.5 with
 /// sigma in [0.1, 2] where asked. Normalisation is left to the caller.
 /// </summary>
-public sealed class SimClrView(int size, double jitterStrength, bool blur)
+/// <param name="cropScale">Smallest share of the picture's area a crop keeps (the reference: 0.08).</param>
+public sealed class SimClrView(int size, double jitterStrength, bool blur, double cropScale = 0.08)
 {
     public const double FlipP = 0.5, JitterP = 0.8, GrayscaleP = 0.2, BlurP = 0.5;
     public static readonly (double Min, double Max) Scale = (0.08, 1.0);
@@ -22,6 +23,9 @@ public sealed class SimClrView(int size, double jitterStrength, bool blur)
     public double JitterStrength { get; } = jitterStrength;
     public bool Blur { get; } = blur;
     public int BlurKernel { get; } = GaussianBlur.KernelSize(size);
+    /// <summary>The RandomResizedCrop's range of area shares: (cropScale, 1).</summary>
+    public (double Min, double Max) CropScale { get; } = cropScale > 0 && cropScale <= 1 ? (cropScale, Scale.Max)
+        : throw new ArgumentOutOfRangeException(nameof(cropScale), $"crop scale must lie in (0, 1], got {cropScale}");
 
     /// <summary>Per-image parameters, drawn in a fixed order so a seed reproduces a batch.</summary>
     public sealed record Parameters(
@@ -51,7 +55,7 @@ public sealed class SimClrView(int size, double jitterStrength, bool blur)
             new bool[batch], new bool[batch], new float[batch]);
         for (int i = 0; i < batch; i++)
         {
-            p.Boxes[i] = Geometry.SampleResizedCrop(rng, sizes[i].Height, sizes[i].Width, Scale, Ratio);
+            p.Boxes[i] = Geometry.SampleResizedCrop(rng, sizes[i].Height, sizes[i].Width, CropScale, Ratio);
             p.Flips[i] = rng.NextDouble() < FlipP;
             p.Jitter[i] = rng.NextDouble() < JitterP;
             p.JitterOrder[i] = Permutation4(rng);

@@ -16,11 +16,12 @@ public sealed class Views
     private readonly Tensor mean;
     private readonly Tensor std;
 
-    public Views(DatasetInfo dataset, Device device)
+    /// <param name="cropScale">The SimCLR view's smallest crop (share of the area); null: the reference's 0.08.</param>
+    public Views(DatasetInfo dataset, Device device, double? cropScale = null)
     {
         Dataset = dataset;
         Device = device;
-        simclr = new SimClrView(dataset.InputHeight, dataset.JitterStrength, dataset.GaussianBlur);
+        simclr = new SimClrView(dataset.InputHeight, dataset.JitterStrength, dataset.GaussianBlur, cropScale ?? SimClrView.Scale.Min);
         mean = tensor(dataset.Normalization.Mean, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
         std = tensor(dataset.Normalization.Std, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
     }

@@ -26,6 +26,8 @@ public sealed record PretrainOptions
     public string? DataDir { get; init; }
 
     /// <summary>Feed the encoder the SimCLR view; the decoder still reconstructs the original. On for AAVAE.</summary>
+    [Setting("smallest share of the picture's area the SimCLR view's RandomResizedCrop keeps (the reference: 0.08)")]
+    public double CropScale { get; init; } = 0.08;
     [Setting("feed the encoder the SimCLR view")]
     public bool Denoising { get; init; } = true;
     /// <summary>Weight of KL(q(z|x) || p(z)): 0 for AAVAE, whose augmentations regularise instead; 0.1 for the VAE.</summary>
@@ -83,6 +85,7 @@ public sealed record PretrainOptions
     {
         Model.Validate();
         OptionException.Check(KlCoeff >= 0, nameof(KlCoeff), $"must be >= 0, got {KlCoeff}");
+        OptionException.Check(CropScale > 0 && CropScale <= 1, nameof(CropScale), $"must lie in (0, 1], got {CropScale}");
         OptionException.Check(ValSamples >= 1, nameof(ValSamples), $"must be >= 1, got {ValSamples}");
         OptionException.Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");

@@ -7,6 +7,17 @@ namespace Aavae.Tests.Augmentation;
 
 public class SimClrViewTests
 {
+    /// <summary>RandomResizedCrop draws the kept area from [scale.min, 1] of the picture's; the sides are rounded, so a crop may lose a little.</summary>
+    [Fact]
+    public void TheCropScaleBoundsEveryCropsArea()
+    {
+        var mild = new SimClrView(32, 0.5, false, cropScale: 0.5).Sample(new Random(1), 500, 32, 32);
+        Assert.All(mild.Boxes, b => Assert.True(b.Height * b.Width >= 0.9 * 0.5 * 32 * 32, $"{b}: {b.Height * b.Width} pixels"));
+        var reference = new SimClrView(32, 0.5, false).Sample(new Random(1), 500, 32, 32);
+        Assert.Contains(reference.Boxes, b => b.Height * b.Width < 0.2 * 32 * 32);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SimClrView(32, 0.5, false, cropScale: 0));
+    }
+
     [Fact]
     public void IdenticalImagesGetDifferentViews()
     {
