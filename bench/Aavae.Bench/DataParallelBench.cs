@@ -33,7 +33,7 @@ public static class DataParallelBench
         int width = int.Parse(p[1]), batch = int.Parse(p[2]), steps = int.Parse(p[3]);
         const int warmup = 2;
         using var group = ProcessGroups.Start();
-        var shard = new Shard(group.Rank, group.Size);
+        var shard = group.Shard();
         using var data = DataModule.Load("fashion-mnist", null);
         var views = new Views(data.Info, CPU);
         manual_seed(0);

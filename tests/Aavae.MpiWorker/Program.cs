@@ -69,7 +69,7 @@ static void Gradients(IProcessGroup group)
         return output.Loss;
     }
 
-    var shard = new Shard(group.Rank, group.Size);
+    var shard = group.Shard();
     Loss(shard.Positions(batch).Select(i => (long)i).ToArray()).backward();
     using var bucket = new GradientBucket(group, parameters, []);
     var metrics = new Dictionary<string, Tensor>();

@@ -84,13 +84,12 @@ internal static class EmbedCommand
     /// <summary>The files named, and the PNG / JPEG pictures under the folders named (sorted by path), in that order.</summary>
     private static List<string> PictureFiles(IEnumerable<string> paths)
     {
-        string[] extensions = [".png", ".jpg", ".jpeg"];
         var files = new List<string>();
         foreach (var path in paths)
         {
             if (Directory.Exists(path))
                 files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-                    .Where(f => extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal));
+                    .Where(ImageFolderSource.IsPicture).Order(StringComparer.Ordinal));
             else if (File.Exists(path)) files.Add(path);
             else throw new FileNotFoundException($"--images {path}: no such file or folder");
         }

@@ -58,11 +58,10 @@ public sealed class Views
     /// </summary>
     public (Tensor X, Tensor Original, Tensor Labels) Pretraining(IImageSource source, long[] indices, bool denoising, Random rng, Shard shard = default)
     {
-        var positions = shard.Positions(indices.Length);
         if (denoising && FullImages.Find(source, indices) is { } found)
         {
             var p = simclr.Sample(rng, found.Indices.Select(found.Source.SizeOf).ToArray());
-            if (!shard.IsWhole) p = p.Slice(positions);
+            if (!shard.IsWhole) p = p.Slice(shard.Positions(indices.Length));
             var (images, crops, labels) = found.Source.GetBatchWithCrops(shard.Of(found.Indices), p.Boxes, p.Flips, simclr.Size);
             return (Normalize(simclr.AfterCrop(ToUnitRange(crops), p)), Original(ToUnitRange(images)), labels);
         }
@@ -71,7 +70,7 @@ public sealed class Views
         var original = Original(unit);
         if (!denoising) return (original, original, batchLabels);
         var parameters = simclr.Sample(rng, indices.Length, (int)unit.shape[2], (int)unit.shape[3]);
-        if (!shard.IsWhole) parameters = parameters.Slice(positions);
+        if (!shard.IsWhole) parameters = parameters.Slice(shard.Positions(indices.Length));
         return (Normalize(simclr.Apply(unit, parameters)), original, batchLabels);
     }
 

@@ -39,8 +39,8 @@ public static class TorchFile
         {
             // How a pickle that is not a torch.save dictionary surfaces: Razorvine throws PickleException
             // for bad opcodes; PyBridge casts the result to Hashtable (InvalidCast), looks up storages in
-            // the archive (InvalidOperation, KeyNotFound) and refuses legacy formats and whole pickled
-            // modules with NotImplementedException.
+            // the archive (InvalidOperation, KeyNotFound) and refuses legacy (pre-zip) formats and whole
+            // pickled modules by throwing .NET's NotImplementedException: a finished refusal, reported here.
             throw new InvalidDataException($"{path}: the archive holds no readable pickled dictionary ({e.Message})");
         }
     }

@@ -14,6 +14,9 @@ namespace Aavae.Data;
 public sealed class ImageFolderSource : IImageSource, IFullImageSource
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
+
+    /// <summary>Whether the file is a picture an image folder reads (PNG or JPEG, by extension).</summary>
+    public static bool IsPicture(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
     private readonly (string Path, int Label)[] files;
 
     public ImageFolderSource(string root, int size)
@@ -23,7 +26,7 @@ public sealed class ImageFolderSource : IImageSource, IFullImageSource
         if (Classes.Count == 0) throw new InvalidDataException($"{root}: no class sub-folders (expected one folder of images per class)");
         // torchvision's ImageFolder order: sorted classes; within a class, os.walk's folders sorted by path, files sorted by name.
         files = Classes.SelectMany((c, label) => Directory.EnumerateFiles(Path.Combine(root, c), "*", SearchOption.AllDirectories)
-                .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                .Where(IsPicture)
                 .OrderBy(f => Path.GetDirectoryName(f), StringComparer.Ordinal)
                 .ThenBy(Path.GetFileName, StringComparer.Ordinal)
                 .Select(f => (f, label)))

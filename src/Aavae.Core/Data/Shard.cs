@@ -22,12 +22,14 @@ public readonly record struct Shard
     /// <summary>One process has the whole batch (also the default value).</summary>
     public bool IsWhole => Count <= 1;
 
+    /// <summary>How many of a batch of <paramref name="batch"/> items are this process's.</summary>
+    public int CountIn(int batch) => IsWhole ? batch : Rank >= batch ? 0 : (batch - Rank + Count - 1) / Count;
+
     /// <summary>This process's positions in a batch of <paramref name="batch"/> items.</summary>
     public int[] Positions(int batch)
     {
         if (IsWhole) return Enumerable.Range(0, batch).ToArray();
-        if (Rank >= batch) return [];
-        var positions = new int[(batch - Rank + Count - 1) / Count];
+        var positions = new int[CountIn(batch)];
         for (int i = 0; i < positions.Length; i++) positions[i] = Rank + i * Count;
         return positions;
     }

@@ -34,6 +34,13 @@ public interface IProcessGroup : IDisposable
     void Abort(int exitCode);
 }
 
+/// <summary>What a process group means for the data.</summary>
+public static class ProcessGroupShards
+{
+    /// <summary>This process's part of every global batch.</summary>
+    public static Aavae.Data.Shard Shard(this IProcessGroup group) => new(group.Rank, group.Size);
+}
+
 /// <summary>One process on its own: every collective is the identity.</summary>
 public sealed class SingleProcess : IProcessGroup
 {

@@ -101,11 +101,11 @@ public sealed class ImageEncoder : IDisposable
 
     /// <summary>Feature vectors of image files, in order, <paramref name="batchSize"/> pictures at a time.</summary>
     public float[][] Embed(IReadOnlyList<string> imageFiles, int batchSize = 64) =>
-        Batched(imageFiles.Count, batchSize, (start, n) => Embed(imageFiles.Skip(start).Take(n).Select(Pixels.Read).ToList()));
+        Batched(imageFiles.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => Pixels.Read(imageFiles[i])).ToList()));
 
     /// <summary>Feature vectors of decoded pictures, in order.</summary>
     public float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64) =>
-        Batched(images.Count, batchSize, (start, n) => EmbedBatch(images.Skip(start).Take(n).ToList()));
+        Batched(images.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => images[i]).ToList()));
 
     /// <summary>The picture the decoder makes of the posterior mean of <paramref name="image"/>'s latent, RGB at <see cref="ImageSize"/>.</summary>
     public Pixels Reconstruct(Pixels image)

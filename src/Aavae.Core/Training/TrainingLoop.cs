@@ -28,7 +28,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
 {
     private readonly PretrainOptions options = module.Options;
     private readonly IProcessGroup group = group ?? new SingleProcess();
-    private readonly Shard shard = group is null ? Shard.Whole : new Shard(group.Rank, group.Size);
+    private Shard Shard => group.Shard();
     private readonly StepMemory memory = new();
     private TrainingPosition position = new(0, 0, 0);
 
@@ -177,8 +177,8 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
     {
         // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
         using var scope = NewDisposeScope();
-        if (shard.Positions(indices.Length).Length == 0) return new ViewBatch(empty(0).DetachFromDisposeScope(), empty(0).DetachFromDisposeScope(), empty(0, ScalarType.Int64).DetachFromDisposeScope());
-        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng, shard);
+        if (Shard.CountIn(indices.Length) == 0) return new ViewBatch(empty(0).DetachFromDisposeScope(), empty(0).DetachFromDisposeScope(), empty(0, ScalarType.Int64).DetachFromDisposeScope());
+        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng, Shard);
         return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
     };
 
