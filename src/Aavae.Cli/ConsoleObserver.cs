@@ -51,7 +51,7 @@ internal sealed class ConsoleObserver(int epochLineEvery = 1) : ITrainingObserve
     public void OnEpoch(EpochReport e)
     {
         if ((e.Epoch + 1) % epochLineEvery != 0 && e.Epoch != 0) return;
-        string[] shown = ["train_loss", "train_acc", "val_loss", "val_elbo", "val_bpd", "val_cos_sim", "val_acc", "online_val_acc", "knn_acc"];
+        string[] shown = ["train_loss", "train_acc", "val_loss", "val_elbo", "val_bpd", "val_cos_sim", "val_acc", "online_val_acc", "knn_acc", "linear_val_acc"];
         var parts = shown.Where(e.Metrics.ContainsKey).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k} {e.Metrics[k]:G5}"));
         Write($"epoch {e.Epoch + 1}: {string.Join(" | ", parts)} ({Format(e.Elapsed)} elapsed)");
     }

@@ -9,6 +9,7 @@ root.Subcommands.Add(DownloadCommand.Create());
 root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(LinearEvalCommand.Create());
 root.Subcommands.Add(KnnCommand.Create());
+root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());

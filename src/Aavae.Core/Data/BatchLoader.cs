@@ -23,14 +23,18 @@ public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, i
 /// augment, move to device); it receives a generator seeded from (seed, epoch, batch number), so
 /// a batch's augmentation does not depend on how many batches were prefetched or skipped.
 /// </summary>
-public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, Func<long[], Random, T> make) : IEnumerable<T>
+/// <param name="count">Items in the source, addressed by position 0..count-1.</param>
+/// <param name="name">The source's name, for errors.</param>
+public sealed class BatchLoader<T>(int count, string name, LoaderOptions options, Func<long[], Random, T> make) : IEnumerable<T>
     where T : IDisposable
 {
+    public BatchLoader(IImageSource source, LoaderOptions options, Func<long[], Random, T> make) : this(source.Count, source.Name, options, make) { }
+
     public int BatchCount
     {
         get
         {
-            int n = options.DropLast ? source.Count / options.BatchSize : (source.Count + options.BatchSize - 1) / options.BatchSize;
+            int n = options.DropLast ? count / options.BatchSize : (count + options.BatchSize - 1) / options.BatchSize;
             return options.LimitBatches is int limit ? Math.Min(n, limit) : n;
         }
     }
@@ -38,7 +42,7 @@ public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, F
     /// <summary>The order of indices for this epoch.</summary>
     public long[] Order()
     {
-        var order = new long[source.Count];
+        var order = new long[count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
         if (options.Shuffle)
         {
@@ -58,22 +62,22 @@ public sealed class BatchLoader<T>(IImageSource source, LoaderOptions options, F
     public IEnumerator<T> GetEnumerator()
     {
         if (options.BatchSize < 1) throw new ArgumentException($"batch size must be >= 1, got {options.BatchSize}");
-        if (options.DropLast && options.BatchSize > source.Count)
-            throw new ArgumentException($"batch size {options.BatchSize} is larger than {source.Name} ({source.Count} images)");
+        if (options.DropLast && options.BatchSize > count)
+            throw new ArgumentException($"batch size {options.BatchSize} is larger than {name} ({count} images)");
         var order = Order();
-        int count = BatchCount;
+        int batches = BatchCount;
         T Make(int b)
         {
             int start = b * options.BatchSize, end = Math.Min(start + options.BatchSize, order.Length);
             return make(order[start..end], new Random(DerivedSeed(options.Seed, options.Epoch, b)));
         }
-        Task<T>? Start(int b) => options.Prefetch && b < count ? Task.Run(() => Make(b)) : null;
+        Task<T>? Start(int b) => options.Prefetch && b < batches ? Task.Run(() => Make(b)) : null;
 
         int first = Math.Max(0, options.StartBatch);
         Task<T>? next = Start(first);
         try
         {
-            for (int b = first; b < count; b++)
+            for (int b = first; b < batches; b++)
             {
                 var current = next is null ? Make(b) : next.GetAwaiter().GetResult();
                 next = Start(b + 1);

@@ -72,6 +72,16 @@ public sealed record LinearEvalOptions
     public int Seed { get; init; }
     public int? LimitTrainBatches { get; init; }
     public int? LimitEvalBatches { get; init; }
+    /// <summary>Read the test split. Off while choosing settings, so that the test split is read once for each result reported.</summary>
+    public bool Test { get; init; } = true;
+    /// <summary>
+    /// Standardise cached features with the training split's mean and standard deviation before the
+    /// linear layer. Null: on for <c>cached</c> (this project's fast CPU protocol), off for the
+    /// reference's protocols (<c>augmented</c>, <c>unshuffled</c>).
+    /// </summary>
+    public bool? Standardize { get; init; }
+
+    public bool StandardizesFeatures => Standardize ?? Features == FeatureMode.Cached;
 
     public double EffectiveLearningRate => LearningRate ?? 0.1 * BatchSize / 256.0;
 
@@ -81,14 +91,16 @@ public sealed record LinearEvalOptions
         OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
         OptionException.Check(EffectiveLearningRate > 0, nameof(LearningRate), $"must be > 0, got {EffectiveLearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
+        OptionException.Check(Standardize != true || Features.IsCached(), nameof(Standardize), $"needs cached or unshuffled features, not {Features.Name()}");
         OptionException.Check(LimitTrainBatches is null or >= 1, nameof(LimitTrainBatches), $"must be >= 1, got {LimitTrainBatches}");
         OptionException.Check(LimitEvalBatches is null or >= 1, nameof(LimitEvalBatches), $"must be >= 1, got {LimitEvalBatches}");
     }
 }
 
 /// <summary>What a linear evaluation measured.</summary>
-public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, double TestAccuracy, IReadOnlyList<double> ValAccuracy,
-    IReadOnlyList<double> TrainLoss, int TrainImages, int TestImages, double Seconds);
+/// <param name="TestAccuracy">Null when the test split was not read (<see cref="LinearEvalOptions.Test"/> false).</param>
+public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, double? TestAccuracy, IReadOnlyList<double> ValAccuracy,
+    IReadOnlyList<double> TrainLoss, int TrainImages, int? TestImages, double Seconds);
 
 /// <summary>Trains Linear(h, classes) on a frozen encoder's features with SGD + Nesterov and cosine decay, then reports top-1 on the test split.</summary>
 public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver observer)
@@ -108,24 +120,58 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
 
         // The encoder is frozen and the evaluation view deterministic, so validation and test
         // features are the same every epoch in both modes: encode them once.
-        observer.OnMessage($"encoding {data.Val.Name} and {data.Test.Name}");
+        observer.OnMessage(options.Test ? $"encoding {data.Val.Name} and {data.Test.Name}" : $"encoding {data.Val.Name} (the test split is not read)");
         using var val = FeatureExtractor.Encode(encoder, data.Val, views, options.BatchSize, options.LimitEvalBatches);
-        using var test = FeatureExtractor.Encode(encoder, data.Test, views, options.BatchSize, options.LimitEvalBatches);
-        using var cached = options.Features.IsCached()
-            ? FeatureExtractor.Encode(encoder, data.Train, views, options.BatchSize, options.LimitTrainBatches, (b, n) => { if (b == n) observer.OnMessage($"encoded {data.Train.Name}"); })
-            : null;
+        using var test = options.Test ? FeatureExtractor.Encode(encoder, data.Test, views, options.BatchSize, options.LimitEvalBatches) : null;
+        if (!options.Features.IsCached())
+            return Train(featureDim, data.Info.NumClasses, data.Train.Count, data.Train.Name, val, test, device, clock,
+                (indices, rng) => AugmentedBatch(data.Train, views, indices, rng),
+                images => { using (no_grad()) return encoder.call(images); });
+        using var cached = FeatureExtractor.Encode(encoder, data.Train, views, options.BatchSize, options.LimitTrainBatches,
+            (b, n) => { if (b == n) observer.OnMessage($"encoded {data.Train.Name}"); });
+        return Fit(cached, val, test, data.Info.NumClasses, device, clock);
+    }
 
+    /// <summary>
+    /// The cached protocols on features already encoded (a monitor that has the training split's
+    /// features for k-NN reuses them here).
+    /// </summary>
+    /// <param name="test">Null: the test split is not read and the result carries no test accuracy.</param>
+    public LinearEvalResult Fit(FeatureSet train, FeatureSet val, FeatureSet? test, int numClasses, Device device, Stopwatch? clock = null)
+    {
+        options.Validate();
+        if (!options.Features.IsCached()) throw new ArgumentException($"features already encoded need a cached protocol, not {options.Features.Name()}");
+        if (options.StandardizesFeatures)
+        {
+            // An affine map of the features that the linear layer could absorb: the same classifiers
+            // are reachable, SGD just reaches them sooner (features of very different scales make
+            // the problem ill-conditioned).
+            using var mean = train.Features.mean([0L], keepdim: true);
+            using var tiny = 1e-6.ToScalar();
+            using var std = train.Features.std(0, keepdim: true).clamp_min(tiny);
+            FeatureSet Scaled(FeatureSet set) => new(set.Features.sub(mean).div_(std), set.Labels.alias());
+            using var scaledTrain = Scaled(train);
+            using var scaledVal = Scaled(val);
+            using var scaledTest = test is null ? null : Scaled(test);
+            return Train((int)train.Features.shape[1], numClasses, train.Count, "cached training features", scaledVal, scaledTest, device, clock ?? Stopwatch.StartNew(),
+                (indices, _) => CachedBatch(scaledTrain, indices), features => features.to(device));
+        }
+        return Train((int)train.Features.shape[1], numClasses, train.Count, "cached training features", val, test, device, clock ?? Stopwatch.StartNew(),
+            (indices, _) => CachedBatch(train, indices), features => features.to(device));
+    }
+
+    /// <param name="makeBatch">Positions of the training set to a batch (images, or features already encoded).</param>
+    /// <param name="features">A batch's images to the linear layer's input.</param>
+    private LinearEvalResult Train(int featureDim, int numClasses, int trainCount, string trainName, FeatureSet val, FeatureSet? test, Device device, Stopwatch clock,
+        Func<long[], Random, LabelledBatch> makeBatch, Func<Tensor, Tensor> features)
+    {
         Determinism.Seed(options.Seed);
-        using var linear = nn.Linear(featureDim, data.Info.NumClasses);
+        using var linear = nn.Linear(featureDim, numClasses);
         linear.to(device);
         using var sgd = new SgdOptimizer(linear.parameters(), options.EffectiveLearningRate, momentum: options.Momentum, nesterov: options.Nesterov, weightDecay: options.WeightDecay);
-        int trainCount = cached?.Count ?? data.Train.Count;
         int batches = Math.Min((trainCount + options.BatchSize - 1) / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
         var schedule = new LearningRateSchedule(0, (long)batches * options.Epochs, DecayKind.Cosine);
 
-        // Cached features are addressed by position, so the loader walks positions 0..n-1.
-        IImageSource trainSource = cached is null ? data.Train
-            : new SubsetSource(data.Train, Enumerable.Range(0, cached.Count).Select(i => (long)i).ToArray(), data.Train.Name + " (cached features)");
         var valAccuracy = new List<double>();
         var trainLoss = new List<double>();
         long step = 0;
@@ -135,9 +181,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             double lossSum = 0, correct = 0, seen = 0;
-            var loader = new BatchLoader<LabelledBatch>(trainSource, new LoaderOptions(options.BatchSize, Shuffle: options.Features != FeatureMode.Unshuffled, DropLast: false, options.Seed, epoch, options.LimitTrainBatches,
-                    Prefetch: LoaderOptions.PrefetchOn(device)),
-                (indices, rng) => cached is null ? AugmentedBatch(data.Train, views, indices, rng) : CachedBatch(cached, indices));
+            var loader = new BatchLoader<LabelledBatch>(trainCount, trainName, new LoaderOptions(options.BatchSize, Shuffle: options.Features != FeatureMode.Unshuffled, DropLast: false, options.Seed, epoch, options.LimitTrainBatches,
+                    Prefetch: LoaderOptions.PrefetchOn(device)), makeBatch);
             int b = 0;
             var epochClock = Stopwatch.StartNew();
             foreach (var batch in loader)
@@ -145,13 +190,10 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                 using (batch)
                 using (var scope = NewDisposeScope())
                 {
-                    Tensor features;
-                    if (cached is null)
-                        using (no_grad()) features = encoder.call(batch.Images);
-                    else features = batch.Images.to(device);
+                    var x = features(batch.Images);
                     var labels = batch.Labels.to(device);
                     sgd.LearningRate = options.EffectiveLearningRate * schedule.Factor(step);
-                    var logits = linear.call(features);
+                    var logits = linear.call(x);
                     var loss = F.cross_entropy(logits, labels);
                     sgd.ZeroGrad();
                     loss.backward();
@@ -177,9 +219,9 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                 ["train_loss"] = lossSum / seen, ["train_acc"] = correct / seen, ["val_acc"] = valAcc,
             }, clock.Elapsed));
         }
-        double testAcc = Accuracy(linear, test, device);
+        double? testAcc = test is null ? null : Accuracy(linear, test, device);
         return new LinearEvalResult(options.Features.Name(), options.Features.Describe(), options.Epochs, testAcc, valAccuracy, trainLoss,
-            cached?.Count ?? data.Train.Count, test.Count, clock.Elapsed.TotalSeconds);
+            trainCount, test?.Count, clock.Elapsed.TotalSeconds);
     }
 
     private static LabelledBatch AugmentedBatch(IImageSource source, Views views, long[] indices, Random rng)

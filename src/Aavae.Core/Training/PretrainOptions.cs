@@ -63,6 +63,12 @@ public sealed record PretrainOptions
     public int KnnEvery { get; init; } = 10;
     public int KnnK { get; init; } = 200;
     public double KnnTemperature { get; init; } = 0.1;
+    /// <summary>
+    /// Fit the linear-evaluation classifier (cached features, 90 epochs, validation split only) every
+    /// this many epochs and after the last; 0 turns it off. The curve of a long run: accuracy against epoch.
+    /// </summary>
+    [Setting("fit a linear probe on cached frozen features every N epochs and after the last, scored on the validation split (0: off)")]
+    public int LinearProbeEvery { get; init; }
 
     /// <summary>Start from these weights (a published Lightning .ckpt, an export, another run) instead of a random initialisation.</summary>
     [Setting("start a new run from these weights alone (e.g. a published Lightning .ckpt) instead of a random initialisation; the optimizer and schedule start afresh")]
@@ -93,6 +99,7 @@ public sealed record PretrainOptions
         OptionException.Check(MaxEpochs >= 1, nameof(MaxEpochs), $"must be >= 1, got {MaxEpochs}");
         OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
         OptionException.Check(KnnEvery >= 0, nameof(KnnEvery), $"must be >= 0, got {KnnEvery}");
+        OptionException.Check(LinearProbeEvery >= 0, nameof(LinearProbeEvery), $"must be >= 0, got {LinearProbeEvery}");
         OptionException.Check(KnnK >= 1, nameof(KnnK), $"must be >= 1, got {KnnK}");
         OptionException.Check(KnnTemperature > 0, nameof(KnnTemperature), $"must be > 0, got {KnnTemperature}");
         OptionException.Check(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be >= 1, got {CheckpointEvery}");

@@ -84,7 +84,7 @@ public sealed class Pretrainer : IDisposable
             if (chief) callbacks.AddRange([new RunConfigFile(run, options, KernelCheck), new MetricsLogger(run, resumed: resume is not null)]);
             // The probe trains after each step and scores before the k-NN monitor, as the reference's callbacks run.
             if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, group.Shard(), parallel?.ProbeBucket));
-            if (chief) callbacks.AddRange([new KnnMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
+            if (chief) callbacks.AddRange([new FeatureMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
             callbacks.AddRange(extraCallbacks ?? []);
             if (chief) callbacks.AddRange([new ProgressReporter(observer, options, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
             loop = new TrainingLoop(module, data, views, callbacks, group)

@@ -81,6 +81,59 @@ public class LinearEvalTests
     }
 
     [Fact]
+    public void ValidationOnlyReadsNoTestSplitAndFitOnCachedFeaturesIsTheSameProtocol()
+    {
+        // Choosing settings must not read the test split; and a monitor that fits the probe on
+        // features it already encoded must get what linear-eval --features cached gets.
+        using var data = DataModule.Load("fashion-mnist", null);
+        using var pixels = new RawPixels(3, 32, 32);
+        var options = new LinearEvalOptions { Epochs = 3, BatchSize = 64, Features = FeatureMode.Cached, LimitTrainBatches = 5, LimitEvalBatches = 2, Standardize = false };
+        var full = new LinearEval(options, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        var valOnly = new LinearEval(options with { Test = false }, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        Assert.NotNull(full.TestAccuracy);
+        Assert.Equal(128, full.TestImages);
+        Assert.Null(valOnly.TestAccuracy);
+        Assert.Null(valOnly.TestImages);
+        Assert.Equal(full.ValAccuracy, valOnly.ValAccuracy);
+
+        var views = new Aavae.Augmentation.Views(data.Info, CPU);
+        using var train = FeatureExtractor.Encode(pixels, data.Train, views, 64, 5);
+        using var val = FeatureExtractor.Encode(pixels, data.Val, views, 64, 2);
+        var fitted = new LinearEval(options, new SilentObserver()).Fit(train, val, test: null, data.Info.NumClasses, CPU);
+        Assert.Equal(full.TrainLoss, fitted.TrainLoss);
+        Assert.Equal(full.ValAccuracy, fitted.ValAccuracy);
+        Assert.Throws<ArgumentException>(() => new LinearEval(options with { Features = FeatureMode.Augmented }, new SilentObserver()).Fit(train, val, null, 10, CPU));
+    }
+
+    [Fact]
+    public void StandardisedFeaturesUseTheTrainingSplitsStatisticsForEverySplit()
+    {
+        // The probe on standardised features must be the probe on features standardised by hand
+        // (float64, the training split's mean and sample standard deviation applied to validation too).
+        using var data = DataModule.Load("fashion-mnist", null);
+        using var pixels = new RawPixels(3, 32, 32);
+        var views = new Aavae.Augmentation.Views(data.Info, CPU);
+        using var train = FeatureExtractor.Encode(pixels, data.Train, views, 64, 4);
+        using var val = FeatureExtractor.Encode(pixels, data.Val, views, 64, 2);
+        var options = new LinearEvalOptions { Epochs = 2, BatchSize = 64, Features = FeatureMode.Cached };
+        Assert.True(options.StandardizesFeatures);
+        Assert.False((options with { Features = FeatureMode.Unshuffled }).StandardizesFeatures);
+        var standardised = new LinearEval(options, new SilentObserver()).Fit(train, val, null, 10, CPU);
+
+        using var x = train.Features.to_type(ScalarType.Float64);
+        using var mean = x.mean([0L], keepdim: true);
+        using var std = x.std(0, keepdim: true).clamp_min(1e-6);
+        FeatureSet ByHand(FeatureSet set) => new(((set.Features.to_type(ScalarType.Float64) - mean) / std).to_type(ScalarType.Float32), set.Labels.clone());
+        using var trainByHand = ByHand(train);
+        using var valByHand = ByHand(val);
+        var plain = new LinearEval(options with { Standardize = false }, new SilentObserver()).Fit(trainByHand, valByHand, null, 10, CPU);
+        for (int e = 0; e < 2; e++) Assert.Equal(plain.TrainLoss[e], standardised.TrainLoss[e], 4);
+        Assert.Equal(plain.ValAccuracy, standardised.ValAccuracy);
+        Assert.Equal(nameof(LinearEvalOptions.Standardize),
+            Assert.Throws<OptionException>(() => (options with { Features = FeatureMode.Augmented, Standardize = true }).Validate()).Option);
+    }
+
+    [Fact]
     public void EachDataSetDefaultsToTheReferencesProtocol()
     {
         Assert.Equal(FeatureMode.Unshuffled, FeatureModes.DefaultFor(DatasetInfo.Stl10));

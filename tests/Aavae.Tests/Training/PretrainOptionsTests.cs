@@ -76,13 +76,27 @@ public class PretrainOptionsTests
         Assert.Equal(Presets.Get(preset).WeightDecay, own.WeightDecay);
     }
 
-    [Fact]
-    public void CpuSmallKeepsOneSettingForTheThreeKinds()
+    [Theory]
+    [InlineData("cpu-small")]
+    [InlineData("cpu-long")]
+    public void CpuPresetsKeepOneSettingForTheThreeKinds(string preset)
     {
-        var kinds = new[] { ModelKind.Aavae, ModelKind.Vae, ModelKind.Ae }.Select(k => Presets.For("cpu-small", k)).ToList();
-        Assert.Single(kinds.Select(o => (o.WeightDecay, o.WarmupEpochs, o.LearningRate, o.BatchSize, o.MaxEpochs)).Distinct());
+        var kinds = new[] { ModelKind.Aavae, ModelKind.Vae, ModelKind.Ae }.Select(k => Presets.For(preset, k)).ToList();
+        Assert.Single(kinds.Select(o => (o.WeightDecay, o.WarmupEpochs, o.LearningRate, o.BatchSize, o.MaxEpochs, o.Decay, o.Model with { Kind = ModelKind.Aavae })).Distinct());
         Assert.Equal((true, 0.0), (kinds[0].Denoising, kinds[0].KlCoeff));
         Assert.Equal((false, 0.1), (kinds[1].Denoising, kinds[1].KlCoeff));
+    }
+
+    [Fact]
+    public void CpuLongIsCpuSmallTrainedLongerWithACurve()
+    {
+        // The same model and optimiser, so the long run extends the short one; its probes give the curve.
+        var small = Presets.Get("cpu-small");
+        var longer = Presets.Get("cpu-long");
+        Assert.Equal((small.Model, small.BatchSize, small.LearningRate, small.Decay, small.CropScale), (longer.Model, longer.BatchSize, longer.LearningRate, longer.Decay, longer.CropScale));
+        Assert.True(longer.MaxEpochs > 5 * small.MaxEpochs);
+        Assert.True(longer.LinearProbeEvery > 0 && longer.KnnEvery == longer.LinearProbeEvery && longer.CheckpointEvery == longer.LinearProbeEvery);
+        Assert.Equal(0, longer.MaxEpochs % longer.LinearProbeEvery);
     }
 
     [Fact]

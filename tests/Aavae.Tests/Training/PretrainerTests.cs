@@ -103,6 +103,20 @@ public class PretrainerTests
     }
 
     [Fact]
+    public void FeatureMonitorLogsTheLinearProbeAndKnnAtTheirOwnCadence()
+    {
+        var dir = Path.Combine(TempDir.Create(), "run");
+        Train(Tiny() with { MaxEpochs = 3, KnnEvery = 2, LinearProbeEvery = 1, OnlineFt = false }, dir);
+        var rows = MetricsLog.ReadCsv(new RunFolder(dir).Metrics);
+        Assert.Equal(3, rows.Count);
+        // k-NN every 2 epochs and after the last (epochs 2 and 3); the probe after every epoch.
+        Assert.Equal([false, true, true], rows.Select(r => r.ContainsKey("knn_acc")));
+        Assert.All(rows, r => Assert.InRange(r["linear_val_acc"], 0, 1));
+        // The validation split's 16 images (one batch of 16): an accuracy is a count of them.
+        Assert.All(rows, r => Assert.Equal(0, r["linear_val_acc"] * 16 % 1, 9));
+    }
+
+    [Fact]
     public void RunFolderHoldsConfigMetricsPicturesAndLightningStyleCheckpoints()
     {
         var dir = Path.Combine(TempDir.Create(), "run");

@@ -27,7 +27,7 @@ public sealed class MetricsLogger(RunFolder run, bool resumed, int everySteps = 
     public void OnEpochEnd(EpochEnd epoch)
     {
         Log.EpochRow(epoch.Row);
-        Log.Scalars(epoch.Row.Where(kv => kv.Key.StartsWith("val_", StringComparison.Ordinal) || kv.Key.StartsWith("online_", StringComparison.Ordinal) || kv.Key == "knn_acc")
+        Log.Scalars(epoch.Row.Where(kv => kv.Key.StartsWith("val_", StringComparison.Ordinal) || kv.Key.StartsWith("online_", StringComparison.Ordinal) || kv.Key is "knn_acc" or "linear_val_acc")
             .ToDictionary(), epoch.Next.GlobalStep);
     }
 }
