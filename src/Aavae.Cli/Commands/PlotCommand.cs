@@ -43,7 +43,7 @@ internal static class PlotCommand
             AtomicFile.Write(path, s => s.Write(png));
             foreach (var c in curves)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Run}: {c.Metric} {100 * c.Values[^1]:F2}% at epoch {c.Epochs[^1]:G}{(c.Minutes is { } m ? $" ({m[^1]:F0} training minutes)" : "")}, best {100 * c.Values.Max():F2}%"));
+                    $"{c.Run}: {c.Metric} {100 * c.Values[^1]:F2}% at epoch {c.Epochs[^1]:G}{(c.Minutes is { } m ? $" ({m[^1]:F1} training minutes)" : "")}, best {100 * c.Values.Max():F2}%"));
             Console.WriteLine($"wrote {path}");
             return 0;
         });
@@ -68,7 +68,9 @@ internal static class PlotCommand
         plot.Title("Validation accuracy of the frozen encoder");
         plot.XLabel("epoch");
         plot.YLabel("top-1 accuracy (%)");
-        plot.ShowLegend(Alignment.LowerRight);
+        // Epochs are whole numbers; the legend sits beside the plot, where it hides no curve.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Right);
         return plot.GetImageBytes(1000, 640, ImageFormat.Png);
     }
 }

@@ -146,10 +146,18 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
             // An affine map of the features that the linear layer could absorb: the same classifiers
             // are reachable, SGD just reaches them sooner (features of very different scales make
             // the problem ill-conditioned).
-            using var mean = train.Features.mean([0L], keepdim: true);
+            // Statistics in float64: a constant feature (a padded border pixel, a dead unit) must map to
+            // exactly 0, where float32 rounding of its mean would leave noise divided by the floor.
+            using var train64 = train.Features.to_type(ScalarType.Float64);
+            using var mean = train64.mean([0L], keepdim: true);
             using var tiny = 1e-6.ToScalar();
-            using var std = train.Features.std(0, keepdim: true).clamp_min(tiny);
-            FeatureSet Scaled(FeatureSet set) => new(set.Features.sub(mean).div_(std), set.Labels.alias());
+            using var std = train64.std(0, keepdim: true).clamp_min(tiny);
+            FeatureSet Scaled(FeatureSet set)
+            {
+                using var scope = NewDisposeScope();
+                var scaled = set.Features.to_type(ScalarType.Float64).sub(mean).div_(std).to_type(set.Features.dtype);
+                return new(scaled.DetachFromDisposeScope(), set.Labels.alias().DetachFromDisposeScope());
+            }
             using var scaledTrain = Scaled(train);
             using var scaledVal = Scaled(val);
             using var scaledTest = test is null ? null : Scaled(test);

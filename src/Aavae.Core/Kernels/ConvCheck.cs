@@ -12,7 +12,10 @@ public sealed record ConvError(double Output, double InputGrad, double WeightGra
 {
     public double Max => new[] { Output, InputGrad, WeightGrad, BiasGrad }.Max();
 
-    public override string ToString() =>
+    /// <summary>A native kernel not run because it is known to kill the process on this CPU (<see cref="KnownCrashes"/>).</summary>
+    public static ConvError Crashes { get; } = new(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity);
+
+    public override string ToString() => this == Crashes ? "not run: libtorch crashes on it on this CPU" :
         $"output {Output:G2}, input grad {InputGrad:G2}, weight grad {WeightGrad:G2}{(BiasGrad > 0 ? $", bias grad {BiasGrad:G2}" : "")}";
 }
 

@@ -18,6 +18,12 @@ public enum ConvRoute
     PaddedOutput,
     /// <summary>unfold + matrix product: no convolution kernel at all, slower and memory-hungrier, right wherever matmul is.</summary>
     Im2col,
+    /// <summary>
+    /// A 1x1 convolution of stride s as every s-th row and column of the input through the same
+    /// convolution at stride 1: the same function, without oneDNN's strided kernels (whose input-gradient
+    /// planning divides by zero on AMD Zen 5 for 512 or more input channels, see <see cref="KnownCrashes"/>).
+    /// </summary>
+    Subsampled,
 }
 
 public static class ConvRoutes
@@ -28,6 +34,7 @@ public static class ConvRoutes
     /// <summary>The fallbacks in order of preference for a layer whose native kernel is wrong.</summary>
     public static IEnumerable<ConvRoute> FallbacksFor(ConvShape shape)
     {
+        if (shape.Kernel == 1 && shape.Padding == 0 && shape.Stride > 1) yield return ConvRoute.Subsampled;
         if (shape.OutChannels < PaddedChannels) yield return ConvRoute.PaddedOutput;
         yield return ConvRoute.Im2col;
     }
@@ -38,6 +45,7 @@ public static class ConvRoutes
         ConvRoute.Native => F.conv2d(x, weight, bias, strides: [stride, stride], padding: [padding, padding]),
         ConvRoute.PaddedOutput => Padded(x, weight, bias, stride, padding),
         ConvRoute.Im2col => Im2col(x, weight, bias, stride, padding),
+        ConvRoute.Subsampled => Subsampled(x, weight, bias, stride, padding),
         _ => throw new ArgumentOutOfRangeException(nameof(route), route, null),
     };
 
@@ -50,6 +58,14 @@ public static class ConvRoutes
         var b = bias is null ? null : cat([bias, zeros([extra], dtype: bias.dtype, device: bias.device)], 0);
         return F.conv2d(x, w, b, strides: [stride, stride], padding: [padding, padding])
             .narrow(1, 0, outChannels).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Subsampled(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)
+    {
+        if (weight.shape[2] != 1 || weight.shape[3] != 1 || padding != 0)
+            throw new ArgumentException($"the subsampled route computes 1x1 convolutions without padding, not {weight.shape[2]}x{weight.shape[3]} with padding {padding}");
+        using var every = x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
+        return F.conv2d(every, weight, bias);
     }
 
     private static Tensor Im2col(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)

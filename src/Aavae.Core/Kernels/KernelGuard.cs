@@ -11,12 +11,13 @@ public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool Forced
 
     public override string ToString() => NativeIsRight
         ? $"{Shape}: right"
-        : $"{Shape}: {(ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
+        : $"{Shape}: {(Native == ConvError.Crashes ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
 
     public static string RouteName(ConvRoute route) => route switch
     {
         ConvRoute.PaddedOutput => $"padded-to-{ConvRoutes.PaddedChannels}-output-channels",
         ConvRoute.Im2col => "unfold+matmul",
+        ConvRoute.Subsampled => "subsampled-1x1",
         _ => "native",
     };
 }
@@ -46,7 +47,7 @@ public sealed record KernelReport(string Device, int Threads, IReadOnlyList<Conv
         ["rerouted"] = Rerouted.Select(d => new Dictionary<string, object?>
         {
             ["shape"] = d.Shape.ToString(),
-            ["native_error"] = d.ForcedBroken ? "forced" : d.Native.ToString(),
+            ["native_error"] = d.Native == ConvError.Crashes ? "crashes" : d.ForcedBroken ? "forced" : d.Native.ToString(),
             ["route"] = ConvDecision.RouteName(d.Route!.Value),
         }).ToList(),
         ["unfixable"] = Unfixable.Select(d => d.Shape.ToString()).ToList(),
@@ -83,6 +84,16 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
 
     private ConvDecision Check(ConvShape shape, Device device)
     {
+        if (KnownCrashes.NativeCrashes(shape, device))
+        {
+            // Running the native kernel, even to check it, would kill the process.
+            foreach (var route in ConvRoutes.FallbacksFor(shape))
+            {
+                var error = Worst(shape, route, device);
+                if (error.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, ConvError.Crashes, true, route, error);
+            }
+            return new ConvDecision(shape, ConvError.Crashes, true, null, null);
+        }
         var native = Worst(shape, ConvRoute.Native, device);
         bool forced = forceBroken?.Invoke(shape) == true;
         if (!forced && native.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native);
