@@ -62,7 +62,7 @@ internal static class LinearEvalCommand
             using (data)
             {
                 options = For(data.Info);
-                var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options.Features);
+                var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options);
                 if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists; pass another --output");
                 using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
                 var result = Run(encoder, data, options, device);
@@ -94,7 +94,8 @@ internal static class LinearEvalCommand
     }
 
     /// <summary>Next to the run's other results when the checkpoint sits in a run folder.</summary>
-    public static string DefaultOutput(string checkpoint, FeatureMode mode) => new RunFolder(RunFolder.Containing(checkpoint)).LinearEvalResult(mode.Name());
+    public static string DefaultOutput(string checkpoint, LinearEvalOptions options) =>
+        new RunFolder(RunFolder.Containing(checkpoint)).LinearEvalResult(options.Features.Name(), options.Test);
 
     public static LinearEvalResult Run(ResNetEncoder encoder, DataModule data, LinearEvalOptions options, Device device) =>
         Run(encoder, encoder.FeatureDim, data, options, device);

@@ -43,7 +43,7 @@ internal static class PlotCommand
             AtomicFile.Write(path, s => s.Write(png));
             foreach (var c in curves)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Run}: {c.Metric} {100 * c.Values[^1]:F2}% at epoch {c.Epochs[^1]:G}{(c.Minutes is { } m ? $" ({m[^1]:F1} training minutes)" : "")}, best {100 * c.Values.Max():F2}%"));
+                    $"{c.Run}: {c.Metric} {100 * c.Values[^1]:F2}% at epoch {c.Epochs[^1]:G}{(c.Minutes is { } m ? $" ({m[^1]:F1} minutes of training and scoring)" : "")}, best {100 * c.Values.Max():F2}%"));
             Console.WriteLine($"wrote {path}");
             return 0;
         });

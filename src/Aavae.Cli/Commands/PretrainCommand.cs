@@ -204,7 +204,7 @@ internal static class PretrainCommand
                 // The other processes are done: linear evaluation may take every core it is allowed.
                 if (group.Size > 1 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) set_num_threads(Environment.ProcessorCount);
                 var scored = LinearEvalCommand.Run(trainer.Model.Encoder, trainer.Data, evaluation, trainer.Device);
-                var path = run.LinearEvalResult(scored.Mode);
+                var path = run.LinearEvalResult(scored.Mode, evaluation.Test);
                 LinearEvalCommand.Save(path, scored, run.LastCheckpoint, options.Dataset.Name);
                 Console.WriteLine($"wrote {path}");
             }

@@ -102,7 +102,7 @@ public sealed record LinearEvalOptions
 public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, double? TestAccuracy, IReadOnlyList<double> ValAccuracy,
     IReadOnlyList<double> TrainLoss, int TrainImages, int? TestImages, double Seconds);
 
-/// <summary>Trains Linear(h, classes) on a frozen encoder's features with SGD + Nesterov and cosine decay, then reports top-1 on the test split.</summary>
+/// <summary>Trains Linear(h, classes) on a frozen encoder's features with SGD + Nesterov and cosine decay, then reports top-1 on the validation split each epoch and on the test split at the end (unless told not to read it).</summary>
 public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver observer)
 {
     public LinearEvalResult Run(ResNetEncoder encoder, DataModule data, Device device) => Run(encoder, encoder.FeatureDim, data, device);
@@ -151,7 +151,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
             using var train64 = train.Features.to_type(ScalarType.Float64);
             using var mean = train64.mean([0L], keepdim: true);
             using var tiny = 1e-6.ToScalar();
-            using var std = train64.std(0, keepdim: true).clamp_min(tiny);
+            using var std = train64.std(0, keepdim: true).clamp_min_(tiny);
             FeatureSet Scaled(FeatureSet set)
             {
                 using var scope = NewDisposeScope();

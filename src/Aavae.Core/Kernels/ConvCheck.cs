@@ -15,7 +15,7 @@ public sealed record ConvError(double Output, double InputGrad, double WeightGra
     /// <summary>A native kernel not run because it is known to kill the process on this CPU (<see cref="KnownCrashes"/>).</summary>
     public static ConvError Crashes { get; } = new(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity);
 
-    public override string ToString() => this == Crashes ? "not run: libtorch crashes on it on this CPU" :
+    public override string ToString() => ReferenceEquals(this, Crashes) ? "not run: libtorch crashes on it on this CPU" :
         $"output {Output:G2}, input grad {InputGrad:G2}, weight grad {WeightGrad:G2}{(BiasGrad > 0 ? $", bias grad {BiasGrad:G2}" : "")}";
 }
 

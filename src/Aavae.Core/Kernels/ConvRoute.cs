@@ -64,8 +64,8 @@ public static class ConvRoutes
     {
         if (weight.shape[2] != 1 || weight.shape[3] != 1 || padding != 0)
             throw new ArgumentException($"the subsampled route computes 1x1 convolutions without padding, not {weight.shape[2]}x{weight.shape[3]} with padding {padding}");
-        using var every = x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
-        return F.conv2d(every, weight, bias);
+        using var scope = NewDisposeScope();
+        return F.conv2d(x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride), weight, bias).MoveToOuterDisposeScope();
     }
 
     private static Tensor Im2col(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)

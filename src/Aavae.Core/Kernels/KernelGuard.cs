@@ -11,7 +11,7 @@ public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool Forced
 
     public override string ToString() => NativeIsRight
         ? $"{Shape}: right"
-        : $"{Shape}: {(Native == ConvError.Crashes ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
+        : $"{Shape}: {(ReferenceEquals(Native, ConvError.Crashes) ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
 
     public static string RouteName(ConvRoute route) => route switch
     {
@@ -47,7 +47,7 @@ public sealed record KernelReport(string Device, int Threads, IReadOnlyList<Conv
         ["rerouted"] = Rerouted.Select(d => new Dictionary<string, object?>
         {
             ["shape"] = d.Shape.ToString(),
-            ["native_error"] = d.Native == ConvError.Crashes ? "crashes" : d.ForcedBroken ? "forced" : d.Native.ToString(),
+            ["native_error"] = ReferenceEquals(d.Native, ConvError.Crashes) ? "crashes" : d.ForcedBroken ? "forced" : d.Native.ToString(),
             ["route"] = ConvDecision.RouteName(d.Route!.Value),
         }).ToList(),
         ["unfixable"] = Unfixable.Select(d => d.Shape.ToString()).ToList(),

@@ -12,7 +12,7 @@ namespace Aavae.Training;
 /// log_scale 0, 3,200 epochs): the setting for GPUs. <c>reference</c> is the reference's own
 /// argparse defaults (vae.py without flags: a VAE with kl_coeff 0.1, batch 128, Adam 1e-3, 20
 /// warm-up epochs). <c>cpu-small</c> is the same architecture family sized so that pre-training
-/// plus linear evaluation on Fashion-MNIST fits in about 15 minutes on a 2-core CPU; <c>cpu-long</c>
+/// plus linear evaluation on Fashion-MNIST takes about 9 minutes on a 2-core CPU; <c>cpu-long</c>
 /// trains the same model fifteen times longer (about two hours on 2 cores) and scores it every few epochs, for
 /// curves of AAVAE, VAE and AE at the same budget (<c>aavae plot</c>).
 /// <para>The decoder: the reference builds <c>decoder50</c> whatever the encoder (vae.py's

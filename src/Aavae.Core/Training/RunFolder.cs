@@ -68,7 +68,8 @@ public sealed record RunFolder(string Path)
     }
 
     /// <summary>Where linear evaluation of this run's encoder writes its result for a feature mode (augmented, cached, unshuffled).</summary>
-    public string LinearEvalResult(string mode) => System.IO.Path.Combine(Path, $"linear_eval_{mode}.json");
+    /// <param name="testRead">False: a validation-only result, kept apart so that it never takes the place of (or blocks) the result that reads the test split.</param>
+    public string LinearEvalResult(string mode, bool testRead = true) => System.IO.Path.Combine(Path, $"linear_eval_{mode}{(testRead ? "" : "_val")}.json");
 
     public void CreateFolders()
     {

@@ -6,7 +6,7 @@ namespace Aavae.Visualization;
 /// <summary>One metric of one run against epoch, as its <c>metrics.csv</c> holds it.</summary>
 /// <param name="Run">The run's label: its model kind and folder name.</param>
 /// <param name="Epochs">1-based epochs at which the metric was measured.</param>
-/// <param name="Minutes">Training minutes to the end of each of those epochs (the sum of <c>epoch_seconds</c>), when the run logged them.</param>
+/// <param name="Minutes">Minutes to the end of each of those epochs (the sum of <c>epoch_seconds</c>: training, validation and the monitors), when the run logged them.</param>
 public sealed record Curve(string Run, string Metric, IReadOnlyList<double> Epochs, IReadOnlyList<double> Values, IReadOnlyList<double>? Minutes);
 
 /// <summary>Reads the accuracy curves of finished or running pre-training runs.</summary>

@@ -37,7 +37,7 @@ public class KernelGuardTests
 
     [Theory]
     [InlineData(15)]     // every layer with under 16 output channels -> padded route
-    [InlineData(100000)] // every layer -> padded where it applies, unfold+matmul elsewhere
+    [InlineData(100000)] // every layer -> subsampled or padded where they apply, unfold+matmul elsewhere
     public void ShapesCountedAsBrokenAreReroutedAndComputeThePlainLayersResultsGradientsAndTraining(int brokenBelow)
     {
         // The reference is the plain model in float64 (libtorch's double convolutions do not go
@@ -93,10 +93,10 @@ public class KernelGuardTests
     }
 
     /// <summary>
-    /// Within 1e-5 of each tensor's own scale, or 1e-5 of the largest: float32 against float64, a
+    /// Within 1e-5 of each tensor's own scale plus 2e-6 of the largest: float32 against float64, a
     /// small gradient that is the difference of large ones (the first layer's, a bias followed by
     /// BatchNorm whose true gradient is zero) carries the rounding of the large ones. A wrong kernel
-    /// is off by tens of percent of the largest.
+    /// is off by tens of percent.
     /// </summary>
     private static void AssertClose(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, string what)
     {
@@ -108,7 +108,7 @@ public class KernelGuardTests
             var e64 = e.to(ScalarType.Float64);
             double diff = actual[name].to(ScalarType.Float64).sub(e64).abs().max().item<double>();
             double scale = e64.abs().max().item<double>();
-            Assert.True(diff <= 1e-5 * scale || diff <= 1e-5 * largest, $"{what} {name}: off by {diff:G3} (scale {scale:G3}, largest {largest:G3})");
+            Assert.True(diff <= 1e-5 * scale + 2e-6 * largest, $"{what} {name}: off by {diff:G3} (scale {scale:G3}, largest {largest:G3})");
         }
     }
 

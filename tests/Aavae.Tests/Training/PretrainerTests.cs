@@ -106,7 +106,10 @@ public class PretrainerTests
     public void FeatureMonitorLogsTheLinearProbeAndKnnAtTheirOwnCadence()
     {
         var dir = Path.Combine(TempDir.Create(), "run");
-        Train(Tiny() with { MaxEpochs = 3, KnnEvery = 2, LinearProbeEvery = 1, OnlineFt = false }, dir);
+        var options = Tiny() with { MaxEpochs = 3, KnnEvery = 2, LinearProbeEvery = 1, OnlineFt = false };
+        var probed = Train(options, dir);
+        // The probe seeds its own initialisation; training's draws (the posterior noise) must not notice.
+        AssertBitIdentical(Train(options with { KnnEvery = 0, LinearProbeEvery = 0 }, Path.Combine(TempDir.Create(), "unprobed")), probed);
         var rows = MetricsLog.ReadCsv(new RunFolder(dir).Metrics);
         Assert.Equal(3, rows.Count);
         // k-NN every 2 epochs and after the last (epochs 2 and 3); the probe after every epoch.

@@ -44,7 +44,7 @@ public class AccuracyCurvesTests
         var (code, stdout, stderr) = CliRunner.Run(work, ["plot", .. runs, "--output", png]);
         Assert.True(code == 0, stderr);
         Assert.Contains("AAVAE (aavae-fashion-mnist-0): linear_val_acc 86.00% at epoch 2", stdout);
-        Assert.Contains("VAE (vae-fashion-mnist-0): knn_acc 74.00% at epoch 2 (3.0 training minutes), best 74.00%", stdout);
+        Assert.Contains("VAE (vae-fashion-mnist-0): knn_acc 74.00% at epoch 2 (3.0 minutes of training and scoring), best 74.00%", stdout);
         var image = ImageResult.FromMemory(File.ReadAllBytes(png), ColorComponents.RedGreenBlueAlpha);
         Assert.Equal((1000, 640), (image.Width, image.Height));
         // Three runs in Category10's first three colours (blue, orange, green): each drawn somewhere.

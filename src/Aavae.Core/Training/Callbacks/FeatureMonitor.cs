@@ -23,8 +23,10 @@ public sealed class FeatureMonitor(AavaeModel model, DataModule data, Views view
         if (knn) epoch.Row["knn_acc"] = Knn.Accuracy(bank, epoch.ValFeatures, data.Info.NumClasses, options.KnnK, options.KnnTemperature);
         if (probe)
         {
+            // The probe seeds libtorch's generator for its own initialisation; training's noise must not notice.
             var linear = new LinearEval(new LinearEvalOptions { Features = FeatureMode.Cached, Seed = options.Seed, Test = false }, new SilentObserver());
-            epoch.Row["linear_val_acc"] = linear.Fit(bank, epoch.ValFeatures, test: null, data.Info.NumClasses, views.Device).ValAccuracy[^1];
+            epoch.Row["linear_val_acc"] = Runtime.Determinism.KeepingGenerator(
+                () => linear.Fit(bank, epoch.ValFeatures, test: null, data.Info.NumClasses, views.Device)).ValAccuracy[^1];
         }
     }
 
