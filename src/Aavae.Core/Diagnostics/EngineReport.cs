@@ -37,11 +37,7 @@ public sealed record EngineReport(
             get_num_threads(), get_num_interop_threads(), NativeMemory.TuneAllocator(), checks);
     }
 
-    private static string[] CpuInfoLines() =>
-        File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : [];
-
-    private static string Field(string name) =>
-        CpuInfoLines().FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+    private static string Field(string name) => CpuInfo.Field(CpuInfo.Lines, name);
 
     private static string CpuModel()
     {

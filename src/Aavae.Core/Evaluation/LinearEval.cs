@@ -141,31 +141,36 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     {
         options.Validate();
         if (!options.Features.IsCached()) throw new ArgumentException($"features already encoded need a cached protocol, not {options.Features.Name()}");
-        if (options.StandardizesFeatures)
+        if (!options.StandardizesFeatures)
+            return Train((int)train.Features.shape[1], numClasses, train.Count, "cached training features", val, test, device, clock ?? Stopwatch.StartNew(),
+                (indices, _) => CachedBatch(train, indices), features => features.to(device));
+        var (scaledTrain, scaledVal, scaledTest) = Standardized(train, val, test);
+        using (scaledTrain)
+        using (scaledVal)
+        using (scaledTest)
+            return new LinearEval(options with { Standardize = false }, observer).Fit(scaledTrain, scaledVal, scaledTest, numClasses, device, clock);
+    }
+
+    /// <summary>
+    /// The three splits standardised with the training split's mean and standard deviation: an affine
+    /// map the linear layer could absorb, so the same classifiers are reachable and SGD reaches them
+    /// sooner (features of very different scales make the problem ill-conditioned). Statistics in
+    /// float64: a constant feature (a padded border pixel, a dead unit) must map to exactly 0, where
+    /// float32 rounding of its mean would leave noise divided by the floor.
+    /// </summary>
+    private static (FeatureSet Train, FeatureSet Val, FeatureSet? Test) Standardized(FeatureSet train, FeatureSet val, FeatureSet? test)
+    {
+        using var train64 = train.Features.to_type(ScalarType.Float64);
+        using var mean = train64.mean([0L], keepdim: true);
+        using var tiny = 1e-6.ToScalar();
+        using var std = train64.std(0, keepdim: true).clamp_min_(tiny);
+        FeatureSet Scaled(FeatureSet set)
         {
-            // An affine map of the features that the linear layer could absorb: the same classifiers
-            // are reachable, SGD just reaches them sooner (features of very different scales make
-            // the problem ill-conditioned).
-            // Statistics in float64: a constant feature (a padded border pixel, a dead unit) must map to
-            // exactly 0, where float32 rounding of its mean would leave noise divided by the floor.
-            using var train64 = train.Features.to_type(ScalarType.Float64);
-            using var mean = train64.mean([0L], keepdim: true);
-            using var tiny = 1e-6.ToScalar();
-            using var std = train64.std(0, keepdim: true).clamp_min_(tiny);
-            FeatureSet Scaled(FeatureSet set)
-            {
-                using var scope = NewDisposeScope();
-                var scaled = set.Features.to_type(ScalarType.Float64).sub(mean).div_(std).to_type(set.Features.dtype);
-                return new(scaled.DetachFromDisposeScope(), set.Labels.alias().DetachFromDisposeScope());
-            }
-            using var scaledTrain = Scaled(train);
-            using var scaledVal = Scaled(val);
-            using var scaledTest = test is null ? null : Scaled(test);
-            return Train((int)train.Features.shape[1], numClasses, train.Count, "cached training features", scaledVal, scaledTest, device, clock ?? Stopwatch.StartNew(),
-                (indices, _) => CachedBatch(scaledTrain, indices), features => features.to(device));
+            using var scope = NewDisposeScope();
+            var scaled = set.Features.to_type(ScalarType.Float64).sub(mean).div_(std).to_type(set.Features.dtype);
+            return new(scaled.DetachFromDisposeScope(), set.Labels.alias().DetachFromDisposeScope());
         }
-        return Train((int)train.Features.shape[1], numClasses, train.Count, "cached training features", val, test, device, clock ?? Stopwatch.StartNew(),
-            (indices, _) => CachedBatch(train, indices), features => features.to(device));
+        return (Scaled(train), Scaled(val), test is null ? null : Scaled(test));
     }
 
     /// <param name="makeBatch">Positions of the training set to a batch (images, or features already encoded).</param>

@@ -1,3 +1,4 @@
+using Aavae.Diagnostics;
 using static TorchSharp.torch;
 
 namespace Aavae.Kernels;
@@ -13,7 +14,7 @@ namespace Aavae.Kernels;
 /// </summary>
 public static class KnownCrashes
 {
-    private static readonly Lazy<bool> zen5 = new(() => IsZen5(File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : []));
+    private static readonly Lazy<bool> zen5 = new(() => IsZen5(CpuInfo.Lines));
 
     public static bool NativeCrashes(ConvShape shape, Device device) =>
         device.type == TorchSharp.DeviceType.CPU && StridedOneByOneOnZen5(shape) && zen5.Value;
@@ -21,9 +22,5 @@ public static class KnownCrashes
     public static bool StridedOneByOneOnZen5(ConvShape shape) => shape.Kernel == 1 && shape.Stride > 1 && shape.InChannels >= 512;
 
     /// <summary>An AMD CPU of family 26 (0x1A: Zen 5), from /proc/cpuinfo's lines.</summary>
-    public static bool IsZen5(IEnumerable<string> cpuinfo)
-    {
-        string? Field(string name) => cpuinfo.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
-        return Field("vendor_id") == "AuthenticAMD" && Field("cpu family") == "26";
-    }
+    public static bool IsZen5(IEnumerable<string> cpuinfo) => CpuInfo.Field(cpuinfo, "vendor_id") == "AuthenticAMD" && CpuInfo.Field(cpuinfo, "cpu family") == "26";
 }
