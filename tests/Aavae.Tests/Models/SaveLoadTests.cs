@@ -18,6 +18,8 @@ public class SaveLoadTests
         {
             manual_seed(10);
             using var original = new AavaeModel(options);
+            // Guarded as training guards it: on AMD Zen 5 the width-8 layers' native input gradients are now and then infinite.
+            Aavae.Kernels.KernelGuard.Shared.Protect(original, CPU);
             // One training step moves weights and BatchNorm running statistics away from their initial values.
             using (var opt = optim.Adam(original.parameters(), 1e-2))
             {
