@@ -31,6 +31,7 @@ public class SaveLoadTests
 
             manual_seed(99);
             using var restored = new AavaeModel(options);
+            Aavae.Kernels.KernelGuard.Shared.Protect(restored, CPU);
             var probe = randn(3, 3, 32, 32);
             original.eval();
             restored.eval();
