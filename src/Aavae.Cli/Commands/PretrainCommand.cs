@@ -25,7 +25,7 @@ internal static class PretrainCommand
     public static Command Create()
     {
         var model = new ModelOptionSet().FromPresets();
-        var preset = CliOptions.Create("--preset", "starting values: paper (the paper's CIFAR-10 run: AAVAE, resnet50/decoder50, batch 256, lr 2.5e-4, warm-up 10, val_samples 16, 3,200 epochs; for GPUs), reference (vae.py's argparse defaults: a VAE, batch 128, lr 1e-3, warm-up 20), cpu-small (Fashion-MNIST pre-training and linear evaluation in about 10 minutes on a 2-core CPU) or cpu-long (the same model fifteen times longer, about two hours, scored every 3 epochs: the curves of aavae plot)", "paper");
+        var preset = CliOptions.Create("--preset", "starting values: paper (the paper's CIFAR-10 run: AAVAE, resnet50/decoder50, batch 256, lr 2.5e-4, warm-up 10, val_samples 16, 3,200 epochs; for GPUs), reference (vae.py's argparse defaults: a VAE, batch 128, lr 1e-3, warm-up 20), cpu-small (Fashion-MNIST pre-training and linear evaluation in about 10 minutes on a 2-core CPU) or cpu-long (the same model five times longer, about 40 minutes, scored every 2 epochs: the curves of aavae plot)", "paper");
         var dataset = CliOptions.ForSetting(nameof(PretrainOptions.Dataset), "fashion-mnist");
         var dataDir = CliOptions.ForSetting<string?>(nameof(PretrainOptions.DataDir), null);
         var denoising = CliOptions.FromKind<bool>(nameof(PretrainOptions.Denoising), o => o.Denoising);
