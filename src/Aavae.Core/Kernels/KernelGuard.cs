@@ -9,9 +9,12 @@ public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool Forced
 {
     public bool NativeIsRight => !ForcedBroken && Native.Max <= ConvCheck.Tolerance;
 
+    /// <summary>The native kernel was not run: it is known to kill the process on this CPU.</summary>
+    public bool NativeCrashes => ReferenceEquals(Native, ConvError.Crashes);
+
     public override string ToString() => NativeIsRight
         ? $"{Shape}: right"
-        : $"{Shape}: {(ReferenceEquals(Native, ConvError.Crashes) ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
+        : $"{Shape}: {(NativeCrashes ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
 
     public static string RouteName(ConvRoute route) => route switch
     {
@@ -47,7 +50,7 @@ public sealed record KernelReport(string Device, int Threads, IReadOnlyList<Conv
         ["rerouted"] = Rerouted.Select(d => new Dictionary<string, object?>
         {
             ["shape"] = d.Shape.ToString(),
-            ["native_error"] = ReferenceEquals(d.Native, ConvError.Crashes) ? "crashes" : d.ForcedBroken ? "forced" : d.Native.ToString(),
+            ["native_error"] = d.NativeCrashes ? "crashes" : d.ForcedBroken ? "forced" : d.Native.ToString(),
             ["route"] = ConvDecision.RouteName(d.Route!.Value),
         }).ToList(),
         ["unfixable"] = Unfixable.Select(d => d.Shape.ToString()).ToList(),
@@ -84,18 +87,10 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
 
     private ConvDecision Check(ConvShape shape, Device device)
     {
-        if (KnownCrashes.NativeCrashes(shape, device))
-        {
-            // Running the native kernel, even to check it, would kill the process.
-            foreach (var route in ConvRoutes.FallbacksFor(shape))
-            {
-                var error = Worst(shape, route, device);
-                if (error.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, ConvError.Crashes, true, route, error);
-            }
-            return new ConvDecision(shape, ConvError.Crashes, true, null, null);
-        }
-        var native = Worst(shape, ConvRoute.Native, device);
-        bool forced = forceBroken?.Invoke(shape) == true;
+        // A native kernel known to kill the process is not run, even to check it: it counts as broken.
+        bool crashes = KnownCrashes.NativeCrashes(shape, device);
+        var native = crashes ? ConvError.Crashes : Worst(shape, ConvRoute.Native, device);
+        bool forced = crashes || forceBroken?.Invoke(shape) == true;
         if (!forced && native.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native);
         foreach (var route in ConvRoutes.FallbacksFor(shape))
         {
