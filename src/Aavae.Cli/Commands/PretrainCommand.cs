@@ -30,6 +30,7 @@ internal static class PretrainCommand
         var dataDir = CliOptions.ForSetting<string?>(nameof(PretrainOptions.DataDir), null);
         var denoising = CliOptions.FromKind<bool>(nameof(PretrainOptions.Denoising), o => o.Denoising);
         var cropScale = CliOptions.FromPreset<double>(nameof(PretrainOptions.CropScale), o => o.CropScale);
+        var jitter = CliOptions.ForSetting<double?>(nameof(PretrainOptions.JitterStrength), null);
         var klCoeff = CliOptions.FromKind<double>(nameof(PretrainOptions.KlCoeff), o => o.KlCoeff);
         var logScale = CliOptions.FromPreset<double>(nameof(ModelOptions.LogScale), o => o.Model.LogScale);
         var learnScale = CliOptions.FromPreset<int>(nameof(ModelOptions.LearnScale), o => o.Model.LearnScale ? 1 : 0);
@@ -65,7 +66,7 @@ internal static class PretrainCommand
         model.AddTo(command);
         foreach (var o in new Option[]
                  {
-                     preset, dataset, dataDir, denoising, cropScale, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
+                     preset, dataset, dataDir, denoising, cropScale, jitter, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
                      warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, probeEvery, device, gpus, output, resume, overwrite,
                      checkpointEvery, limitTrain, limitVal, maxSteps, linearEval, readTest, initFrom,
                  })
@@ -120,6 +121,7 @@ internal static class PretrainCommand
                 DataDir = Pick(dataDir, o.DataDir),
                 Denoising = Pick(denoising, o.Denoising),
                 CropScale = Pick(cropScale, o.CropScale),
+                JitterStrength = Pick(jitter, o.JitterStrength),
                 KlCoeff = Pick(klCoeff, o.KlCoeff),
                 ValSamples = Pick(valSamples, o.ValSamples),
                 Optimizer = r.IsExplicit(optimizer) ? OptimizerKinds.Parse(r.GetValue(optimizer)!) : o.Optimizer,

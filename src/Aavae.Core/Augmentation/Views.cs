@@ -17,11 +17,12 @@ public sealed class Views
     private readonly Tensor std;
 
     /// <param name="cropScale">The SimCLR view's smallest crop (share of the area); null: the reference's 0.08.</param>
-    public Views(DatasetInfo dataset, Device device, double? cropScale = null)
+    /// <param name="jitterStrength">The SimCLR view's colour-jitter strength; null: the data set's.</param>
+    public Views(DatasetInfo dataset, Device device, double? cropScale = null, double? jitterStrength = null)
     {
         Dataset = dataset;
         Device = device;
-        simclr = new SimClrView(dataset.InputHeight, dataset.JitterStrength, dataset.GaussianBlur, cropScale ?? SimClrView.Scale.Min);
+        simclr = new SimClrView(dataset.InputHeight, jitterStrength ?? dataset.JitterStrength, dataset.GaussianBlur, cropScale ?? SimClrView.Scale.Min);
         mean = tensor(dataset.Normalization.Mean, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
         std = tensor(dataset.Normalization.Std, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
     }

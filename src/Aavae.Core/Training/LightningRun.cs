@@ -37,6 +37,8 @@ public static class LightningRun
             Dataset = dataset,
             DataDir = Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
             Denoising = Flag(h, "denoising", reference.Denoising),
+            // vae.py sets jitter_strength per data set before VAE(**args.__dict__), which keeps it among the hyper-parameters.
+            JitterStrength = h.Contains("jitter_strength") ? Number(h, "jitter_strength", dataset.JitterStrength) : null,
             KlCoeff = Number(h, "kl_coeff", reference.KlCoeff),
             ValSamples = Integer(h, "val_samples", reference.ValSamples),
             Optimizer = Text(h, "optimizer") is { } optimizer ? OptimizerKinds.Parse(optimizer) : reference.Optimizer,

@@ -28,6 +28,9 @@ public sealed record PretrainOptions
     /// <summary>Feed the encoder the SimCLR view; the decoder still reconstructs the original. On for AAVAE.</summary>
     [Setting("smallest share of the picture's area the SimCLR view's RandomResizedCrop keeps (the reference: 0.08)")]
     public double CropScale { get; init; } = 0.08;
+    /// <summary>Null: the data set's (vae.py sets 0.5 for CIFAR-10, 1.0 for STL-10 and ImageNet; Fashion-MNIST follows CIFAR-10).</summary>
+    [Setting("colour-jitter strength s of the SimCLR view: brightness, contrast, saturation 0.8s, hue 0.2s (default: the data set's, 0.5 for Fashion-MNIST and CIFAR-10, 1.0 for STL-10)")]
+    public double? JitterStrength { get; init; }
     [Setting("feed the encoder the SimCLR view")]
     public bool Denoising { get; init; } = true;
     /// <summary>Weight of KL(q(z|x) || p(z)): 0 for AAVAE, whose augmentations regularise instead; 0.1 for the VAE.</summary>
@@ -92,6 +95,7 @@ public sealed record PretrainOptions
         Model.Validate();
         OptionException.Check(KlCoeff >= 0, nameof(KlCoeff), $"must be >= 0, got {KlCoeff}");
         OptionException.Check(CropScale > 0 && CropScale <= 1, nameof(CropScale), $"must lie in (0, 1], got {CropScale}");
+        OptionException.Check(JitterStrength is null or >= 0 and <= 2.5, nameof(JitterStrength), $"must lie in [0, 2.5] (hue 0.2s may not pass 0.5), got {JitterStrength}");
         OptionException.Check(ValSamples >= 1, nameof(ValSamples), $"must be >= 1, got {ValSamples}");
         OptionException.Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
@@ -127,6 +131,7 @@ public sealed record PretrainOptions
         ["width"] = Model.Width,
         ["model"] = Model.Kind.ToString().ToLowerInvariant(),
         ["denoising"] = Denoising,
+        ["jitter_strength"] = JitterStrength ?? Dataset.JitterStrength,
         ["kl_coeff"] = KlCoeff,
         ["log_scale"] = Model.LogScale,
         ["learn_scale"] = Model.LearnScale ? 1 : 0,

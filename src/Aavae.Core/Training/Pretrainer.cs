@@ -50,7 +50,7 @@ public sealed class Pretrainer : IDisposable
         try
         {
             CheckFits(options, data);
-            var views = new Views(data.Info, Device, options.CropScale);
+            var views = new Views(data.Info, Device, options.CropScale, options.JitterStrength);
             BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
             // The seed fixes initialisation (the model's, then the probe's); the loaders derive their own seeds from it per epoch and batch.
             Determinism.Seed(options.Seed);

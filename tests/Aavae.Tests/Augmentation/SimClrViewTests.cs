@@ -18,6 +18,20 @@ public class SimClrViewTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new SimClrView(32, 0.5, false, cropScale: 0));
     }
 
+    /// <summary>torchvision's ColorJitter(0.8 s, 0.8 s, 0.8 s, 0.2 s): factors drawn from [1 - 0.8 s, 1 + 0.8 s], hue from [-0.2 s, 0.2 s].</summary>
+    [Fact]
+    public void TheJitterStrengthSetsTheJittersRanges()
+    {
+        var none = new Views(DatasetInfo.FashionMnist, CPU, jitterStrength: 0).SimClr.Sample(new Random(2), 500, 32, 32);
+        Assert.All(none.Brightness.Concat(none.Contrast).Concat(none.Saturation), f => Assert.Equal(1f, f));
+        Assert.All(none.Hue, h => Assert.Equal(0f, h));
+        var mild = new Views(DatasetInfo.FashionMnist, CPU, jitterStrength: 0.25).SimClr.Sample(new Random(2), 2000, 32, 32);
+        Assert.All(mild.Brightness, b => Assert.InRange(b, 0.8f, 1.2f));
+        Assert.Contains(mild.Brightness, b => b < 0.82f);
+        Assert.All(mild.Hue, h => Assert.InRange(h, -0.05f, 0.05f));
+        Assert.Equal(0.5, new Views(DatasetInfo.FashionMnist, CPU).SimClr.JitterStrength);
+    }
+
     [Fact]
     public void IdenticalImagesGetDifferentViews()
     {

@@ -11,10 +11,13 @@ public class PretrainOptionsTests
     [InlineData(nameof(PretrainOptions.KlCoeff))]
     [InlineData(nameof(PretrainOptions.BatchSize))]
     [InlineData(nameof(PretrainOptions.ValSamples))]
+    [InlineData(nameof(PretrainOptions.JitterStrength))]
     public void OutOfRangeValuesNameTheirOption(string option)
     {
         var bad = option switch
         {
+            // Hue 0.2 s past 0.5 would wrap the colour wheel: torchvision refuses it too.
+            nameof(PretrainOptions.JitterStrength) => new PretrainOptions { JitterStrength = 3 },
             nameof(PretrainOptions.LearningRate) => new PretrainOptions { LearningRate = -1e-3 },
             nameof(PretrainOptions.KlCoeff) => new PretrainOptions { KlCoeff = -0.1 },
             nameof(PretrainOptions.BatchSize) => new PretrainOptions { BatchSize = 0 },
@@ -22,6 +25,16 @@ public class PretrainOptionsTests
         };
         var e = Assert.Throws<OptionException>(bad.Validate);
         Assert.Equal(option, e.Option);
+    }
+
+    [Fact]
+    public void JitterStrengthIsTheDataSetsUnlessSet()
+    {
+        // vae.py: 0.5 for CIFAR-10 (Fashion-MNIST follows it), 1.0 for STL-10; the hyper-parameters name the one used.
+        Assert.Equal(0.5, new PretrainOptions().ToHyperParameters()["jitter_strength"]);
+        Assert.Equal(1.0, new PretrainOptions { Dataset = Aavae.Data.DatasetInfo.Stl10 }.ToHyperParameters()["jitter_strength"]);
+        Assert.Equal(0.25, new PretrainOptions { JitterStrength = 0.25 }.ToHyperParameters()["jitter_strength"]);
+        Assert.Equal(0.25, PretrainOptions.FromJson(new PretrainOptions { JitterStrength = 0.25 }.ToJson()).JitterStrength);
     }
 
     [Fact]
