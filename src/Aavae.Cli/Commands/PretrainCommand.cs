@@ -39,7 +39,7 @@ internal static class PretrainCommand
         var lr = CliOptions.FromPreset<double>(nameof(PretrainOptions.LearningRate), o => o.LearningRate);
         var weightDecay = CliOptions.FromPreset<double>(nameof(PretrainOptions.WeightDecay), o => o.WeightDecay);
         var excludeBnBias = CliOptions.FromPreset<bool>(nameof(PretrainOptions.ExcludeBnBias), o => o.ExcludeBnBias);
-        var warmup = CliOptions.FromPreset<int>(nameof(PretrainOptions.WarmupEpochs), o => o.WarmupEpochs);
+        var warmup = CliOptions.FromPreset<double>(nameof(PretrainOptions.WarmupEpochs), o => o.WarmupEpochs);
         var maxEpochs = CliOptions.FromPreset<int>(nameof(PretrainOptions.MaxEpochs), o => o.MaxEpochs);
         var cosine = CliOptions.FromPreset<int>("CosineDecay", o => o.Decay == DecayKind.Cosine ? 1 : 0, "1: cosine decay to 0 after warm-up");
         var linear = CliOptions.FromPreset<int>("LinearDecay", o => o.Decay == DecayKind.Linear ? 1 : 0, "1: linear decay to 0 after warm-up");

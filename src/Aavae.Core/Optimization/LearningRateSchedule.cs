@@ -8,6 +8,10 @@ public enum DecayKind { None, Cosine, Linear }
 /// </summary>
 public sealed record LearningRateSchedule(long WarmupSteps, long TotalSteps, DecayKind Decay)
 {
+    /// <summary>The schedule of a run counted in epochs; a fractional warm-up ends at the nearest whole step.</summary>
+    public static LearningRateSchedule ForEpochs(int batchesPerEpoch, double warmupEpochs, int maxEpochs, DecayKind decay) =>
+        new((long)Math.Round(batchesPerEpoch * warmupEpochs, MidpointRounding.AwayFromZero), (long)batchesPerEpoch * maxEpochs, decay);
+
     public double Factor(long step)
     {
         if (step < WarmupSteps) return (double)step / Math.Max(1, WarmupSteps);

@@ -45,7 +45,7 @@ public static class LightningRun
             LearningRate = Number(h, "learning_rate", reference.LearningRate),
             WeightDecay = Number(h, "weight_decay", reference.WeightDecay),
             ExcludeBnBias = Flag(h, "exclude_bn_bias", reference.ExcludeBnBias),
-            WarmupEpochs = Integer(h, "warmup_epochs", reference.WarmupEpochs),
+            WarmupEpochs = Number(h, "warmup_epochs", reference.WarmupEpochs),
             MaxEpochs = Integer(h, "max_epochs", reference.MaxEpochs),
             Decay = Integer(h, "cosine_decay", 0) != 0 ? DecayKind.Cosine : Integer(h, "linear_decay", 0) != 0 ? DecayKind.Linear : DecayKind.None,
             BatchSize = Integer(h, "batch_size", reference.BatchSize) * devices,

@@ -27,7 +27,7 @@ public sealed class PretrainModule : IDisposable
             var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
             Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
-            Schedule = new LearningRateSchedule((long)batchesPerEpoch * options.WarmupEpochs, (long)batchesPerEpoch * options.MaxEpochs, options.Decay);
+            Schedule = LearningRateSchedule.ForEpochs(batchesPerEpoch, options.WarmupEpochs, options.MaxEpochs, options.Decay);
         }
         catch
         {

@@ -48,8 +48,9 @@ public sealed record PretrainOptions
     public double WeightDecay { get; init; }
     [Setting("no weight decay (nor LAMB adaptation) for biases and BatchNorm")]
     public bool ExcludeBnBias { get; init; }
-    [Setting("epochs of linear learning-rate warm-up (the AE takes 10 under paper and reference)")]
-    public int WarmupEpochs { get; init; } = 10;
+    /// <summary>A fraction warms up over part of an epoch (rounded to whole steps); vae.py's argparse takes whole epochs.</summary>
+    [Setting("epochs of linear learning-rate warm-up, a fraction allowed (the AE takes 10 under paper and reference)")]
+    public double WarmupEpochs { get; init; } = 10;
     [Setting("epochs to train")]
     public int MaxEpochs { get; init; } = 3200;
     public DecayKind Decay { get; init; } = DecayKind.None;
@@ -99,7 +100,7 @@ public sealed record PretrainOptions
         OptionException.Check(ValSamples >= 1, nameof(ValSamples), $"must be >= 1, got {ValSamples}");
         OptionException.Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
-        OptionException.Check(WarmupEpochs >= 0, nameof(WarmupEpochs), $"must be >= 0, got {WarmupEpochs}");
+        OptionException.Check(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), nameof(WarmupEpochs), $"must be a number >= 0, got {WarmupEpochs}");
         OptionException.Check(MaxEpochs >= 1, nameof(MaxEpochs), $"must be >= 1, got {MaxEpochs}");
         OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
         OptionException.Check(KnnEvery >= 0, nameof(KnnEvery), $"must be >= 0, got {KnnEvery}");
@@ -140,7 +141,8 @@ public sealed record PretrainOptions
         ["learning_rate"] = LearningRate,
         ["weight_decay"] = WeightDecay,
         ["exclude_bn_bias"] = ExcludeBnBias,
-        ["warmup_epochs"] = WarmupEpochs,
+        // vae.py's argparse type is int: whole epochs stay ints for the reference's load_from_checkpoint.
+        ["warmup_epochs"] = WarmupEpochs == Math.Floor(WarmupEpochs) ? (object)(int)WarmupEpochs : WarmupEpochs,
         ["max_epochs"] = MaxEpochs,
         ["cosine_decay"] = Decay == DecayKind.Cosine ? 1 : 0,
         ["linear_decay"] = Decay == DecayKind.Linear ? 1 : 0,

@@ -25,6 +25,17 @@ public class LearningRateScheduleTests
     }
 
     [Fact]
+    public void AFractionalWarmupEndsAtTheNearestStep()
+    {
+        // 429 steps an epoch (Fashion-MNIST's 55,000 images in batches of 128): half an epoch is 214.5 steps.
+        var half = LearningRateSchedule.ForEpochs(429, 0.5, 2, DecayKind.Cosine);
+        Assert.Equal((215L, 858L), (half.WarmupSteps, half.TotalSteps));
+        Assert.Equal(100.0 / 215, half.Factor(100), 12);
+        Assert.Equal(1.0, half.Factor(215), 12);
+        Assert.Equal(429L, LearningRateSchedule.ForEpochs(429, 1, 2, DecayKind.Cosine).WarmupSteps);
+    }
+
+    [Fact]
     public void NoWarmupStartsAtFullRate() =>
         Assert.Equal(1.0, new LearningRateSchedule(0, 100, DecayKind.None).Factor(0));
 }

@@ -38,6 +38,15 @@ public class PretrainOptionsTests
     }
 
     [Fact]
+    public void WholeWarmupEpochsStayIntegersForTheReference()
+    {
+        // vae.py's --warmup_epochs is an int; a fraction is this project's and keeps its value.
+        Assert.Equal(10, new PretrainOptions().ToHyperParameters()["warmup_epochs"]);
+        Assert.Equal(0.5, new PretrainOptions { WarmupEpochs = 0.5 }.ToHyperParameters()["warmup_epochs"]);
+        Assert.Equal(nameof(PretrainOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = double.NaN }.Validate).Option);
+    }
+
+    [Fact]
     public void DefaultsAreThePapersAavaeRun()
     {
         // Not a VAE in AAVAE's clothes: the kind, denoising and kl_coeff agree, and they are the paper preset.
