@@ -25,12 +25,12 @@ public sealed record PretrainOptions
     [Setting("folder holding the data set (default: the shipped Fashion-MNIST)", Aliases = ["--data_path"])]
     public string? DataDir { get; init; }
 
-    /// <summary>Feed the encoder the SimCLR view; the decoder still reconstructs the original. On for AAVAE.</summary>
     [Setting("smallest share of the picture's area the SimCLR view's RandomResizedCrop keeps (the reference: 0.08)")]
     public double CropScale { get; init; } = 0.08;
     /// <summary>Null: the data set's (vae.py sets 0.5 for CIFAR-10, 1.0 for STL-10 and ImageNet; Fashion-MNIST follows CIFAR-10).</summary>
     [Setting("colour-jitter strength s of the SimCLR view: brightness, contrast, saturation 0.8s, hue 0.2s (default: the data set's, 0.5 for Fashion-MNIST and CIFAR-10, 1.0 for STL-10)")]
     public double? JitterStrength { get; init; }
+    /// <summary>Feed the encoder the SimCLR view; the decoder still reconstructs the original. On for AAVAE.</summary>
     [Setting("feed the encoder the SimCLR view")]
     public bool Denoising { get; init; } = true;
     /// <summary>Weight of KL(q(z|x) || p(z)): 0 for AAVAE, whose augmentations regularise instead; 0.1 for the VAE.</summary>
