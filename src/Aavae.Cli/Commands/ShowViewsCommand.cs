@@ -19,15 +19,20 @@ internal static class ShowViewsCommand
         var images = CliOptions.Create("--images", "number of images (columns)", 8);
         var views = CliOptions.Create("--views", "augmented views per image (rows after the originals)", 4);
         var seed = CliOptions.Create("--seed", "random seed for choosing images and augmentations", 0);
+        // The same two settings pretrain takes, so an ablated view can be looked at before it is trained on.
+        var cropScale = CliOptions.ForSetting<double?>(nameof(Training.PretrainOptions.CropScale), null);
+        var jitter = CliOptions.ForSetting<double?>(nameof(Training.PretrainOptions.JitterStrength), null);
         var command = new Command("show-views", "Write a PNG grid of originals and their SimCLR views");
-        foreach (var o in new Option[] { dataset, dataDir, output, images, views, seed }) command.Options.Add(o);
+        foreach (var o in new Option[] { dataset, dataDir, output, images, views, seed, cropScale, jitter }) command.Options.Add(o);
         command.SetAction(r =>
         {
             int n = r.GetValue(images), v = r.GetValue(views);
             if (n < 1 || v < 1) throw new ArgumentException("--images and --views must be >= 1");
             TorchRuntime.EnsureLoaded();
             using var data = DataModule.Load(r.GetValue(dataset)!, r.GetValue(dataDir));
-            var pipeline = new Views(data.Info, CPU);
+            var options = new Training.PretrainOptions { CropScale = r.GetValue(cropScale) ?? SimClrView.Scale.Min, JitterStrength = r.GetValue(jitter) };
+            options.Validate();
+            var pipeline = new Views(data.Info, CPU, options.CropScale, options.JitterStrength);
             var rng = new Random(r.GetValue(seed));
             var pick = Enumerable.Range(0, n).Select(_ => (long)rng.Next(data.Train.Count)).ToArray();
             using var scope = NewDisposeScope();

@@ -51,6 +51,8 @@ public sealed record PretrainOptions
     /// <summary>A fraction warms up over part of an epoch (rounded to whole steps); vae.py's argparse takes whole epochs.</summary>
     [Setting("epochs of linear learning-rate warm-up, a fraction allowed (the AE takes 10 under paper and reference)")]
     public double WarmupEpochs { get; init; } = 10;
+    /// <summary>Far past any real run, and small enough that steps and the hyper-parameters' int stay exact.</summary>
+    public const double MaxWarmupEpochs = 100_000;
     [Setting("epochs to train")]
     public int MaxEpochs { get; init; } = 3200;
     public DecayKind Decay { get; init; } = DecayKind.None;
@@ -100,7 +102,7 @@ public sealed record PretrainOptions
         OptionException.Check(ValSamples >= 1, nameof(ValSamples), $"must be >= 1, got {ValSamples}");
         OptionException.Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
-        OptionException.Check(WarmupEpochs >= 0 && double.IsFinite(WarmupEpochs), nameof(WarmupEpochs), $"must be a number >= 0, got {WarmupEpochs}");
+        OptionException.Check(WarmupEpochs is >= 0 and <= MaxWarmupEpochs, nameof(WarmupEpochs), $"must lie in [0, {MaxWarmupEpochs}], got {WarmupEpochs}");
         OptionException.Check(MaxEpochs >= 1, nameof(MaxEpochs), $"must be >= 1, got {MaxEpochs}");
         OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
         OptionException.Check(KnnEvery >= 0, nameof(KnnEvery), $"must be >= 0, got {KnnEvery}");

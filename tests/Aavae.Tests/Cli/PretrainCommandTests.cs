@@ -41,6 +41,8 @@ public class PretrainCommandTests
     [InlineData("--kl-coeff", "-1", "--kl-coeff must be >= 0, got -1")]
     [InlineData("--input-size", "30", "--input-size 30 cannot be produced by the decoder")]
     [InlineData("--optimizer", "sgd", "--optimizer sgd: expected adam or lamb")]
+    [InlineData("--jitter-strength", "3", "--jitter-strength must lie in [0, 2.5]")]
+    [InlineData("--warmup-epochs", "-0.5", "--warmup-epochs must lie in [0, 100000], got -0.5")]
     public void ALibraryRefusalNamesTheFlagTheUserTyped(string flag, string value, string expected)
     {
         var (code, _, err) = CliRunner.Run(TempDir.Create(), ["pretrain", .. Small, flag, value, "--output", "run"]);

@@ -198,7 +198,7 @@ def lightning_run(out, exclude_bn_bias):
                             first_conv3x3=True, remove_first_maxpool=True, kl_coeff=0.0, denoising=True, log_scale=0.0, learn_scale=0,
                             val_samples=1, optimizer='adam', learning_rate=lr, weight_decay=weight_decay, exclude_bn_bias=exclude_bn_bias,
                             warmup_epochs=1, max_epochs=3, cosine_decay=0, linear_decay=0, gpus=0, online_ft=False, seed=0,
-                            dataset='fashion-mnist', data_path='.', batch_size=batch, num_samples=55000)
+                            dataset='fashion-mnist', data_path='.', batch_size=batch, num_samples=55000, jitter_strength=0.25)
     torch.save({
         'epoch': 1,
         'global_step': steps + 1,

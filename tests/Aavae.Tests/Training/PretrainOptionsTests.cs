@@ -44,6 +44,7 @@ public class PretrainOptionsTests
         Assert.Equal(10, new PretrainOptions().ToHyperParameters()["warmup_epochs"]);
         Assert.Equal(0.5, new PretrainOptions { WarmupEpochs = 0.5 }.ToHyperParameters()["warmup_epochs"]);
         Assert.Equal(nameof(PretrainOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = double.NaN }.Validate).Option);
+        Assert.Equal(nameof(PretrainOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = 1e12 }.Validate).Option);
     }
 
     [Fact]
