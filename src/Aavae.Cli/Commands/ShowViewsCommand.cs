@@ -30,7 +30,9 @@ internal static class ShowViewsCommand
             if (n < 1 || v < 1) throw new ArgumentException("--images and --views must be >= 1");
             TorchRuntime.EnsureLoaded();
             using var data = DataModule.Load(r.GetValue(dataset)!, r.GetValue(dataDir));
-            var options = new Training.PretrainOptions { CropScale = r.GetValue(cropScale) ?? SimClrView.Scale.Min, JitterStrength = r.GetValue(jitter) };
+            // pretrain's defaults and checks, not a copy of them.
+            var defaults = new Training.PretrainOptions();
+            var options = defaults with { CropScale = r.GetValue(cropScale) ?? defaults.CropScale, JitterStrength = r.GetValue(jitter) };
             options.Validate();
             var pipeline = new Views(data.Info, CPU, options.CropScale, options.JitterStrength);
             var rng = new Random(r.GetValue(seed));
