@@ -3,6 +3,8 @@
     python3 bench/pytorch_bench.py step:resnet18:64:128:64 [--warmup 2 --steps 5]
     python3 bench/pytorch_bench.py encode:resnet18:64:256
     python3 bench/pytorch_bench.py drift:resnet18:16:64:64 [--warmup 20 --steps 200]
+    python3 bench/pytorch_bench.py step:resnet18:16:64:128:cl        (channels-last: PyTorch at its best in float32)
+    python3 bench/pytorch_bench.py step:resnet18:16:64:128:cl:bf16   (channels-last under CPU bf16 autocast)
 
 Prints one JSON line: images/s (median step), peak resident memory, and resident memory after
 warm-up and at the end. The C# bench driver runs this and its own worker alternately.
@@ -71,36 +73,49 @@ def main():
     args = parser.parse_args()
     # Debian's build starts with one thread; both sides of the comparison use the same number.
     torch.set_num_threads(args.threads)
-    kind, encoder, width, *rest = args.row.split(':')
+    fields = args.row.split(':')
+    # Optional trailing fields: 'cl' (channels-last model and inputs), 'bf16' (CPU bf16 autocast).
+    bf16 = fields[-1] == 'bf16'
+    fields = fields[:-1] if bf16 else fields
+    channels_last = fields[-1] == 'cl'
+    fields = fields[:-1] if channels_last else fields
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    kind, encoder, width, *rest = fields
     width = int(width)
     torch.manual_seed(0)
+
+    def autocast():
+        return torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16)
 
     times, rss_after_warmup = [], 0.0
     if kind in ('step', 'drift'):
         latent, batch = int(rest[0]), int(rest[1])
-        model = VAE(encoder, width=width, latent_dim=latent)
+        model = VAE(encoder, width=width, latent_dim=latent).to(memory_format=memory_format)
         model.train()
         adam = torch.optim.Adam(model.parameters(), lr=2.5e-4)
-        x, original = torch.randn(batch, 3, 32, 32), torch.randn(batch, 3, 32, 32)
+        x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=memory_format)
+        original = torch.randn(batch, 3, 32, 32).contiguous(memory_format=memory_format)
         for i in range(args.warmup + args.steps):
             if i == args.warmup:
                 rss_after_warmup = rss_mb()
             start = time.perf_counter()
             adam.zero_grad()
-            vae_step(model, x, original).backward()
+            with autocast():
+                loss = vae_step(model, x, original)
+            loss.backward()
             adam.step()
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
     elif kind == 'encode':
         batch = int(rest[0])
-        model = VAE(encoder, width=width)
+        model = VAE(encoder, width=width).to(memory_format=memory_format)
         model.eval()
-        x = torch.randn(batch, 3, 32, 32)
+        x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=memory_format)
         for i in range(args.warmup + args.steps):
             if i == args.warmup:
                 rss_after_warmup = rss_mb()
             start = time.perf_counter()
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast():
                 model.encoder(x)
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)

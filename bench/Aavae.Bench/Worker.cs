@@ -44,6 +44,9 @@ public static class Worker
         }
 
         manual_seed(0);
+        // An optional last field "cl" runs the row channels-last (Runtime/MemoryFormat.cs).
+        var format = p[^1] == "cl" ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
+        if (format == MemoryFormat.ChannelsLast) p = p[..^1];
         switch (p[0])
         {
             case "step" or "drift":
@@ -51,6 +54,7 @@ public static class Worker
                 batch = int.Parse(p[4]);
                 using var model = new AavaeModel(new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) });
                 model.train();
+                ChannelsLast.Apply(model, format);
                 using var adam = new AdamOptimizer([new ParameterGroup(model.parameters().ToList(), 0, false)], 2.5e-4);
                 var objective = new VaeObjective(0);
                 using var x = randn(batch, 3, 32, 32);
@@ -68,6 +72,7 @@ public static class Worker
                 batch = int.Parse(p[3]);
                 using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
                 encoder.eval();
+                ChannelsLast.Apply(encoder, format);
                 using var x = randn(batch, 3, 32, 32);
                 Time(() =>
                 {

@@ -49,6 +49,7 @@ internal static class PretrainCommand
         var knnEvery = CliOptions.FromPreset<int>(nameof(PretrainOptions.KnnEvery), o => o.KnnEvery);
         var probeEvery = CliOptions.FromPreset<int>(nameof(PretrainOptions.LinearProbeEvery), o => o.LinearProbeEvery);
         var device = CliOptions.Device();
+        var memoryFormat = CliOptions.ForSetting<string>(nameof(PretrainOptions.MemoryFormat), new PretrainOptions().MemoryFormat.Name());
         var gpus = CliOptions.Create<int?>("--gpus", "number of GPUs (Lightning's flag): 0 is --device cpu, 1 is --device cuda, N > 1 is one process per GPU started by an MPI launcher (mpirun -np N aavae pretrain ... --gpus N)", null);
         var output = CliOptions.Create<string?>("--output", "run folder (default: runs/<model>-<dataset>-N)", null);
         var resume = CliOptions.Create<string?>("--resume", "continue the run in this folder, or from this checkpoint: one of this project's, or a pre-training .ckpt the reference wrote (its --ckpt_path: weights, optimizer, schedule and epoch; the run continues in a new --output folder)", null);
@@ -67,7 +68,7 @@ internal static class PretrainCommand
         foreach (var o in new Option[]
                  {
                      preset, dataset, dataDir, denoising, cropScale, jitter, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
-                     warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, probeEvery, device, gpus, output, resume, overwrite,
+                     warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, probeEvery, device, memoryFormat, gpus, output, resume, overwrite,
                      checkpointEvery, limitTrain, limitVal, maxSteps, linearEval, readTest, initFrom,
                  })
             command.Options.Add(o);
@@ -139,6 +140,7 @@ internal static class PretrainCommand
                 KnnEvery = Pick(knnEvery, o.KnnEvery),
                 LinearProbeEvery = Pick(probeEvery, o.LinearProbeEvery),
                 Device = deviceChoice ?? (r.IsExplicit(device) ? DeviceChoice.Parse(r.GetValue(device)!) : o.Device),
+                MemoryFormat = r.IsExplicit(memoryFormat) ? MemoryFormats.Parse(r.GetValue(memoryFormat)!) : o.MemoryFormat,
                 CheckpointEvery = Pick(checkpointEvery, o.CheckpointEvery),
                 LimitTrainBatches = Pick(limitTrain, o.LimitTrainBatches),
                 LimitValBatches = Pick(limitVal, o.LimitValBatches),

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.IO.Hashing;
 using Aavae.IO;
 using Razorvine.Pickle;
+using TorchSharp;
 using TorchSharp.PyBridge;
 
 namespace Aavae.Checkpoints;
@@ -98,12 +99,37 @@ public static class TorchFile
     /// Writes <paramref name="content"/> (dictionaries, lists, numbers, strings, tensors) atomically;
     /// the same content gives the same bytes (the zip's timestamps are fixed).
     /// </summary>
-    public static void Write(string path, IDictionary content) =>
+    public static void Write(string path, IDictionary content)
+    {
+        // Tensors are written in PyTorch's default (contiguous) layout whatever layout they train in
+        // (channels-last weights and Adam moments): the file is the same for every memory format.
+        using var scope = torch.NewDisposeScope();
+        var dense = Contiguous(content);
         AtomicFile.Write(path, stream =>
         {
-            PyTorchPickler.PickleStateDict(stream, content, leaveOpen: true);
+            PyTorchPickler.PickleStateDict(stream, (IDictionary)dense!, leaveOpen: true);
             ZipTimestamps.Normalize(stream);
         });
+    }
+
+    /// <summary>The same nesting of dictionaries and lists with every non-contiguous tensor replaced by a contiguous copy.</summary>
+    private static object? Contiguous(object? value) => value switch
+    {
+        torch.Tensor t => t.is_contiguous() ? t : t.contiguous(),
+        Hashtable h => CopyInto(new Hashtable(), h),
+        IDictionary<string, object> d => d.ToDictionary(kv => kv.Key, kv => Contiguous(kv.Value)!),
+        IDictionary<string, torch.Tensor> d => d.ToDictionary(kv => kv.Key, kv => (torch.Tensor)Contiguous(kv.Value)!),
+        IDictionary d => CopyInto(new Hashtable(), d),
+        Array a when a.GetType().GetElementType()!.IsPrimitive => a,
+        IList l => l.Cast<object?>().Select(Contiguous).ToList(),
+        _ => value,
+    };
+
+    private static Hashtable CopyInto(Hashtable target, IDictionary source)
+    {
+        foreach (DictionaryEntry e in source) target[e.Key] = Contiguous(e.Value);
+        return target;
+    }
 
     /// <summary>True when the file starts with a zip archive's local-header signature (a torch.save file or one of ours).</summary>
     public static bool LooksLikeZip(string path)

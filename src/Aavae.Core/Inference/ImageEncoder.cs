@@ -41,6 +41,7 @@ public sealed class ImageEncoder : IDisposable
             try
             {
                 built.to(device);
+                ChannelsLast.Apply(built, MemoryFormat.ChannelsLast);
                 var check = KernelGuard.Shared.Protect(built, device);
                 if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
                 built.eval();

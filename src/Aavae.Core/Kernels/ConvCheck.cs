@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -31,7 +32,9 @@ public static class ConvCheck
     /// broken ones seen in the wild are off by 0.4 and more.</summary>
     public const double Tolerance = 1e-4;
 
-    public static ConvError Measure(ConvShape shape, ConvRoute route, Device device, ulong seed)
+    /// <param name="format">The layout of the float32 run: oneDNN picks other kernels for channels-last
+    /// tensors, so a layer is checked in the layout it trains in.</param>
+    public static ConvError Measure(ConvShape shape, ConvRoute route, Device device, ulong seed, MemoryFormat format = MemoryFormat.Contiguous)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(seed, device);
@@ -44,7 +47,8 @@ public static class ConvCheck
         var upstream = randn([batch, shape.OutChannels, outSize, outSize], dtype: ScalarType.Float64, device: device, generator: generator);
 
         var expected = Run(ConvRoute.Im2col, shape, x, w, b, upstream);
-        var actual = Run(route, shape, x.to(ScalarType.Float32), w.to(ScalarType.Float32), b?.to(ScalarType.Float32), upstream.to(ScalarType.Float32));
+        Tensor Single(Tensor t) => format == MemoryFormat.ChannelsLast ? ChannelsLast.Copy(t.to(ScalarType.Float32)) : t.to(ScalarType.Float32);
+        var actual = Run(route, shape, Single(x), Single(w), b?.to(ScalarType.Float32), Single(upstream));
         return new ConvError(
             RelativeError(actual.Output, expected.Output),
             RelativeError(actual.InputGrad, expected.InputGrad),

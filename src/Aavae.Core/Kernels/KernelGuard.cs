@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -80,27 +81,27 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
     /// </summary>
     private static readonly (ulong Seed, bool SingleThread)[] Trials = [(1234, false), (1235, true)];
 
-    private readonly ConcurrentDictionary<(ConvShape, string, int), ConvDecision> verdicts = new();
+    private readonly ConcurrentDictionary<(ConvShape, string, int, MemoryFormat), ConvDecision> verdicts = new();
 
-    public ConvDecision Decide(ConvShape shape, Device device) =>
-        verdicts.GetOrAdd((shape, device.ToString(), get_num_threads()), _ => Check(shape, device));
+    public ConvDecision Decide(ConvShape shape, Device device, MemoryFormat format = MemoryFormat.Contiguous) =>
+        verdicts.GetOrAdd((shape, device.ToString(), get_num_threads(), format), _ => Check(shape, device, format));
 
-    private ConvDecision Check(ConvShape shape, Device device)
+    private ConvDecision Check(ConvShape shape, Device device, MemoryFormat format)
     {
         // A native kernel known to kill the process is not run, even to check it: it counts as broken.
         bool crashes = KnownCrashes.NativeCrashes(shape, device);
-        var native = crashes ? ConvError.Crashes : Worst(shape, ConvRoute.Native, device);
+        var native = crashes ? ConvError.Crashes : Worst(shape, ConvRoute.Native, device, format);
         bool forced = crashes || forceBroken?.Invoke(shape) == true;
         if (!forced && native.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native);
         foreach (var route in ConvRoutes.FallbacksFor(shape))
         {
-            var error = Worst(shape, route, device);
+            var error = Worst(shape, route, device, format);
             if (error.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, forced, route, error);
         }
         return new ConvDecision(shape, native, forced, null, null);
     }
 
-    private static ConvError Worst(ConvShape shape, ConvRoute route, Device device)
+    private static ConvError Worst(ConvShape shape, ConvRoute route, Device device, MemoryFormat format)
     {
         ConvError? worst = null;
         int threads = get_num_threads();
@@ -110,7 +111,7 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
             if (singleThread) set_num_threads(1);
             try
             {
-                var e = ConvCheck.Measure(shape, route, device, seed);
+                var e = ConvCheck.Measure(shape, route, device, seed, format);
                 if (worst is null || e.Max > worst.Max) worst = e;
             }
             finally
@@ -121,14 +122,17 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
         return worst!;
     }
 
-    /// <summary>Checks every convolution shape in <paramref name="model"/> on <paramref name="device"/> and sets each layer's route.</summary>
+    /// <summary>
+    /// Checks every convolution shape in <paramref name="model"/> on <paramref name="device"/>, in the
+    /// memory format of the layer's weight (which decides the layout libtorch computes in), and sets each layer's route.
+    /// </summary>
     public KernelReport Protect(nn.Module model, Device device)
     {
         var layers = model.modules().OfType<GuardedConv2d>().ToList();
-        var decisions = layers.Select(l => l.Shape).Distinct().Select(s => Decide(s, device)).ToList();
-        var byShape = decisions.ToDictionary(d => d.Shape);
+        MemoryFormat FormatOf(GuardedConv2d layer) => ChannelsLast.Is(layer.weight!) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
+        var decisions = layers.Select(l => (l.Shape, Format: FormatOf(l))).Distinct().ToDictionary(k => k, k => Decide(k.Shape, device, k.Format));
         foreach (var layer in layers)
-            if (byShape[layer.Shape].Route is { } route) layer.Route = route;
-        return new KernelReport(device.ToString(), get_num_threads(), decisions);
+            if (decisions[(layer.Shape, FormatOf(layer))].Route is { } route) layer.Route = route;
+        return new KernelReport(device.ToString(), get_num_threads(), decisions.Values.ToList());
     }
 }

@@ -2,6 +2,7 @@ using Aavae.Optimization;
 using Aavae.Data;
 using Aavae.Models;
 using Aavae.Objectives;
+using Aavae.Runtime;
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,6 +25,7 @@ public sealed class PretrainModule : IDisposable
         try
         {
             Model.to(device);
+            ChannelsLast.Apply(Model, options.MemoryFormat);
             var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
             Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);

@@ -82,6 +82,9 @@ public sealed record PretrainOptions
 
     [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+    /// <summary>Layout of activations and convolution weights; channels-last spares oneDNN a conversion around every convolution (bench/NOTES.md).</summary>
+    [Setting("channels_last or contiguous: the memory layout of activations and convolution weights (results are the same)")]
+    public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.ChannelsLast;
     /// <summary>Keep a numbered checkpoint every this many epochs; last.ckpt is written every epoch.</summary>
     [Setting("keep a numbered checkpoint every N epochs (last.ckpt is always kept)")]
     public int CheckpointEvery { get; init; } = 200;

@@ -31,7 +31,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Matches(@"k-NN \(k=200, T=0.1\) on fashion-mnist: top-1 test accuracy \d+\.\d\d%", stdout);
     }
 
-    [Fact]
+    [RequiresFact(Need.Numpy)]
     public void EmbedWritesNpyFilesThatNumpyReads()
     {
         var dir = TempDir.Create();

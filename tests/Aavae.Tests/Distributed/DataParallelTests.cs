@@ -14,7 +14,7 @@ public class DataParallelTests
     private static readonly string[] Small =
         ["pretrain", "--preset", "cpu-small", "--width", "4", "--latent-dim", "8", "--batch-size", "16", "--knn-every", "0", "--limit-val-batches", "1", "--device", "cpu"];
 
-    [Theory]
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
     public void AveragedGradientsEqualOneProcessWithTheGlobalBatch(string family)
@@ -33,7 +33,7 @@ public class DataParallelTests
         Assert.Equal(ranks[0]["grad_digest"], ranks[1]["grad_digest"]);
     }
 
-    [Theory]
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
     public void AfterSixStepsEveryProcessHoldsTheSameWeightsAndTheLossesTrackOneProcess(string family)
@@ -61,7 +61,7 @@ public class DataParallelTests
             Assert.True(Math.Abs(parallel[i] - alone[i]) <= 1e-3 * Math.Abs(alone[i]), $"step {i}: {parallel[i]} vs {alone[i]}");
     }
 
-    [Theory]
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
     public void KillingOneProcessEndsTheJobAndLeavesTheLastCheckpointWhole(string family)
@@ -86,7 +86,7 @@ public class DataParallelTests
         Assert.Equal(0, checkpoint.Position.Batch);
     }
 
-    [Theory]
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
     public void ARunOfTwoProcessesContinuesInOneOnTheSameGlobalSchedule(string family)
@@ -107,7 +107,7 @@ public class DataParallelTests
         Assert.Equal(3, rows.Length);
     }
 
-    [Theory]
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi", "TERM")]
     [InlineData("mpich", "INT")]
     public void AStopFromTheLauncherWritesLastCheckpointOnceAtTheStepTheProcessesAgreedOn(string family, string signal)
@@ -127,7 +127,7 @@ public class DataParallelTests
         Assert.Empty(MpiLauncher.RanksLeft(run));
     }
 
-    [Theory]
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
     public void OneProcessFailingEndsTheWholeJobWithALineNamingIt(string family)

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using Aavae.Checkpoints;
 using Aavae.Kernels;
 using Aavae.Models;
@@ -16,7 +17,7 @@ namespace Aavae.Tests.Interop;
 /// </summary>
 public class GradientParityTests
 {
-    [Theory]
+    [RequiresTheory(Need.PyTorch)]
     [InlineData("resnet18", 8, "cifar")]
     [InlineData("resnet18", 16, "cifar")]
     [InlineData("resnet18", 64, "cifar")]
@@ -45,15 +46,21 @@ public class GradientParityTests
         // In float32, on oneDNN's kernels as the guard routes them: within float32 rounding of the
         // truth (BatchNorm scale gradients, sums that nearly cancel, reach 1% at width 8). A wrong
         // convolution kernel is off by 0.4 and more.
-        var (loss32, grads32) = Step(options, weights, content, ScalarType.Float32);
-        Compare(expected, grads32, loss32, expectedLoss, tolerance: 5e-2, "float32");
+        // Both memory formats: oneDNN runs other kernels on channels-last tensors, so each is checked.
+        foreach (var format in new[] { MemoryFormat.Contiguous, MemoryFormat.ChannelsLast })
+        {
+            var (loss32, grads32) = Step(options, weights, content, ScalarType.Float32, format);
+            Compare(expected, grads32, loss32, expectedLoss, tolerance: 5e-2, $"float32, {format.Name()}");
+        }
     }
 
-    private static (double Loss, Dictionary<string, Tensor?> Grads) Step(ModelOptions options, Dictionary<string, Tensor> weights, System.Collections.Hashtable content, ScalarType dtype)
+    private static (double Loss, Dictionary<string, Tensor?> Grads) Step(ModelOptions options, Dictionary<string, Tensor> weights, System.Collections.Hashtable content, ScalarType dtype,
+        MemoryFormat format = MemoryFormat.Contiguous)
     {
         using var model = new AavaeModel(options);
         StateDicts.Load(model, weights, strict: true, "fixture");
         model.to(dtype);
+        ChannelsLast.Apply(model, format);
         KernelGuard.Shared.Protect(model, CPU);
         model.train();
         var noise = new Queue<Tensor>(((System.Collections.IList)content["noise"]!).Cast<Tensor>().Select(t => t.to(dtype)));

@@ -11,7 +11,7 @@ namespace Aavae.Tests.Interop;
 /// </summary>
 public class ImageNetSplitParityTests
 {
-    [Fact]
+    [RequiresFact(Need.PyTorch)]
     public void HeldOutImagesEqualTheReferencesNumpyPartition()
     {
         var root = TempDir.Create();

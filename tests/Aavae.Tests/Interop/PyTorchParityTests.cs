@@ -64,7 +64,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
     private static double RelativeError(Tensor actual, Tensor expected) =>
         ((actual - expected).abs().max() / expected.abs().max().clamp_min(1e-12)).item<float>();
 
-    [Theory]
+    [RequiresTheory(Need.PyTorch)]
     [InlineData("resnet18")]
     [InlineData("resnet50")]
     public void LightningCheckpointLoadsAndMatchesPyTorchInEvalMode(string encoder)
@@ -93,7 +93,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
         Assert.True(RelativeError(reconstruction, (Tensor)expected["reconstruction"]!) < 1e-4, $"reconstruction: {RelativeError(reconstruction, (Tensor)expected["reconstruction"]!)}");
     }
 
-    [Fact]
+    [RequiresFact(Need.PyTorch)]
     public void EncoderAloneLoadsFromTheLightningCheckpoint()
     {
         using var weights = PretrainedWeights.Read(fixtures.Checkpoint("resnet18"));
@@ -102,7 +102,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
         Assert.Equal(512, encoder.FeatureDim);
     }
 
-    [Theory]
+    [RequiresTheory(Need.PyTorch)]
     [InlineData("pt")]
     [InlineData("safetensors")]
     public void ExportedFileLoadsInPyTorchWithIdenticalTensors(string format)
@@ -120,5 +120,32 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
         foreach (var (name, t) in exported.StateDict)
             Assert.True(t.eq(original.StateDict[name]).all().item<bool>(), name);
         _ = stdout;
+    }
+
+    [RequiresFact(Need.PyTorch)]
+    public void AChannelsLastRunsCheckpointLoadsInPyTorchContiguousWithTheSameValues()
+    {
+        // A training step in channels-last leaves channels-last weights and Adam moments; the file
+        // must hold them as PyTorch writes its own: contiguous, each value at its index.
+        using var module = new Aavae.Training.PretrainModule(Training.PretrainerTests.Tiny(), CPU, batchesPerEpoch: 1);
+        Assert.Equal(Aavae.Runtime.MemoryFormat.ChannelsLast, module.Options.MemoryFormat);
+        var conv = module.Model.named_parameters().First(p => p.name == "encoder.conv1.weight").parameter;
+        Assert.True(Aavae.Runtime.ChannelsLast.Is(conv));
+        using (var x = randn(4, 3, 32, 32))
+            module.Model.forward(x, x).Loss.backward();
+        module.Optimizer.Step();
+        var path = Path.Combine(TempDir.Create(), "last.ckpt");
+        Aavae.Training.TrainingCheckpoint.Save(path, module.Options, new Aavae.Training.TrainingPosition(1, 0, 1), module.Model, module.Optimizer, null);
+
+        var printed = ReferenceFixtures.RunPython("checksums", path).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' ')).ToDictionary(f => f[0], f => double.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture));
+        var state = module.Model.state_dict();
+        Assert.Equal(state.Keys.Order(), printed.Keys.Order());
+        foreach (var (name, t) in state)
+        {
+            using var weights = arange(t.numel(), dtype: ScalarType.Float64).reshape(t.shape);
+            double expected = t.to(ScalarType.Float64).mul(weights).sum().item<double>();
+            Assert.True(Math.Abs(printed[name] - expected) <= 1e-9 * Math.Max(1, Math.Abs(expected)), $"{name}: {printed[name]} in PyTorch, {expected} here");
+        }
     }
 }

@@ -23,7 +23,7 @@ public class ReferenceResumeTests
         return path;
     }
 
-    [Theory]
+    [RequiresTheory(Need.PyTorch)]
     [InlineData(false)]
     [InlineData(true)]
     public void EveryAdamMomentLandsOnItsParameter(bool excludeBnBias)
@@ -64,7 +64,7 @@ public class ReferenceResumeTests
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
-    [Fact]
+    [RequiresFact(Need.PyTorch)]
     public void TheReferencesCkptPathContinuesTheRunToItsEnd()
     {
         var path = MakeRun(excludeBnBias: false);

@@ -12,7 +12,7 @@ namespace Aavae.Tests.Interop;
 /// </summary>
 public class SplitParityTests
 {
-    [Theory]
+    [RequiresTheory(Need.PyTorch)]
     [InlineData("cifar10", 50_000, Cifar10.ValCount)]
     [InlineData("stl10 unlabelled", 100_000, Stl10Source.UnlabeledValCount)]
     [InlineData("stl10 labelled", 5_000, Stl10Source.LabeledValCount)]

@@ -277,6 +277,22 @@ def read_safetensors(path):
     return out
 
 
+def checksums(path):
+    """Every state_dict tensor of a checkpoint must load contiguous, as PyTorch's own files do; one
+    position-weighted checksum per key shows its values sit at the right indices."""
+    content = torch.load(path)
+    for k, t in content['state_dict'].items():
+        if not t.is_contiguous():
+            raise SystemExit(f'{k} is not contiguous: strides {t.stride()}')
+        w = torch.arange(t.numel(), dtype=torch.float64).reshape(t.shape)
+        print(k, repr(float((t.double() * w).sum())))
+    for state in content.get('optimizer_states', []):
+        for moments in state['state'].values():
+            for name, t in moments.items():
+                if torch.is_tensor(t) and not t.is_contiguous():
+                    raise SystemExit(f'optimizer {name} is not contiguous: strides {t.stride()}')
+
+
 if __name__ == '__main__':
     command = sys.argv[1]
     if command == 'make':
@@ -291,6 +307,8 @@ if __name__ == '__main__':
         imagenet_split(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif command == 'split':
         split(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif command == 'checksums':
+        checksums(sys.argv[2])
     elif command == 'check-safetensors':
         compare(read_safetensors(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
