@@ -81,6 +81,24 @@ public static class Worker
                 });
                 break;
             }
+            case "eval":
+            {
+                // Linear evaluation's encoding as it runs: the shipped Fashion-MNIST test split, its
+                // evaluation view, the loader, the frozen encoder; one time per batch.
+                batch = int.Parse(p[3]);
+                using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
+                ChannelsLast.Apply(encoder, format);
+                using var data = DataModule.Load("fashion-mnist", null);
+                var views = new Views(data.Info, CPU);
+                var clock = Stopwatch.StartNew();
+                using var features = Aavae.Evaluation.FeatureExtractor.Encode(encoder, data.Test, views, batch, warmup + steps, (done, _) =>
+                {
+                    if (done == warmup) afterWarmup = Memory.CurrentMb();
+                    if (done > warmup) times.Add(clock.Elapsed.TotalSeconds);
+                    clock.Restart();
+                });
+                break;
+            }
             case "augment":
             {
                 int size = int.Parse(p[1]);
