@@ -44,7 +44,9 @@ public static class Worker
         }
 
         manual_seed(0);
-        // An optional last field "cl" runs the row channels-last (Runtime/MemoryFormat.cs).
+        // Optional last fields, as pytorch_bench.py reads them: "cl" (channels-last), then "bf16" (bf16-mixed).
+        var precision = p[^1] == "bf16" ? Precision.Bf16Mixed : Precision.Full32;
+        if (precision == Precision.Bf16Mixed) p = p[..^1];
         var format = p[^1] == "cl" ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
         if (format == MemoryFormat.ChannelsLast) p = p[..^1];
         switch (p[0])
@@ -55,6 +57,7 @@ public static class Worker
                 using var model = new AavaeModel(new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) });
                 model.train();
                 ChannelsLast.Apply(model, format);
+                MixedPrecision.Apply(model, precision);
                 using var adam = new AdamOptimizer([new ParameterGroup(model.parameters().ToList(), 0, false)], 2.5e-4);
                 var objective = new VaeObjective(0);
                 using var x = randn(batch, 3, 32, 32);
@@ -73,6 +76,7 @@ public static class Worker
                 using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
                 encoder.eval();
                 ChannelsLast.Apply(encoder, format);
+                MixedPrecision.Apply(encoder, precision);
                 using var x = randn(batch, 3, 32, 32);
                 Time(() =>
                 {
@@ -88,6 +92,7 @@ public static class Worker
                 batch = int.Parse(p[3]);
                 using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
                 ChannelsLast.Apply(encoder, format);
+                MixedPrecision.Apply(encoder, precision);
                 using var data = DataModule.Load("fashion-mnist", null);
                 var views = new Views(data.Info, CPU);
                 var clock = Stopwatch.StartNew();

@@ -50,6 +50,8 @@ internal static class PretrainCommand
         var probeEvery = CliOptions.FromPreset<int>(nameof(PretrainOptions.LinearProbeEvery), o => o.LinearProbeEvery);
         var device = CliOptions.Device();
         var memoryFormat = CliOptions.ForSetting<string>(nameof(PretrainOptions.MemoryFormat), new PretrainOptions().MemoryFormat.Name());
+        var precision = CliOptions.ForSetting<string>(nameof(PretrainOptions.Precision), new PretrainOptions().Precision.Name());
+        var fp16 = CliOptions.Create("--fp16", "the reference's flag: --precision 16-mixed", false);
         var gpus = CliOptions.Create<int?>("--gpus", "number of GPUs (Lightning's flag): 0 is --device cpu, 1 is --device cuda, N > 1 is one process per GPU started by an MPI launcher (mpirun -np N aavae pretrain ... --gpus N)", null);
         var output = CliOptions.Create<string?>("--output", "run folder (default: runs/<model>-<dataset>-N)", null);
         var resume = CliOptions.Create<string?>("--resume", "continue the run in this folder, or from this checkpoint: one of this project's, or a pre-training .ckpt the reference wrote (its --ckpt_path: weights, optimizer, schedule and epoch; the run continues in a new --output folder)", null);
@@ -68,7 +70,7 @@ internal static class PretrainCommand
         foreach (var o in new Option[]
                  {
                      preset, dataset, dataDir, denoising, cropScale, jitter, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
-                     warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, probeEvery, device, memoryFormat, gpus, output, resume, overwrite,
+                     warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, probeEvery, device, memoryFormat, precision, fp16, gpus, output, resume, overwrite,
                      checkpointEvery, limitTrain, limitVal, maxSteps, linearEval, readTest, initFrom,
                  })
             command.Options.Add(o);
@@ -141,6 +143,7 @@ internal static class PretrainCommand
                 LinearProbeEvery = Pick(probeEvery, o.LinearProbeEvery),
                 Device = deviceChoice ?? (r.IsExplicit(device) ? DeviceChoice.Parse(r.GetValue(device)!) : o.Device),
                 MemoryFormat = r.IsExplicit(memoryFormat) ? MemoryFormats.Parse(r.GetValue(memoryFormat)!) : o.MemoryFormat,
+                Precision = r.GetValue(fp16) ? Precision.Fp16Mixed : r.IsExplicit(precision) ? Precisions.Parse(r.GetValue(precision)!) : o.Precision,
                 CheckpointEvery = Pick(checkpointEvery, o.CheckpointEvery),
                 LimitTrainBatches = Pick(limitTrain, o.LimitTrainBatches),
                 LimitValBatches = Pick(limitVal, o.LimitValBatches),

@@ -28,6 +28,8 @@ public sealed record EngineReport(
         foreach (var (name, options) in networks)
         {
             using var model = new AavaeModel(options);
+            // Checked in the layout training runs in: oneDNN picks other kernels for channels-last tensors.
+            ChannelsLast.Apply(model, new PretrainOptions().MemoryFormat);
             checks.Add(($"{name}: {options.Encoder} width {options.Width}, {options.Stem.ToString().ToLowerInvariant()} stem", KernelGuard.Shared.Protect(model, device)));
         }
         var flags = CpuFlags();

@@ -32,9 +32,17 @@ public static class ConvCheck
     /// broken ones seen in the wild are off by 0.4 and more.</summary>
     public const double Tolerance = 1e-4;
 
+    /// <summary>The same for bfloat16 convolutions, whose inputs are rounded to bfloat16 before the float64
+    /// reference sees them, so only the kernel's own accumulation and output rounding (2^-8) remain.</summary>
+    public const double Bf16Tolerance = 2e-2;
+
+    public static double ToleranceFor(ScalarType? computeType) => computeType is ScalarType.BFloat16 or ScalarType.Float16 ? Bf16Tolerance : Tolerance;
+
     /// <param name="format">The layout of the float32 run: oneDNN picks other kernels for channels-last
     /// tensors, so a layer is checked in the layout it trains in.</param>
-    public static ConvError Measure(ConvShape shape, ConvRoute route, Device device, ulong seed, MemoryFormat format = MemoryFormat.Contiguous)
+    /// <param name="computeType">The reduced type the layer computes in under mixed precision; null: float32.</param>
+    public static ConvError Measure(ConvShape shape, ConvRoute route, Device device, ulong seed, MemoryFormat format = MemoryFormat.Contiguous,
+        ScalarType? computeType = null)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(seed, device);
@@ -45,10 +53,17 @@ public static class ConvCheck
             .div_(fanIn);
         var b = shape.Bias ? randn([shape.OutChannels], dtype: ScalarType.Float64, device: device, generator: generator) : null;
         var upstream = randn([batch, shape.OutChannels, outSize, outSize], dtype: ScalarType.Float64, device: device, generator: generator);
+        if (computeType is { } reduced)
+        {
+            // The reference computes on exactly the values the reduced kernel receives.
+            Tensor Rounded(Tensor t) => t.to(reduced).to(ScalarType.Float64);
+            (x, w, b, upstream) = (Rounded(x), Rounded(w), b is null ? null : Rounded(b), Rounded(upstream));
+        }
 
         var expected = Run(ConvRoute.Im2col, shape, x, w, b, upstream);
-        Tensor Single(Tensor t) => format == MemoryFormat.ChannelsLast ? ChannelsLast.Copy(t.to(ScalarType.Float32)) : t.to(ScalarType.Float32);
-        var actual = Run(route, shape, Single(x), Single(w), b?.to(ScalarType.Float32), Single(upstream));
+        var type = computeType ?? ScalarType.Float32;
+        Tensor Single(Tensor t) => format == MemoryFormat.ChannelsLast ? ChannelsLast.Copy(t.to(type)) : t.to(type);
+        var actual = Run(route, shape, Single(x), Single(w), b?.to(type), Single(upstream));
         return new ConvError(
             RelativeError(actual.Output, expected.Output),
             RelativeError(actual.InputGrad, expected.InputGrad),

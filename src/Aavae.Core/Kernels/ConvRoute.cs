@@ -75,7 +75,7 @@ public static class ConvRoutes
         long width = (x.shape[3] + 2 * padding - kernel) / stride + 1;
         using var scope = NewDisposeScope();
         var columns = F.unfold(x, kernel, padding: padding, stride: stride);    // [N, C*k*k, L]
-        var y = weight.view(outChannels, -1).matmul(columns);                    // [N, O, L]
+        var y = weight.reshape(outChannels, -1).matmul(columns);                 // [N, O, L]
         if (bias is not null) y = y.add(bias.view(1, -1, 1), Scalars.One);
         return y.view(n, outChannels, height, width).MoveToOuterDisposeScope();
     }

@@ -25,6 +25,18 @@ public sealed class GuardedConv2d : Convolution
 
     public ConvRoute Route { get; set; } = ConvRoute.Native;
 
-    public override Tensor forward(Tensor input) =>
-        ConvRoutes.Apply(Route, input, weight, bias, Shape.Stride, Shape.Padding);
+    /// <summary>
+    /// The type the convolution computes in under mixed precision (bfloat16), its float32 weight and
+    /// input cast on the way in; null: the weight's own type. The output stays in the compute type,
+    /// as under PyTorch's autocast, so the next layers read half the bytes.
+    /// </summary>
+    public ScalarType? ComputeType { get; set; }
+
+    public override Tensor forward(Tensor input)
+    {
+        if (ComputeType is not { } type || type == weight!.dtype)
+            return ConvRoutes.Apply(Route, input, weight, bias, Shape.Stride, Shape.Padding);
+        using var scope = NewDisposeScope();
+        return ConvRoutes.Apply(Route, input.to(type), weight.to(type), bias?.to(type), Shape.Stride, Shape.Padding).MoveToOuterDisposeScope();
+    }
 }

@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Aavae.Kernels;
 
 /// <summary>What the guard found for one convolution shape and the route it chose (null: none is right).</summary>
-public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool ForcedBroken, ConvRoute? Route, ConvError? RouteError)
+public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool ForcedBroken, ConvRoute? Route, ConvError? RouteError,
+    double Tolerance = ConvCheck.Tolerance)
 {
-    public bool NativeIsRight => !ForcedBroken && Native.Max <= ConvCheck.Tolerance;
+    public bool NativeIsRight => !ForcedBroken && Native.Max <= Tolerance;
 
     /// <summary>The native kernel was not run: it is known to kill the process on this CPU.</summary>
     public bool NativeCrashes => ReferenceEquals(Native, ConvError.Crashes);
@@ -81,27 +82,28 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
     /// </summary>
     private static readonly (ulong Seed, bool SingleThread)[] Trials = [(1234, false), (1235, true)];
 
-    private readonly ConcurrentDictionary<(ConvShape, string, int, MemoryFormat), ConvDecision> verdicts = new();
+    private readonly ConcurrentDictionary<(ConvShape, string, int, MemoryFormat, ScalarType?), ConvDecision> verdicts = new();
 
-    public ConvDecision Decide(ConvShape shape, Device device, MemoryFormat format = MemoryFormat.Contiguous) =>
-        verdicts.GetOrAdd((shape, device.ToString(), get_num_threads(), format), _ => Check(shape, device, format));
+    public ConvDecision Decide(ConvShape shape, Device device, MemoryFormat format = MemoryFormat.Contiguous, ScalarType? computeType = null) =>
+        verdicts.GetOrAdd((shape, device.ToString(), get_num_threads(), format, computeType), _ => Check(shape, device, format, computeType));
 
-    private ConvDecision Check(ConvShape shape, Device device, MemoryFormat format)
+    private ConvDecision Check(ConvShape shape, Device device, MemoryFormat format, ScalarType? computeType)
     {
+        double tolerance = ConvCheck.ToleranceFor(computeType);
         // A native kernel known to kill the process is not run, even to check it: it counts as broken.
         bool crashes = KnownCrashes.NativeCrashes(shape, device);
-        var native = crashes ? ConvError.Crashes : Worst(shape, ConvRoute.Native, device, format);
+        var native = crashes ? ConvError.Crashes : Worst(shape, ConvRoute.Native, device, format, computeType);
         bool forced = crashes || forceBroken?.Invoke(shape) == true;
-        if (!forced && native.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native);
+        if (!forced && native.Max <= tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native, tolerance);
         foreach (var route in ConvRoutes.FallbacksFor(shape))
         {
-            var error = Worst(shape, route, device, format);
-            if (error.Max <= ConvCheck.Tolerance) return new ConvDecision(shape, native, forced, route, error);
+            var error = Worst(shape, route, device, format, computeType);
+            if (error.Max <= tolerance) return new ConvDecision(shape, native, forced, route, error, tolerance);
         }
-        return new ConvDecision(shape, native, forced, null, null);
+        return new ConvDecision(shape, native, forced, null, null, tolerance);
     }
 
-    private static ConvError Worst(ConvShape shape, ConvRoute route, Device device, MemoryFormat format)
+    private static ConvError Worst(ConvShape shape, ConvRoute route, Device device, MemoryFormat format, ScalarType? computeType)
     {
         ConvError? worst = null;
         int threads = get_num_threads();
@@ -111,7 +113,7 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
             if (singleThread) set_num_threads(1);
             try
             {
-                var e = ConvCheck.Measure(shape, route, device, seed, format);
+                var e = ConvCheck.Measure(shape, route, device, seed, format, computeType);
                 if (worst is null || e.Max > worst.Max) worst = e;
             }
             finally
@@ -124,15 +126,16 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
 
     /// <summary>
     /// Checks every convolution shape in <paramref name="model"/> on <paramref name="device"/>, in the
-    /// memory format of the layer's weight (which decides the layout libtorch computes in), and sets each layer's route.
+    /// compute type (float32, or bfloat16 under mixed precision) and memory format of the layer's weight (which decides the layout libtorch computes in), and sets each layer's route.
     /// </summary>
     public KernelReport Protect(nn.Module model, Device device)
     {
         var layers = model.modules().OfType<GuardedConv2d>().ToList();
-        MemoryFormat FormatOf(GuardedConv2d layer) => ChannelsLast.Is(layer.weight!) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
-        var decisions = layers.Select(l => (l.Shape, Format: FormatOf(l))).Distinct().ToDictionary(k => k, k => Decide(k.Shape, device, k.Format));
+        (ConvShape, MemoryFormat, ScalarType?) KeyOf(GuardedConv2d layer) =>
+            (layer.Shape, ChannelsLast.Is(layer.weight!) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous, layer.ComputeType);
+        var decisions = layers.Select(KeyOf).Distinct().ToDictionary(k => k, k => Decide(k.Item1, device, k.Item2, k.Item3));
         foreach (var layer in layers)
-            if (decisions[(layer.Shape, FormatOf(layer))].Route is { } route) layer.Route = route;
+            if (decisions[KeyOf(layer)].Route is { } route) layer.Route = route;
         return new KernelReport(device.ToString(), get_num_threads(), decisions.Values.ToList());
     }
 }

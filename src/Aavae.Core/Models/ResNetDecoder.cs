@@ -89,6 +89,7 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
         if (!Stem.RemoveFirstMaxPool()) x = functional.interpolate(x, scale_factor: [2.0, 2.0]);
         x = conv2.call(x).relu_();
         if (!Stem.FirstConv3x3()) x = functional.interpolate(x, scale_factor: [2.0, 2.0]);
-        return final_conv.call(x).MoveToOuterDisposeScope();
+        // Under mixed precision the convolutions hand back bfloat16; the objective reads the parameters' type.
+        return final_conv.call(x).to(linear_projection1.weight!.dtype).MoveToOuterDisposeScope();
     }
 }

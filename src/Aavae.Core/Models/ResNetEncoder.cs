@@ -100,7 +100,8 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
         foreach (var layer in new[] { layer1, layer2, layer3, layer4 })
             foreach (var block in layer.children().Cast<Module<Tensor, Tensor>>())
                 h = Next(h, block);
-        return functional.adaptive_avg_pool2d(h, [1, 1]).flatten(1).MoveToOuterDisposeScope();
+        // Under mixed precision the stages run in bfloat16; the features leave in the parameters' type.
+        return functional.adaptive_avg_pool2d(h, [1, 1]).flatten(1).to(bn1.weight!.dtype).MoveToOuterDisposeScope();
     }
 
     // Drops the input's handle once the next stage has its output. Without gradients that frees

@@ -26,6 +26,7 @@ public sealed class PretrainModule : IDisposable
         {
             Model.to(device);
             ChannelsLast.Apply(Model, options.MemoryFormat);
+            MixedPrecision.Apply(Model, options.Precision);
             var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
             Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);

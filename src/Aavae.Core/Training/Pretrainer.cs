@@ -1,3 +1,4 @@
+using Aavae.Diagnostics;
 using Aavae.Progress;
 using Aavae.Configuration;
 using Aavae.Augmentation;
@@ -58,6 +59,8 @@ public sealed class Pretrainer : IDisposable
             KernelCheck = KernelGuard.Shared.Protect(module.Model, Device);
             if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
+            if (options.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.HasBf16Units)
+                observer.OnMessage("bf16-mixed on a CPU without AVX512-BF16 or AMX: bfloat16 convolutions will be slower than float32 here");
             if (options.OnlineFt)
             {
                 if (data.Train.NumClasses < 1) throw new OptionException(nameof(PretrainOptions.OnlineFt), $"needs labels; {data.Train.Name} has none");

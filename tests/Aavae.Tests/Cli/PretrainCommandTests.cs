@@ -43,11 +43,42 @@ public class PretrainCommandTests
     [InlineData("--optimizer", "sgd", "--optimizer sgd: expected adam or lamb")]
     [InlineData("--jitter-strength", "3", "--jitter-strength must lie in [0, 2.5]")]
     [InlineData("--warmup-epochs", "-0.5", "--warmup-epochs must lie in [0, 100000], got -0.5")]
+    [InlineData("--precision", "bf17", "--precision bf17: expected 32, bf16-mixed or 16-mixed")]
+    [InlineData("--memory-format", "nhwc", "--memory-format nhwc: expected channels_last or contiguous")]
     public void ALibraryRefusalNamesTheFlagTheUserTyped(string flag, string value, string expected)
     {
         var (code, _, err) = CliRunner.Run(TempDir.Create(), ["pretrain", .. Small, flag, value, "--output", "run"]);
         Assert.Equal(2, code);
         Assert.Contains(expected, err);
+    }
+
+    [Fact]
+    public void TheReferencesFp16FlagIsReadAndRefusedWithTheWayOut()
+    {
+        var (code, _, err) = CliRunner.Run(TempDir.Create(), ["pretrain", .. Small, "--fp16", "--output", "run"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--precision 16-mixed (the reference's --fp16", err);
+        Assert.Contains("use --precision bf16-mixed", err);
+    }
+
+    [Fact]
+    public void Bf16MixedAndTheLayoutLandInTheConfigurationAndTheCheckpoint()
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--precision", "bf16-mixed", "--memory-format", "contiguous", "--max-steps", "2", "--limit-val-batches", "1", "--output", "run"]);
+        Assert.True(code == 0, err);
+        var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        Assert.Equal((Aavae.Runtime.Precision.Bf16Mixed, Aavae.Runtime.MemoryFormat.Contiguous), (o.Precision, o.MemoryFormat));
+        var content = TorchFile.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
+        var hyper = (System.Collections.IDictionary)content["hyper_parameters"]!;
+        Assert.Equal(("bf16-mixed", false), (hyper["precision"], hyper["fp16"]));
+        // Master weights stay float32 and finite after bf16 steps.
+        using var weights = PretrainedWeights.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
+        Assert.All(weights.StateDict.Values.Where(t => t.is_floating_point()), t =>
+        {
+            Assert.Equal(TorchSharp.torch.ScalarType.Float32, t.dtype);
+            Assert.True(t.isfinite().all().item<bool>());
+        });
     }
 
     [Fact]

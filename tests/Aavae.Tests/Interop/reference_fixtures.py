@@ -140,23 +140,38 @@ def training_step(out, encoder_name, width, stem):
     eps_original = torch.randn(batch, latent_dim)
     weights = {k: v.clone() for k, v in model.state_dict().items()}
 
-    model = model.double().train()
-    with torch.no_grad():
-        mu_orig, log_var_orig = model.projection(model.encoder(original.double()))
-    mu, log_var = model.projection(model.encoder(x.double()))
-    std = torch.exp(log_var / 2.) + 1e-6
-    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(std))
-    q = torch.distributions.Normal(mu, std)
-    z = mu + std * eps.double()  # q.rsample() with this noise
-    kl = torch.distributions.kl.kl_divergence(q, p).sum(dim=-1)
-    x_hat = model.decoder(z)
-    scale = torch.exp(model.log_scale / 2.) + 1e-6
-    log_pxz = torch.distributions.Normal(x_hat, scale).log_prob(original.double()).sum(dim=(1, 2, 3))
-    loss = (kl_coeff * kl - log_pxz).mean()
-    loss.backward()
-    grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+    def step(model, dtype, bf16):
+        """The step in dtype; under bf16 inside PyTorch's CPU autocast, the loss in float32."""
+        model = model.to(dtype).train()
+        # Two autocast regions: leaving one clears autocast's weight-cast cache. In one region, PyTorch
+        # 1.13 reuses the casts made under no_grad for the second pass, and the convolution weights
+        # get no gradient at all.
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            model.projection(model.encoder(original.to(dtype)))
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            mu, log_var = model.projection(model.encoder(x.to(dtype)))
+            mu, log_var = mu.to(dtype), log_var.to(dtype)
+            std = torch.exp(log_var / 2.) + 1e-6
+            p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(std))
+            q = torch.distributions.Normal(mu, std)
+            z = mu + std * eps.to(dtype)  # q.rsample() with this noise
+            kl = torch.distributions.kl.kl_divergence(q, p).sum(dim=-1)
+            x_hat = model.decoder(z).to(dtype)
+        scale = torch.exp(model.log_scale / 2.) + 1e-6
+        log_pxz = torch.distributions.Normal(x_hat, scale).log_prob(original.to(dtype)).sum(dim=(1, 2, 3))
+        loss = (kl_coeff * kl - log_pxz).mean()
+        loss.backward()
+        return loss.detach(), {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    loss, grads = step(model, torch.float64, False)
+    # PyTorch's own bf16 autocast step from the same weights: how far bf16 mixed precision lands
+    # from the float64 truth, the yardstick for this project's bf16-mixed step.
+    model_bf16 = VAE(encoder_name, width=width, latent_dim=latent_dim, input_height=input_height, stem=stem)
+    model_bf16.load_state_dict(weights)
+    loss_bf16, grads_bf16 = step(model_bf16, torch.float32, True)
     torch.save({'weights': weights, 'x': x, 'original': original, 'noise': [eps, eps_original],
-                'kl_coeff': kl_coeff, 'latent_dim': latent_dim, 'loss': loss.detach(), 'grads': grads}, out)
+                'kl_coeff': kl_coeff, 'latent_dim': latent_dim, 'loss': loss, 'grads': grads,
+                'loss_bf16': loss_bf16, 'grads_bf16': grads_bf16}, out)
 
 
 def split(out, n, val):

@@ -166,4 +166,23 @@ public class KernelGuardTests
         Assert.All(rerouted.Where(e => e != entry), e => Assert.StartsWith("output ", (string)e["native_error"]!));
         Assert.Equal(report.Rerouted.Count(d => !d.ForcedBroken), rerouted.Count - 1);
     }
+
+    [Fact]
+    public void EachLayerIsCheckedInItsLayoutAndComputeType()
+    {
+        // One decision per shape, layout and type: a channels-last bf16-mixed model asks for
+        // channels-last bfloat16 checks, which pass within bf16's tolerance and not float32's.
+        using var model = Seeded(Small);
+        Aavae.Runtime.ChannelsLast.Apply(model, Aavae.Runtime.MemoryFormat.ChannelsLast);
+        MixedPrecision.Apply(model, Aavae.Runtime.Precision.Bf16Mixed);
+        var report = new KernelGuard().Protect(model, CPU);
+        Assert.True(report.AllNative, report.Summary);
+        Assert.All(report.Decisions, d => Assert.Equal(ConvCheck.Bf16Tolerance, d.Tolerance));
+        var shape = report.Decisions[0].Shape;
+        var bf16 = ConvCheck.Measure(shape, ConvRoute.Native, CPU, 7, Aavae.Runtime.MemoryFormat.ChannelsLast, ScalarType.BFloat16);
+        var fp32 = ConvCheck.Measure(shape, ConvRoute.Native, CPU, 7, Aavae.Runtime.MemoryFormat.ChannelsLast);
+        Assert.True(bf16.Max <= ConvCheck.Bf16Tolerance, bf16.ToString());
+        // It really ran in bfloat16: rounding shows far above float32's.
+        Assert.True(bf16.Max > 10 * fp32.Max && fp32.Max <= ConvCheck.Tolerance, $"bf16 {bf16}, float32 {fp32}");
+    }
 }
