@@ -46,8 +46,10 @@ var rows = new List<BenchRow>
 {
     new("step:resnet18:16:64:128", "pre-training step, cpu-small (w16), batch 128, NCHW", 2, Steps(8), true),
     new("step:resnet18:16:64:128:cl", "pre-training step, cpu-small (w16), batch 128, channels-last", 2, Steps(8), true),
+    new("step:resnet18:16:64:128:cl:bf16", "pre-training step, cpu-small (w16), batch 128, channels-last, bf16-mixed (PyTorch: bf16 autocast)", 2, Steps(8), true),
     new("step:resnet18:64:128:64", "pre-training step, resnet18 w64, batch 64, NCHW", 1, Steps(5), true),
     new("step:resnet18:64:128:64:cl", "pre-training step, resnet18 w64, batch 64, channels-last", 1, Steps(5), true),
+    new("step:resnet18:64:128:64:cl:bf16", "pre-training step, resnet18 w64, batch 64, channels-last, bf16-mixed (PyTorch: bf16 autocast)", 1, Steps(5), true),
     new("encode:resnet18:16:256:cl", "encoder forward (eval), cpu-small, batch 256, channels-last", 3, Steps(15), true),
     new("encode:resnet18:32:256:cl", "encoder forward (eval), w32, batch 256, channels-last", 2, Steps(8), true),
     new("encode:resnet18:64:256:cl", "encoder forward (eval), w64, batch 256, channels-last", 2, Steps(6), true),
