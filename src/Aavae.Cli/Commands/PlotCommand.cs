@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Aavae.IO;
-using Aavae.Visualization;
+using Aavae.Training;
 using ScottPlot;
 
 namespace Aavae.Cli.Commands;

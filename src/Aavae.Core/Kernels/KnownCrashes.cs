@@ -1,4 +1,4 @@
-using Aavae.Diagnostics;
+using Aavae.Runtime;
 using static TorchSharp.torch;
 
 namespace Aavae.Kernels;

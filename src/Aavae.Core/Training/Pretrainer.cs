@@ -1,4 +1,3 @@
-using Aavae.Diagnostics;
 using Aavae.Progress;
 using Aavae.Configuration;
 using Aavae.Augmentation;

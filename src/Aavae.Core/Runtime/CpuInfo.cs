@@ -1,4 +1,4 @@
-namespace Aavae.Diagnostics;
+namespace Aavae.Runtime;
 
 /// <summary>The fields of /proc/cpuinfo (Linux; empty elsewhere), for the engine report and the guard's known-crash rule.</summary>
 public static class CpuInfo

@@ -1,8 +1,8 @@
 using Aavae.Tests.Cli;
-using Aavae.Visualization;
+using Aavae.Training;
 using StbImageSharp;
 
-namespace Aavae.Tests.Visualization;
+namespace Aavae.Tests.Training;
 
 /// <summary>Curves read from a run's metrics.csv, and the PNG that <c>aavae plot</c> draws of them.</summary>
 public class AccuracyCurvesTests

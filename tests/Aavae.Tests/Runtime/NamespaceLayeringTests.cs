@@ -1,0 +1,186 @@
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.Metadata.Ecma335;
+using System.Reflection.Emit;
+using System.Reflection.PortableExecutable;
+using Aavae.Models;
+
+namespace Aavae.Tests.Runtime;
+
+/// <summary>
+/// The library's namespaces form layers: no two depend on each other, directly or round a longer
+/// loop. Read from the compiled assembly's metadata: every type a type derives from, declares in a
+/// signature, or names in its methods' IL (calls, fields, constructions, casts), by namespace.
+/// </summary>
+public class NamespaceLayeringTests
+{
+    [Fact]
+    public void NoNamespaceOfTheLibraryDependsOnItselfThroughAnother()
+    {
+        var graph = Dependencies(typeof(AavaeModel).Assembly.Location);
+        var cycles = StronglyConnected(graph).Where(c => c.Count > 1).ToList();
+        var edges = cycles.SelectMany(c => graph.Where(kv => c.Contains(kv.Key)).SelectMany(kv => kv.Value.Where(c.Contains).Select(to => $"  {kv.Key} -> {to}")));
+        Assert.True(cycles.Count == 0, $"namespace cycles: {string.Join("; ", cycles.Select(c => string.Join(" <-> ", c.Order())))}\n{string.Join("\n", edges.Order())}");
+    }
+
+    [Fact]
+    public void TheCheckSeesALoopWhereThereIsOne()
+    {
+        // The same reading finds the dependencies that are there: Training uses Models and Models
+        // uses Kernels, the way every training step runs.
+        var graph = Dependencies(typeof(AavaeModel).Assembly.Location);
+        Assert.Contains("Aavae.Models", graph["Aavae.Training"]);
+        Assert.Contains("Aavae.Kernels", graph["Aavae.Models"]);
+        var withLoop = graph.ToDictionary(kv => kv.Key, kv => new HashSet<string>(kv.Value));
+        withLoop["Aavae.Kernels"].Add("Aavae.Training");
+        Assert.Contains(StronglyConnected(withLoop), c => c.Contains("Aavae.Training") && c.Contains("Aavae.Kernels"));
+    }
+
+    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
+
+    /// <summary>Namespace -> the library's other namespaces its types use; a nested namespace (Training.Callbacks) is its folder's (Training).</summary>
+    private static Dictionary<string, HashSet<string>> Dependencies(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        var md = pe.GetMetadataReader();
+        var provider = new NamespaceProvider();
+        var graph = new Dictionary<string, HashSet<string>>();
+
+        IEnumerable<string> Used(EntityHandle handle) => handle.Kind switch
+        {
+            HandleKind.TypeDefinition => [NamespaceProvider.Of(md, (TypeDefinitionHandle)handle)],
+            HandleKind.TypeSpecification => md.GetTypeSpecification((TypeSpecificationHandle)handle).DecodeSignature(provider, null),
+            HandleKind.MethodDefinition => Used(md.GetMethodDefinition((MethodDefinitionHandle)handle).GetDeclaringType()),
+            HandleKind.FieldDefinition => Used(md.GetFieldDefinition((FieldDefinitionHandle)handle).GetDeclaringType()),
+            HandleKind.MemberReference => Used(md.GetMemberReference((MemberReferenceHandle)handle).Parent),
+            HandleKind.MethodSpecification => Used(md.GetMethodSpecification((MethodSpecificationHandle)handle).Method)
+                .Concat(md.GetMethodSpecification((MethodSpecificationHandle)handle).DecodeSignature(provider, null).SelectMany(t => t)),
+            _ => [],
+        };
+
+        static string Layer(string ns) => string.Join('.', ns.Split('.').Take(2));
+
+        void Add(string from, IEnumerable<string> used)
+        {
+            from = Layer(from);
+            foreach (var to in used.Select(Layer))
+            {
+                if (to == from || !to.StartsWith("Aavae", StringComparison.Ordinal)) continue;
+                if (!graph.TryGetValue(from, out var set)) graph[from] = set = [];
+                set.Add(to);
+            }
+        }
+
+        foreach (var typeHandle in md.TypeDefinitions)
+        {
+            var type = md.GetTypeDefinition(typeHandle);
+            var ns = NamespaceProvider.Of(md, typeHandle);
+            if (!ns.StartsWith("Aavae", StringComparison.Ordinal)) continue;
+            if (!type.BaseType.IsNil) Add(ns, Used(type.BaseType));
+            foreach (var i in type.GetInterfaceImplementations()) Add(ns, Used(md.GetInterfaceImplementation(i).Interface));
+            foreach (var f in type.GetFields()) Add(ns, md.GetFieldDefinition(f).DecodeSignature(provider, null));
+            foreach (var m in type.GetMethods())
+            {
+                var method = md.GetMethodDefinition(m);
+                var signature = method.DecodeSignature(provider, null);
+                Add(ns, signature.ReturnType.Concat(signature.ParameterTypes.SelectMany(t => t)));
+                if (method.RelativeVirtualAddress == 0) continue;
+                var body = pe.GetMethodBody(method.RelativeVirtualAddress);
+                if (!body.LocalSignature.IsNil)
+                    foreach (var local in md.GetStandaloneSignature(body.LocalSignature).DecodeLocalSignature(provider, null)) Add(ns, local);
+                var il = body.GetILReader();
+                while (il.RemainingBytes > 0)
+                {
+                    int first = il.ReadByte();
+                    short value = first == 0xFE ? (short)(0xFE00 | il.ReadByte()) : (short)first;
+                    if (!OpCodesByValue.TryGetValue(value, out var op)) throw new InvalidDataException($"unknown opcode 0x{value:X} in {md.GetString(type.Name)}.{md.GetString(method.Name)}");
+                    switch (op.OperandType)
+                    {
+                        case OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineType or OperandType.InlineTok:
+                            Add(ns, Used(MetadataTokens.EntityHandle(il.ReadInt32())));
+                            break;
+                        case OperandType.InlineSwitch:
+                            il.Offset += 4 * il.ReadInt32();
+                            break;
+                        default:
+                            il.Offset += op.OperandType switch
+                            {
+                                OperandType.InlineNone => 0,
+                                OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+                                OperandType.InlineVar => 2,
+                                OperandType.InlineI8 or OperandType.InlineR => 8,
+                                _ => 4,
+                            };
+                            break;
+                    }
+                }
+            }
+        }
+        return graph;
+    }
+
+    /// <summary>A decoded type as the library namespaces it names (its own and its generic arguments').</summary>
+    private sealed class NamespaceProvider : ISignatureTypeProvider<IEnumerable<string>, object?>
+    {
+        public static string Of(MetadataReader md, TypeDefinitionHandle handle)
+        {
+            var t = md.GetTypeDefinition(handle);
+            var declaring = t.GetDeclaringType();
+            return declaring.IsNil ? md.GetString(t.Namespace) : Of(md, declaring);
+        }
+
+        public IEnumerable<string> GetTypeFromDefinition(MetadataReader reader, TypeDefinitionHandle handle, byte rawTypeKind) => [Of(reader, handle)];
+        public IEnumerable<string> GetTypeFromReference(MetadataReader reader, TypeReferenceHandle handle, byte rawTypeKind) => [];
+        public IEnumerable<string> GetTypeFromSpecification(MetadataReader reader, object? context, TypeSpecificationHandle handle, byte rawTypeKind) =>
+            reader.GetTypeSpecification(handle).DecodeSignature(this, context);
+        public IEnumerable<string> GetPrimitiveType(PrimitiveTypeCode typeCode) => [];
+        public IEnumerable<string> GetSZArrayType(IEnumerable<string> elementType) => elementType;
+        public IEnumerable<string> GetArrayType(IEnumerable<string> elementType, ArrayShape shape) => elementType;
+        public IEnumerable<string> GetByReferenceType(IEnumerable<string> elementType) => elementType;
+        public IEnumerable<string> GetPointerType(IEnumerable<string> elementType) => elementType;
+        public IEnumerable<string> GetPinnedType(IEnumerable<string> elementType) => elementType;
+        public IEnumerable<string> GetGenericInstantiation(IEnumerable<string> genericType, System.Collections.Immutable.ImmutableArray<IEnumerable<string>> typeArguments) =>
+            genericType.Concat(typeArguments.SelectMany(a => a)).ToList();
+        public IEnumerable<string> GetGenericMethodParameter(object? context, int index) => [];
+        public IEnumerable<string> GetGenericTypeParameter(object? context, int index) => [];
+        public IEnumerable<string> GetFunctionPointerType(MethodSignature<IEnumerable<string>> signature) =>
+            signature.ReturnType.Concat(signature.ParameterTypes.SelectMany(p => p)).ToList();
+        public IEnumerable<string> GetModifiedType(IEnumerable<string> modifier, IEnumerable<string> unmodifiedType, bool isRequired) => unmodifiedType;
+    }
+
+    /// <summary>Tarjan's strongly connected components.</summary>
+    private static List<List<string>> StronglyConnected(Dictionary<string, HashSet<string>> graph)
+    {
+        var nodes = graph.Keys.Concat(graph.Values.SelectMany(v => v)).Distinct().Order().ToList();
+        var index = new Dictionary<string, int>();
+        var low = new Dictionary<string, int>();
+        var stack = new Stack<string>();
+        var onStack = new HashSet<string>();
+        var result = new List<List<string>>();
+        int counter = 0;
+
+        void Visit(string v)
+        {
+            index[v] = low[v] = counter++;
+            stack.Push(v);
+            onStack.Add(v);
+            foreach (var w in graph.TryGetValue(v, out var next) ? next : [])
+            {
+                if (!index.ContainsKey(w)) { Visit(w); low[v] = Math.Min(low[v], low[w]); }
+                else if (onStack.Contains(w)) low[v] = Math.Min(low[v], index[w]);
+            }
+            if (low[v] != index[v]) return;
+            var component = new List<string>();
+            string u;
+            do { u = stack.Pop(); onStack.Remove(u); component.Add(u); } while (u != v);
+            result.Add(component);
+        }
+
+        foreach (var v in nodes)
+            if (!index.ContainsKey(v)) Visit(v);
+        return result;
+    }
+}
