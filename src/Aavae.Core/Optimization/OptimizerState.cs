@@ -23,13 +23,20 @@ public static class OptimizerState
         return result;
     }
 
-    /// <summary>A moment tensor for <paramref name="parameter"/>, copied to its device and checked against its shape.</summary>
+    /// <summary>
+    /// A moment tensor for <paramref name="parameter"/>, checked against its shape and copied into its
+    /// type, device and memory layout: files hold moments contiguous, a channels-last parameter's
+    /// live ones are channels-last, and LAMB's norms sum in memory order, so a resumed run is
+    /// bit-identical only with the layout restored too.
+    /// </summary>
     public static Tensor Tensor(IDictionary s, string key, Tensor parameter)
     {
         if (s[key] is not Tensor t) throw new InvalidDataException($"optimizer state lacks '{key}'");
         if (!t.shape.SequenceEqual(parameter.shape))
             throw new InvalidDataException($"optimizer state '{key}' has shape [{string.Join(", ", t.shape)}], the parameter [{string.Join(", ", parameter.shape)}]");
-        return t.to(parameter.dtype, parameter.device).clone().DetachFromDisposeScope();
+        var moment = empty_like(parameter);
+        moment.copy_(t);
+        return moment.DetachFromDisposeScope();
     }
 
     /// <summary>
