@@ -3,6 +3,7 @@ using Aavae.Runtime;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
 //        dotnet run -c Release --project bench/Aavae.Bench -- --guard [--batch N]   (the convolution guard's cost)
+//        dotnet run -c Release --project bench/Aavae.Bench -- --contention   (a step beside another job: threads fixed or shared)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --data-parallel   (1 vs 2 processes under Open MPI and MPICH, and the N-machine cost model)
 //        (the driver starts itself with --worker ROW, or under mpirun with --dp-worker CONFIG, for each measurement)
 string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -28,6 +29,13 @@ if (Arg("--dp-worker") is { } dpConfig)
 if (args.Contains("--data-parallel"))
 {
     DataParallelBench.Run(typeof(DataParallelBench).Assembly.Location, threads, Console.Out);
+    return 0;
+}
+
+if (args.Contains("--contention"))
+{
+    Console.WriteLine($"{threads} threads");
+    ContentionBench.Run(typeof(ContentionBench).Assembly.Location, threads, Console.Out);
     return 0;
 }
 

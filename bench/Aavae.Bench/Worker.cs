@@ -31,14 +31,18 @@ public static class Worker
         var memory = new Aavae.Runtime.StepMemory(
             int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_COLLECT_EVERY") ?? "1"),
             int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_TRIM_EVERY") ?? $"{Aavae.Runtime.StepMemory.DefaultTrimEvery}"));
+        // AAVAE_BENCH_SHARE=1: give cores up to other processes as training does by default (Runtime/CoreShare.cs); else the count stays --threads.
+        bool share = Environment.GetEnvironmentVariable("AAVAE_BENCH_SHARE") == "1";
         void Time(Action step)
         {
+            using var cores = CoreShare.ForLoop(share ? null : get_num_threads(), Console.Error.WriteLine);
             for (int i = 0; i < warmup + steps; i++)
             {
                 if (i == warmup) afterWarmup = Memory.CurrentMb();
                 var sw = Stopwatch.StartNew();
                 using (NewDisposeScope()) step();
                 memory.AfterStep();
+                cores.AfterStep();
                 if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
             }
         }

@@ -41,6 +41,7 @@ internal static class EmbedCommand
             var outPath = r.GetValue(output)!;
             if (!outPath.EndsWith(".npy", StringComparison.Ordinal)) throw new ArgumentException($"--output {outPath}: expected a file name ending in .npy");
             if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
+            if (r.GetValue(limit) is < 1) throw new ArgumentException($"--limit-batches must be >= 1, got {r.GetValue(limit)}");
             var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
             int batch = r.GetValue(source.BatchSize);
             if (r.GetValue(images) is { Length: > 0 } pictures)
@@ -57,7 +58,7 @@ internal static class EmbedCommand
             if (r.GetValue(input) is { } npy)
             {
                 using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(source.Checkpoint)!));
-                using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
+                using var encoder = source.BuildEncoder(weights, device, r);
                 var (array, shape) = Npy.ReadFloat32(npy);
                 using var features = CheckpointEncoder.EncodeArray(encoder, array, shape, weights.Options.InputHeight, batch, device, npy);
                 Npy.Write(outPath, features.data<float>().ToArray(), features.shape);
@@ -69,7 +70,7 @@ internal static class EmbedCommand
             using (data)
             {
                 var which = CheckpointEncoder.Split(data, r.GetValue(split)!);
-                using var encoder = CheckpointOptionSet.BuildEncoder(w, device);
+                using var encoder = source.BuildEncoder(w, device, r);
                 using var set = CheckpointEncoder.Embed(encoder, data, which, batch, device, r.GetValue(limit));
                 var labelsPath = outPath[..^4] + "_labels.npy";
                 Npy.Write(outPath, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);

@@ -22,6 +22,7 @@ internal static class KnnCommand
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
+            if (r.GetValue(limit) is < 1) throw new ArgumentException($"--limit-batches must be >= 1, got {r.GetValue(limit)}");
             if (r.GetValue(k) < 1) throw new ArgumentException($"--k must be >= 1, got {r.GetValue(k)}");
             if (r.GetValue(temperature) <= 0) throw new ArgumentException($"--temperature must be > 0, got {r.GetValue(temperature)}");
             var device = DeviceChoice.Resolve(r.GetValue(source.Device)!);
@@ -29,7 +30,7 @@ internal static class KnnCommand
             using (weights)
             using (data)
             {
-                using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
+                using var encoder = source.BuildEncoder(weights, device, r);
                 var views = new Views(data.Info, device);
                 int batch = r.GetValue(source.BatchSize);
                 using var bank = FeatureExtractor.Encode(encoder, data.Train, views, batch, r.GetValue(limit));

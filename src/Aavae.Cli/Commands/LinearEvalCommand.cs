@@ -27,11 +27,12 @@ internal static class LinearEvalCommand
         var limitEval = CliOptions.Create<int?>("--limit-eval-batches", "validate and test on at most N batches", null);
         var readTest = ReadTestOption();
         var standardize = CliOptions.Create<bool?>("--standardize", "standardise cached features with the training split's mean and standard deviation (an affine map the linear layer could absorb: it changes how fast SGD converges, not which classifiers exist); default: on for cached, off for the reference's augmented and unshuffled protocols", null);
+        var threads = CliOptions.Create<int?>("--threads", "libtorch threads, fixed (default: all cores, fewer while other processes keep some busy)", null);
         var output = CliOptions.Create<string?>("--output", "result JSON (default: linear_eval_<mode>.json in the checkpoint's run folder)", null);
         output.Aliases.Add("--out");
         var command = new Command("linear-eval", "Train a linear classifier on the frozen encoder's features and report top-1 test accuracy");
         source.AddTo(command);
-        foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, readTest, standardize, output, baseline }) command.Options.Add(o);
+        foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, readTest, standardize, threads, output, baseline }) command.Options.Add(o);
         foreach (var o in new Option[] { model.Encoder, model.Width }) command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -46,6 +47,7 @@ internal static class LinearEvalCommand
                 LimitEvalBatches = r.GetValue(limitEval),
                 Test = r.GetValue(readTest),
                 Standardize = r.GetValue(standardize),
+                Threads = r.GetValue(threads),
             };
             // The feature mode may come from the data set: --standardize is checked against it in the run.
             (options with { Standardize = null }).Validate();
@@ -64,7 +66,7 @@ internal static class LinearEvalCommand
                 options = For(data.Info);
                 var outPath = r.GetValue(output) ?? DefaultOutput(weights.Path, options);
                 if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists; pass another --output");
-                using var encoder = CheckpointOptionSet.BuildEncoder(weights, device);
+                using var encoder = source.BuildEncoder(weights, device, r);
                 var result = Run(encoder, data, options, device);
                 Save(outPath, result, weights.Path, data.Info.Name);
                 Console.WriteLine($"wrote {outPath}");

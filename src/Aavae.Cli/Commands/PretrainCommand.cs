@@ -58,6 +58,7 @@ internal static class PretrainCommand
         resume.Aliases.Add("--ckpt_path");
         var overwrite = CliOptions.Create("--overwrite", "replace the run already in --output", false);
         var checkpointEvery = CliOptions.FromPreset<int>(nameof(PretrainOptions.CheckpointEvery), o => o.CheckpointEvery);
+        var threads = CliOptions.ForSetting<int?>(nameof(PretrainOptions.Threads), null);
         var limitTrain = CliOptions.ForSetting<int?>(nameof(PretrainOptions.LimitTrainBatches), null);
         var limitVal = CliOptions.ForSetting<int?>(nameof(PretrainOptions.LimitValBatches), null);
         var maxSteps = CliOptions.ForSetting<long?>(nameof(PretrainOptions.MaxSteps), null);
@@ -71,7 +72,7 @@ internal static class PretrainCommand
                  {
                      preset, dataset, dataDir, denoising, cropScale, jitter, klCoeff, logScale, learnScale, valSamples, optimizer, lr, weightDecay, excludeBnBias,
                      warmup, maxEpochs, cosine, linear, batchSize, seed, onlineFt, knnEvery, probeEvery, device, memoryFormat, precision, fp16, gpus, output, resume, overwrite,
-                     checkpointEvery, limitTrain, limitVal, maxSteps, linearEval, readTest, initFrom,
+                     checkpointEvery, threads, limitTrain, limitVal, maxSteps, linearEval, readTest, initFrom,
                  })
             command.Options.Add(o);
 
@@ -144,6 +145,7 @@ internal static class PretrainCommand
                 Device = deviceChoice ?? (r.IsExplicit(device) ? DeviceChoice.Parse(r.GetValue(device)!) : o.Device),
                 MemoryFormat = r.IsExplicit(memoryFormat) ? MemoryFormats.Parse(r.GetValue(memoryFormat)!) : o.MemoryFormat,
                 Precision = r.GetValue(fp16) ? Precision.Fp16Mixed : r.IsExplicit(precision) ? Precisions.Parse(r.GetValue(precision)!) : o.Precision,
+                Threads = Pick(threads, o.Threads),
                 CheckpointEvery = Pick(checkpointEvery, o.CheckpointEvery),
                 LimitTrainBatches = Pick(limitTrain, o.LimitTrainBatches),
                 LimitValBatches = Pick(limitVal, o.LimitValBatches),
@@ -154,7 +156,7 @@ internal static class PretrainCommand
             var evaluation = r.GetValue(linearEval) is { } mode
                 ? new LinearEvalOptions
                 {
-                    Features = FeatureModes.Parse(mode), Seed = o.Seed, Test = r.GetValue(readTest),
+                    Features = FeatureModes.Parse(mode), Seed = o.Seed, Test = r.GetValue(readTest), Threads = o.Threads,
                     LimitTrainBatches = o.LimitTrainBatches, LimitEvalBatches = o.LimitValBatches is > 0 ? o.LimitValBatches : null,
                 }
                 : null;

@@ -51,6 +51,18 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
             throw new InvalidDataException($"{Path}: the model was trained on {h}x{h} images; {data.Name} has {data.InputHeight}x{data.InputHeight}");
     }
 
+    /// <summary>The first 8 bytes give the JSON header's length: checked against the file (and the format's 100 MB cap) before the reader allocates it.</summary>
+    private static void CheckSafetensorsHeader(string path)
+    {
+        using var stream = File.OpenRead(path);
+        Span<byte> prefix = stackalloc byte[8];
+        if (stream.Length < 10 || stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+            throw new InvalidDataException($"{path}: not a safetensors file ({stream.Length} bytes)");
+        ulong header = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (header < 2 || header > (ulong)(stream.Length - 8) || header > 100_000_000)
+            throw new InvalidDataException($"{path}: not a readable safetensors file (its header says {header} bytes, the file holds {stream.Length - 8} after the length)");
+    }
+
     private static PretrainedWeights ReadAny(string path, DatasetInfo? data)
     {
         int? inputHeight = data?.InputHeight;
@@ -61,6 +73,7 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
         {
             if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidDataException($"{path}: not a checkpoint (expected a torch.save zip archive, a Lightning .ckpt or a .safetensors file)");
+            CheckSafetensorsHeader(path);
             Dictionary<string, Tensor> tensors;
             try { tensors = Safetensors.LoadStateDict(path); }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -65,11 +65,19 @@ public static class Cifar10
         }
         if (loaded is not IDictionary dict || dict["data"] is not NumpyPickle.NdArray data || dict["labels"] is not IList list)
             throw new InvalidDataException($"{name}: expected a dict with 'data' (uint8 array) and 'labels'");
-        if (data.DType != "u1" || data.Shape.Length != 2 || data.Shape[0] != BatchCount || data.Shape[1] != ImageBytes || data.Data.Length != BatchCount * ImageBytes)
+        if (data.DType != "u1" || data.Shape.Length != 2 || data.Shape[0] != BatchCount || data.Shape[1] != ImageBytes)
             throw new InvalidDataException($"{name}: 'data' is {data.DType} [{string.Join(", ", data.Shape)}], expected u1 [10000, 3072]");
+        if (data.Data.Length != BatchCount * ImageBytes)
+            throw new InvalidDataException($"{name}: 'data' says u1 [10000, 3072] but holds {data.Data.Length} bytes, not {BatchCount * ImageBytes}");
         if (list.Count != BatchCount) throw new InvalidDataException($"{name}: {list.Count} labels, expected {BatchCount}");
         data.Data.CopyTo(pixels);
-        for (int i = 0; i < BatchCount; i++) labels[i] = CheckLabel(Convert.ToInt32(list[i]), name, i);
+        for (int i = 0; i < BatchCount; i++)
+            labels[i] = list[i] switch
+            {
+                int v => CheckLabel(v, name, i),
+                long v => CheckLabel(v is >= int.MinValue and <= int.MaxValue ? (int)v : -1, name, i),
+                var other => throw new InvalidDataException($"{name}: label of record {i} is {other?.GetType().Name ?? "None"} '{other}', expected an integer 0-9"),
+            };
     }
 
     private static byte CheckLabel(int label, string name, int index) =>

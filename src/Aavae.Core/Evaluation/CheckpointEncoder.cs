@@ -36,14 +36,19 @@ public static class CheckpointEncoder
     /// encoder keys the checkpoint had and the encoder ignored, and any rerouted convolution.
     /// </summary>
     /// <param name="format">The layout the encoder computes in; channels-last is the faster on CPUs (bench/NOTES.md), features are the same.</param>
-    public static ResNetEncoder Build(PretrainedWeights weights, Device device, Action<string>? notes = null, MemoryFormat format = MemoryFormat.ChannelsLast)
+    /// <param name="precision">bf16-mixed runs the convolutions in bfloat16 (features stay float32); 16-mixed is for CUDA only.</param>
+    public static ResNetEncoder Build(PretrainedWeights weights, Device device, Action<string>? notes = null, MemoryFormat format = MemoryFormat.ChannelsLast,
+        Precision precision = Precision.Full32)
     {
+        OptionException.Check(precision != Precision.Fp16Mixed || device.type == DeviceType.CUDA, nameof(Precision),
+            "16-mixed (float16) runs on CUDA only; on a CPU use bf16-mixed");
         var encoder = weights.BuildEncoder(out var report);
         try
         {
             if (report.Unexpected.Count > 0) notes?.Invoke($"unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
             encoder.to(device);
             ChannelsLast.Apply(encoder, format);
+            MixedPrecision.Apply(encoder, precision);
             var check = KernelGuard.Shared.Protect(encoder, device);
             if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
             if (check.Summary is { } found) notes?.Invoke(found);
@@ -71,6 +76,8 @@ public static class CheckpointEncoder
     {
         if (shape.Length != 4 || shape[1] != 3 || shape[2] != inputHeight || shape[3] != inputHeight)
             throw new InvalidDataException($"{what}: expected a float32 array N x 3 x {inputHeight} x {inputHeight}, got [{string.Join(", ", shape)}]");
+        int nonFinite = data.Count(v => !float.IsFinite(v));
+        if (nonFinite > 0) throw new InvalidDataException($"{what}: {nonFinite} of its values are NaN or infinite; expected normalised pixels");
         encoder.eval();
         using var scope = NewDisposeScope();
         var all = tensor(data).view(shape);

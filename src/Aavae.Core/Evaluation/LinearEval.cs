@@ -80,6 +80,8 @@ public sealed record LinearEvalOptions
     /// reference's protocols (<c>augmented</c>, <c>unshuffled</c>).
     /// </summary>
     public bool? Standardize { get; init; }
+    /// <summary>Null: libtorch's count, given up to other processes while they keep cores busy (Runtime/CoreShare.cs).</summary>
+    public int? Threads { get; init; }
 
     public bool StandardizesFeatures => Standardize ?? Features == FeatureMode.Cached;
 
@@ -93,6 +95,7 @@ public sealed record LinearEvalOptions
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
         OptionException.Check(Standardize != true || Features.IsCached(), nameof(Standardize), $"needs cached or unshuffled features, not {Features.Name()}");
         OptionException.Check(LimitTrainBatches is null or >= 1, nameof(LimitTrainBatches), $"must be >= 1, got {LimitTrainBatches}");
+        OptionException.Check(Threads is null or >= 1 and <= 4096, nameof(Threads), $"must lie in [1, 4096], got {Threads}");
         OptionException.Check(LimitEvalBatches is null or >= 1, nameof(LimitEvalBatches), $"must be >= 1, got {LimitEvalBatches}");
     }
 }
@@ -191,6 +194,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         var progress = new ProgressClock();
         // Cached-feature steps take about a millisecond: collect every 10th so the upkeep stays small beside them.
         var memory = new StepMemory(collectEvery: 10);
+        using var share = CoreShare.ForLoop(options.Threads, observer.OnMessage);
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             double lossSum = 0, correct = 0, seen = 0;
@@ -222,6 +226,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                         progress.Elapsed, progress.Remaining(step, (long)batches * options.Epochs - step)));
                 }
                 memory.AfterStep();
+                share.AfterStep();
             }
             NativeMemory.Trim();
             double valAcc = Accuracy(linear, val, device);

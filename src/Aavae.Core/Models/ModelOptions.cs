@@ -62,6 +62,7 @@ public sealed record ModelOptions
         _ = EncoderSpec;
         _ = DecoderSpec;
         OptionException.Check(LatentDim >= 1, nameof(LatentDim), $"must be >= 1, got {LatentDim}");
+        OptionException.Check(double.IsFinite(LogScale), nameof(LogScale), $"must be a finite number, got {LogScale}");
         CheckWidth(Width);
         Stem.CheckInputSize(InputHeight);
     }

@@ -52,13 +52,25 @@ public sealed class MetricsLog
         var lines = File.ReadAllLines(path);
         if (lines.Length == 0) return [];
         var header = lines[0].Split(',');
-        return lines.Skip(1).Where(l => l.Length > 0).Select(l =>
+        if (header.Distinct().Count() != header.Length || header.Any(h => h.Length == 0 || h.Any(char.IsControl)))
+            throw new InvalidDataException($"{path}: damaged header line (expected distinct metric names separated by commas); move the file aside to start a new log");
+        var rows = new List<IReadOnlyDictionary<string, double>>();
+        for (int n = 1; n < lines.Length; n++)
         {
-            var cells = l.Split(',');
+            if (lines[n].Length == 0) continue;
+            var cells = lines[n].Split(',');
+            if (cells.Length > header.Length)
+                throw new InvalidDataException($"{path}: line {n + 1} has {cells.Length} cells, the header {header.Length}; move the file aside to start a new log");
             var row = new Dictionary<string, double>();
-            for (int i = 0; i < header.Length && i < cells.Length; i++)
-                if (cells[i].Length > 0) row[header[i]] = double.Parse(cells[i], CultureInfo.InvariantCulture);
-            return (IReadOnlyDictionary<string, double>)row;
-        }).ToList();
+            for (int i = 0; i < cells.Length; i++)
+            {
+                if (cells[i].Length == 0) continue;
+                if (!double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                    throw new InvalidDataException($"{path}: line {n + 1}, column {header[i]}: '{PrintableText.Of(cells[i])}' is not a number; move the file aside to start a new log");
+                row[header[i]] = v;
+            }
+            rows.Add(row);
+        }
+        return rows;
     }
 }

@@ -88,6 +88,9 @@ public sealed record PretrainOptions
     /// <summary>Lightning's precision; bf16-mixed runs the convolutions in bfloat16 (Models/MixedPrecision.cs).</summary>
     [Setting("32 or bf16-mixed (convolutions in bfloat16 on float32 weights; fast on CPUs with AVX512-BF16 or AMX); 16-mixed is the reference's --fp16")]
     public Precision Precision { get; init; } = Precision.Full32;
+    /// <summary>Null: libtorch's count (the cores), given up to other processes while they keep cores busy (Runtime/CoreShare.cs).</summary>
+    [Setting("libtorch threads, fixed (default: all cores, fewer while other processes keep some busy; a fixed count makes a run bit-reproducible on a busy machine)")]
+    public int? Threads { get; init; }
     /// <summary>Keep a numbered checkpoint every this many epochs; last.ckpt is written every epoch.</summary>
     [Setting("keep a numbered checkpoint every N epochs (last.ckpt is always kept)")]
     public int CheckpointEvery { get; init; } = 200;
@@ -117,6 +120,7 @@ public sealed record PretrainOptions
         OptionException.Check(LinearProbeEvery >= 0, nameof(LinearProbeEvery), $"must be >= 0, got {LinearProbeEvery}");
         OptionException.Check(KnnK >= 1, nameof(KnnK), $"must be >= 1, got {KnnK}");
         OptionException.Check(KnnTemperature > 0, nameof(KnnTemperature), $"must be > 0, got {KnnTemperature}");
+        OptionException.Check(Threads is null or >= 1 and <= 4096, nameof(Threads), $"must lie in [1, 4096], got {Threads}");
         OptionException.Check(CheckpointEvery >= 1, nameof(CheckpointEvery), $"must be >= 1, got {CheckpointEvery}");
         OptionException.Check(LimitTrainBatches is null or >= 1, nameof(LimitTrainBatches), $"must be >= 1, got {LimitTrainBatches}");
         OptionException.Check(LimitValBatches is null or >= 0, nameof(LimitValBatches), $"must be >= 0, got {LimitValBatches}");

@@ -44,11 +44,21 @@ public static class PretrainSetup
     /// </summary>
     public static RunFolder Folder(PretrainOptions options, TrainingCheckpoint? resume, string? output = null, bool overwrite = false)
     {
+        OptionException.Check(output is null || !string.IsNullOrWhiteSpace(output), "Output", "must name a folder, got an empty string");
+        OptionException.Check(output is null || !File.Exists(output), "Output", $"{output} is a file; expected a run folder");
         if (resume is not null && resume.Format != LightningRun.Format)
-            return new RunFolder(output ?? RunFolder.Containing(resume.Path));
+        {
+            var own = RunFolder.Containing(resume.Path);
+            // Continuing into another folder: it must not hold some other run's files.
+            return output is null || SameFolder(output, own) ? new RunFolder(own) : RunFolder.CreateNew(output, overwrite);
+        }
         var folder = output ?? RunFolder.NextFree("runs", $"{options.Model.Kind.ToString().ToLowerInvariant()}-{options.Dataset.Name}");
         return RunFolder.CreateNew(folder, overwrite);
     }
+
+    private static bool SameFolder(string a, string b) =>
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)),
+            OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     public static string Describe(PretrainOptions o) =>
         $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px)";

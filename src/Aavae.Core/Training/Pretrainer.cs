@@ -34,6 +34,7 @@ public sealed class Pretrainer : IDisposable
     private readonly OnlineProbe? probe;
     private readonly TrainingLoop loop;
     private readonly DataParallel? parallel;
+    private readonly RunLock? runLock;
     private readonly TrainingPosition start = new(0, 0, 0);
 
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null,
@@ -46,7 +47,18 @@ public sealed class Pretrainer : IDisposable
         this.options = options;
         this.run = run;
         Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-        data = DataModule.Load(options.Dataset.Name, options.DataDir);
+        // The folder is claimed (and found writable) before the data loads; the other processes of a data-parallel run write nothing.
+        bool created = !Directory.Exists(run.Path);
+        runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;
+        try
+        {
+            data = DataModule.Load(options.Dataset.Name, options.DataDir);
+        }
+        catch
+        {
+            Release(created);
+            throw;
+        }
         try
         {
             CheckFits(options, data);
@@ -91,6 +103,7 @@ public sealed class Pretrainer : IDisposable
             if (chief) callbacks.AddRange([new ProgressReporter(observer, options, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
             loop = new TrainingLoop(module, data, views, callbacks, group)
             {
+                Report = observer.OnMessage,
                 LastGoodCheckpoint = () => File.Exists(run.LastCheckpoint) ? $"the last good checkpoint is {run.LastCheckpoint}" : "no checkpoint was written yet",
             };
         }
@@ -100,6 +113,7 @@ public sealed class Pretrainer : IDisposable
             probe?.Dispose();
             module?.Dispose();
             data.Dispose();
+            Release(created);
             throw;
         }
     }
@@ -144,5 +158,14 @@ public sealed class Pretrainer : IDisposable
         probe?.Dispose();
         module.Dispose();
         data.Dispose();
+        runLock?.Dispose();
+    }
+
+    /// <summary>A set-up that failed leaves no trace: the lock goes, and so does a folder it created.</summary>
+    private void Release(bool created)
+    {
+        runLock?.Dispose();
+        if (created && Directory.Exists(run.Path) && !Directory.EnumerateFileSystemEntries(run.Path).Any(e => !Path.GetFileName(e).StartsWith(".lock", StringComparison.Ordinal)))
+            Directory.Delete(run.Path, recursive: true);
     }
 }

@@ -33,7 +33,8 @@ public sealed record RunFolder(string Path)
         {
             if (!overwrite)
                 throw new OptionException("Output", $"{path} already holds a run; continue it (resume) or replace it (overwrite)");
-            run.Clear();
+            // Never under a live run's feet.
+            using (RunLock.Acquire(path)) run.Clear();
         }
         return run;
     }

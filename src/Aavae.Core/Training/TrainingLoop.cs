@@ -35,6 +35,9 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
     /// <summary>Shown in the NaN guard's message: where the last good checkpoint is, if any.</summary>
     public Func<string> LastGoodCheckpoint { get; init; } = () => "no checkpoint was written";
 
+    /// <summary>Told when the loop changes libtorch's thread count for other processes' sake (<see cref="CoreShare"/>).</summary>
+    public Action<string>? Report { get; init; }
+
     public int BatchesPerEpoch => module.BatchesPerEpoch;
 
     public TrainingPosition Position => position;
@@ -42,6 +45,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
     public LoopResult Run(TrainingPosition start, CancellationToken stop = default)
     {
         position = start;
+        using var share = CoreShare.ForLoop(options.Threads, Report);
         foreach (var c in callbacks) c.OnFitStart(start);
         IReadOnlyDictionary<string, double>? lastEpoch = null;
         var device = module.Device;
@@ -62,6 +66,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
                 {
                     stopAgreed = TrainStep(views, epoch, ++batch, train, stop.IsCancellationRequested);
                     memory.AfterStep();
+                    share.AfterStep();
                 }
                 // One process reads its own token; several stop together at the step they agreed on, or one would wait for the others forever.
                 if (group.Size == 1 ? stop.IsCancellationRequested : stopAgreed)

@@ -48,6 +48,29 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void EmbedInBf16MixedGivesFloat32FeaturesWithinBfloat16sRounding()
+    {
+        var dir = TempDir.Create();
+        float[] Embed(string precision)
+        {
+            var path = Path.Combine(dir, $"{precision}.npy");
+            var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "1", "--batch-size", "64",
+                "--precision", precision, "--output", path);
+            Assert.True(code == 0, stderr);
+            return Aavae.IO.Npy.ReadFloat32(path).Data;
+        }
+        var full = Embed("32");
+        var bf16 = Embed("bf16-mixed");
+        double scale = full.Max(MathF.Abs), worst = full.Zip(bf16, (a, b) => Math.Abs(a - b)).Max();
+        // bfloat16 keeps 8 significant bits (relative rounding 2^-9 per value); through a few dozen layers
+        // the features move by a few percent of their range, and never by nothing (the cast happened).
+        Assert.InRange(worst / scale, 1e-6, 0.05);
+        var refused = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--precision", "16-mixed", "--device", "cpu", "--output", "x.npy");
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("--precision 16-mixed (float16) runs on CUDA only; on a CPU use bf16-mixed", refused.Err);
+    }
+
+    [Fact]
     public void EmbedOfAUsersArrayMatchesTheSplitsFeatures()
     {
         // The first two test images, normalised as the evaluation view does, given as an array:

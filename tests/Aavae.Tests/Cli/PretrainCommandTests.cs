@@ -45,6 +45,7 @@ public class PretrainCommandTests
     [InlineData("--warmup-epochs", "-0.5", "--warmup-epochs must lie in [0, 100000], got -0.5")]
     [InlineData("--precision", "bf17", "--precision bf17: expected 32, bf16-mixed or 16-mixed")]
     [InlineData("--memory-format", "nhwc", "--memory-format nhwc: expected channels_last or contiguous")]
+    [InlineData("--threads", "0", "--threads must lie in [1, 4096], got 0")]
     public void ALibraryRefusalNamesTheFlagTheUserTyped(string flag, string value, string expected)
     {
         var (code, _, err) = CliRunner.Run(TempDir.Create(), ["pretrain", .. Small, flag, value, "--output", "run"]);
@@ -65,10 +66,10 @@ public class PretrainCommandTests
     public void Bf16MixedAndTheLayoutLandInTheConfigurationAndTheCheckpoint()
     {
         var dir = TempDir.Create();
-        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--precision", "bf16-mixed", "--memory-format", "contiguous", "--max-steps", "2", "--limit-val-batches", "1", "--output", "run"]);
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--precision", "bf16-mixed", "--memory-format", "contiguous", "--threads", "1", "--max-steps", "2", "--limit-val-batches", "1", "--output", "run"]);
         Assert.True(code == 0, err);
         var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
-        Assert.Equal((Aavae.Runtime.Precision.Bf16Mixed, Aavae.Runtime.MemoryFormat.Contiguous), (o.Precision, o.MemoryFormat));
+        Assert.Equal((Aavae.Runtime.Precision.Bf16Mixed, Aavae.Runtime.MemoryFormat.Contiguous, (int?)1), (o.Precision, o.MemoryFormat, o.Threads));
         var content = TorchFile.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
         var hyper = (System.Collections.IDictionary)content["hyper_parameters"]!;
         Assert.Equal(("bf16-mixed", false), (hyper["precision"], hyper["fp16"]));
@@ -115,6 +116,34 @@ public class PretrainCommandTests
         Assert.Equal(2, code);
         Assert.Contains("already holds a run", err);
         Assert.Equal("{\"theirs\": true}", File.ReadAllText(run.Config));
+    }
+
+    [Fact]
+    public void AResumeIntoAFolderHoldingAnotherRunIsRefusedAndARunInUseIsNamedByItsProcess()
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--max-steps", "1", "--limit-val-batches", "0", "--output", "a"]);
+        Assert.True(code == 0, err);
+        var other = new RunFolder(Path.Combine(dir, "b"));
+        Directory.CreateDirectory(other.Checkpoints);
+        File.WriteAllText(other.Config, "{\"theirs\": true}");
+
+        (code, _, err) = CliRunner.Run(dir, ["pretrain", "--resume", "a", "--output", "b"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--output b already holds a run", err);
+        Assert.Equal("{\"theirs\": true}", File.ReadAllText(other.Config));
+
+        // This test process holds run a: a resume of it, or a new run into it, is refused with the holder's id.
+        using (RunLock.Acquire(Path.Combine(dir, "a")))
+        {
+            (code, _, err) = CliRunner.Run(dir, ["pretrain", "--resume", "a", "--max-epochs", "2"]);
+            Assert.Equal(2, code);
+            Assert.Contains($"is in use by process {Environment.ProcessId}", err);
+            (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--output", "a", "--overwrite"]);
+            Assert.Equal(2, code);
+            Assert.Contains($"is in use by process {Environment.ProcessId}", err);
+        }
+        Assert.True(File.Exists(Path.Combine(dir, "a", "checkpoints", "last.ckpt")));
     }
 
     [Fact]

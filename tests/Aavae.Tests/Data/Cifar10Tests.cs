@@ -90,6 +90,17 @@ public class Cifar10Tests
     }
 
     [Fact]
+    public void ATextLabelInAPythonBatchNamesFileAndRecord()
+    {
+        var dir = TempDir.Create();
+        var batch = PythonBatch(Pixels(), Enumerable.Range(0, N).Select(i => i % 10).ToArray(), textLabelAt: 12);
+        File.WriteAllBytes(Path.Combine(dir, "test_batch"), batch);
+        File.WriteAllBytes(Path.Combine(dir, "data_batch_1"), batch);
+        var e = Assert.Throws<InvalidDataException>(() => Cifar10.Load(dir, train: false));
+        Assert.Contains("test_batch: label of record 12 is String 'cat', expected an integer 0-9", e.Message);
+    }
+
+    [Fact]
     public void TruncatedBatchAndMissingBatchAreNamed()
     {
         var dir = TempDir.Create();
@@ -122,7 +133,8 @@ public class Cifar10Tests
     /// A protocol-2 pickle laid out as CIFAR-10's Python 2 batches are: a dict whose 'data' is a
     /// numpy uint8 array rebuilt by numpy.core.multiarray._reconstruct and whose 'labels' is a list.
     /// </summary>
-    static byte[] PythonBatch(byte[] pixels, int[] labels)
+    /// <param name="textLabelAt">Write this record's label as the string "cat" (a damaged batch).</param>
+    static byte[] PythonBatch(byte[] pixels, int[] labels, int textLabelAt = -1)
     {
         var p = new MemoryStream();
         void Op(params byte[] b) => p.Write(b);
@@ -151,7 +163,9 @@ public class Cifar10Tests
         Op(0x62);               // BUILD
         Str("labels");
         Op(0x5d, 0x28);         // EMPTY_LIST, MARK
-        foreach (var l in labels) Int(l);
+        for (int i = 0; i < labels.Length; i++)
+            if (i == textLabelAt) Str("cat");
+            else Int(labels[i]);
         Op(0x65);               // APPENDS
         Op(0x75);               // SETITEMS
         Op(0x2e);               // STOP
