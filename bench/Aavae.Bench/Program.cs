@@ -3,6 +3,7 @@ using Aavae.Runtime;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
 //        dotnet run -c Release --project bench/Aavae.Bench -- --guard [--batch N]   (the convolution guard's cost)
+//        dotnet run -c Release --project bench/Aavae.Bench -- --long-memory [--steps N]   (resident memory of a tiny model over 10,000 steps)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --contention   (a step beside another job: threads fixed or shared)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --data-parallel   (1 vs 2 processes under Open MPI and MPICH, and the N-machine cost model)
 //        (the driver starts itself with --worker ROW, or under mpirun with --dp-worker CONFIG, for each measurement)
@@ -30,6 +31,24 @@ if (args.Contains("--data-parallel"))
 {
     DataParallelBench.Run(typeof(DataParallelBench).Assembly.Location, threads, Console.Out);
     return 0;
+}
+
+if (args.Contains("--long-memory"))
+{
+    // Resident memory of a tiny model over 10,000 steps: after warm-up it may never rise more than 5% above its level then.
+    const string row = "drift:resnet18:4:16:16:cl";
+    int steps = int.Parse(Arg("--steps") ?? "10000");
+    var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
+    foreach (var a in new[] { typeof(Worker).Assembly.Location, "--worker", row, "--warmup", "200", "--steps", $"{steps}", "--threads", $"{threads}" }) info.ArgumentList.Add(a);
+    using var p = System.Diagnostics.Process.Start(info)!;
+    var line = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+    p.WaitForExit();
+    var m = System.Text.Json.JsonSerializer.Deserialize<Measurement>(line)!;
+    Console.WriteLine("| row | steps after warm-up | RSS after warm-up MB | highest RSS after MB | highest rise | RSS at end MB | img/s |");
+    Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+    Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"| {row} | {steps} | {m.RssAfterWarmupMb:F0} | {m.RssMaxAfterWarmupMb:F0} | {m.MaxGrowthPercent:F1}% | {m.RssEndMb:F0} | {m.ImagesPerSecond:F0} |"));
+    return m.MaxGrowthPercent <= 5 ? 0 : 1;
 }
 
 if (args.Contains("--contention"))

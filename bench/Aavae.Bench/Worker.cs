@@ -25,7 +25,7 @@ public static class Worker
     {
         var p = row.Split(':');
         var times = new List<double>();
-        double afterWarmup = 0;
+        double afterWarmup = 0, maxAfterWarmup = 0;
         int batch;
         // The trainer's memory upkeep; AAVAE_BENCH_COLLECT_EVERY=0 / AAVAE_BENCH_TRIM_EVERY=0 measure without it.
         var memory = new Aavae.Runtime.StepMemory(
@@ -43,7 +43,11 @@ public static class Worker
                 using (NewDisposeScope()) step();
                 memory.AfterStep();
                 cores.AfterStep();
-                if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+                if (i >= warmup)
+                {
+                    times.Add(sw.Elapsed.TotalSeconds);
+                    maxAfterWarmup = Math.Max(maxAfterWarmup, Memory.CurrentMb());
+                }
             }
         }
 
@@ -140,7 +144,7 @@ public static class Worker
         times.Sort();
         double median = times[times.Count / 2];
         return new Measurement(row, $"torchsharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}", batch / median, median,
-            Memory.PeakMb(), afterWarmup, Memory.CurrentMb(), get_num_threads());
+            Memory.PeakMb(), afterWarmup, Memory.CurrentMb(), get_num_threads(), maxAfterWarmup);
     }
 
     /// <summary>Times between consecutive trainer steps: loader, views and step together, as a user's run sees them.</summary>

@@ -24,6 +24,8 @@ internal sealed class CheckpointOptionSet
         Checkpoint.Required = required;
         Checkpoint.DefaultValueFactory = null;
         DataDir.Aliases.Add("--data_path");
+        // The reference's linear_eval.py names the pre-trained checkpoint --ckpt_path.
+        Checkpoint.Aliases.Add("--ckpt_path");
     }
 
     public void AddTo(Command command)

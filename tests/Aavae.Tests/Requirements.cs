@@ -11,6 +11,8 @@ public enum Need
     Numpy,
     /// <summary>Debian's openmpi-bin and mpich: the data-parallel tests start both launchers.</summary>
     Mpi,
+    /// <summary>Debian's python3-onnx: onnx.checker's full check of the exported models.</summary>
+    Onnx,
 }
 
 /// <summary>
@@ -25,6 +27,7 @@ public static class Requirements
 
     private static readonly Lazy<bool> HasTorch = new(() => PythonImports("torch, numpy"));
     private static readonly Lazy<bool> HasNumpy = new(() => PythonImports("numpy"));
+    private static readonly Lazy<bool> HasOnnx = new(() => PythonImports("onnx"));
 
     public static string? SkipReason(Need need)
     {
@@ -33,6 +36,7 @@ public static class Requirements
         {
             Need.PyTorch when !HasTorch.Value => "needs Debian's python3-torch: sudo apt-get install python3-torch (or set AAVAE_PYTHON)",
             Need.Numpy when !HasNumpy.Value => "needs numpy: sudo apt-get install python3-numpy (or set AAVAE_PYTHON)",
+            Need.Onnx when !HasOnnx.Value => "needs Debian's python3-onnx: sudo apt-get install python3-onnx (or set AAVAE_PYTHON)",
             Need.Mpi when !OnPath("mpirun.openmpi") || !OnPath("mpirun.mpich") => "needs Open MPI and MPICH: sudo apt-get install openmpi-bin mpich",
             _ => null,
         };

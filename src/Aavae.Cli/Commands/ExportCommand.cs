@@ -12,20 +12,30 @@ internal static class ExportCommand
         var checkpoint = CliOptions.Create("--checkpoint", "a run folder or any checkpoint linear-eval accepts", "");
         checkpoint.Required = true;
         checkpoint.DefaultValueFactory = null;
-        var format = CliOptions.Create("--format", "pt (torch.load) or safetensors", "pt");
+        var format = CliOptions.Create("--format", "pt (torch.load), safetensors, or onnx (the frozen encoder for ONNX Runtime / ML.NET, no libtorch needed to run it)", "pt");
+        var dataset = CliOptions.Create<string?>("--dataset", "onnx: the data set whose mean and std go into the model's metadata (default: the checkpoint's, else fashion-mnist)", null);
+        var noFold = CliOptions.Create("--no-fold-batchnorm", "onnx: keep BatchNormalization nodes instead of folding them into the convolutions", false);
         var output = CliOptions.Create("--output", "file to write", "");
         output.Aliases.Add("--out");
         output.Required = true;
         output.DefaultValueFactory = null;
-        var command = new Command("export", "Write the model's state_dict (reference names) for PyTorch");
-        foreach (var o in new Option[] { checkpoint, format, output }) command.Options.Add(o);
+        var command = new Command("export", "Write the model's state_dict (reference names) for PyTorch, or its encoder as ONNX");
+        foreach (var o in new Option[] { checkpoint, format, dataset, noFold, output }) command.Options.Add(o);
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
-            var fmt = StateDictExport.ParseFormat(r.GetValue(format)!);
+            bool onnx = r.GetValue(format)!.Equals("onnx", StringComparison.OrdinalIgnoreCase);
+            var fmt = onnx ? ExportFormat.Pt : StateDictExport.ParseFormat(r.GetValue(format)!);
             var outPath = r.GetValue(output)!;
             if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
             using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));
+            if (onnx)
+            {
+                var data = Aavae.Data.DatasetInfo.Get(r.GetValue(dataset) ?? weights.TrainedOn ?? "fashion-mnist");
+                var info = Aavae.Onnx.OnnxExport.Write(weights, data, outPath, foldBatchNorm: !r.GetValue(noFold));
+                Console.WriteLine($"wrote {outPath}: ONNX opset {Aavae.Onnx.OnnxExport.Opset}, {info.Encoder} encoder (width {info.Width}), input [batch, 3, {info.InputSize}, {info.InputSize}] normalised with {info.Dataset}'s mean and std, features [batch, {info.FeatureDim}]");
+                return 0;
+            }
             int count = StateDictExport.Write(weights, outPath, fmt);
             Console.WriteLine($"wrote {outPath}: {count} tensors ({weights.Options.Encoder}{(weights.HasDecoder ? "" : ", encoder only")})");
             return 0;

@@ -20,7 +20,13 @@ internal static class LinearEvalCommand
         var baseline = CliOptions.Create<string?>("--baseline", "instead of a checkpoint: random (a randomly initialised encoder shaped by --encoder / --width) or pixels (logistic regression on raw pixels)", null);
         var model = new ModelOptionSet();
         var features = CliOptions.Create<string?>("--features", "augmented (a fresh training view every epoch, shuffled), cached (encode once through the evaluation transform, shuffled: fast on CPUs) or unshuffled (cached, in the split's fixed order); default: the reference's protocol for the data set, unshuffled for stl10 and augmented otherwise", null);
-        var epochs = CliOptions.Create("--epochs", "training epochs of the linear layer", 90);
+        var epochs = CliOptions.Create("--epochs", "training epochs of the linear layer (the reference's --max_epochs)", 90);
+        epochs.Aliases.Add("--max-epochs");
+        epochs.Aliases.Add("--max_epochs");
+        var defaults = new LinearEvalOptions();
+        var weightDecay = CliOptions.Create("--weight-decay", "SGD weight decay", defaults.WeightDecay);
+        var momentum = CliOptions.Create("--momentum", "SGD momentum", defaults.Momentum);
+        var nesterov = CliOptions.Create("--nesterov", "Nesterov momentum (true or false)", defaults.Nesterov);
         var lr = CliOptions.Create<double?>("--learning-rate", "SGD learning rate (default 0.1 x batch / 256; the reference's linear_eval.py computes 0.1 x int(batch / 256), which is 0 below batch 256, so this keeps the linear scaling)", null);
         var seed = CliOptions.Create("--seed", "seed for the linear layer, data order and augmentation", 0);
         var limitTrain = CliOptions.Create<int?>("--limit-train-batches", "train on at most N batches an epoch", null);
@@ -32,7 +38,7 @@ internal static class LinearEvalCommand
         output.Aliases.Add("--out");
         var command = new Command("linear-eval", "Train a linear classifier on the frozen encoder's features and report top-1 test accuracy");
         source.AddTo(command);
-        foreach (var o in new Option[] { features, epochs, lr, seed, limitTrain, limitEval, readTest, standardize, threads, output, baseline }) command.Options.Add(o);
+        foreach (var o in new Option[] { features, epochs, lr, weightDecay, momentum, nesterov, seed, limitTrain, limitEval, readTest, standardize, threads, output, baseline }) command.Options.Add(o);
         foreach (var o in new Option[] { model.Encoder, model.Width }) command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -42,6 +48,9 @@ internal static class LinearEvalCommand
                 Epochs = r.GetValue(epochs),
                 BatchSize = r.GetValue(source.BatchSize),
                 LearningRate = r.GetValue(lr),
+                WeightDecay = r.GetValue(weightDecay),
+                Momentum = r.GetValue(momentum),
+                Nesterov = r.GetValue(nesterov),
                 Seed = r.GetValue(seed),
                 LimitTrainBatches = r.GetValue(limitTrain),
                 LimitEvalBatches = r.GetValue(limitEval),
@@ -68,7 +77,7 @@ internal static class LinearEvalCommand
                 if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists; pass another --output");
                 using var encoder = source.BuildEncoder(weights, device, r);
                 var result = Run(encoder, data, options, device);
-                Save(outPath, result, weights.Path, data.Info.Name);
+                Save(outPath, result, weights.Path, data.Info.Name, options);
                 Console.WriteLine($"wrote {outPath}");
             }
             return 0;
@@ -90,7 +99,7 @@ internal static class LinearEvalCommand
         using var baseline = Baselines.Create(which, data.Info, r.GetValue(model.Encoder)!, r.GetValue(model.Width), options.Seed);
         Console.WriteLine($"baseline: {baseline.Description}");
         var result = Run(baseline.Features, baseline.FeatureDim, data, options, device);
-        Save(outPath, result, $"baseline:{which}", data.Info.Name);
+        Save(outPath, result, $"baseline:{which}", data.Info.Name, options);
         Console.WriteLine($"wrote {outPath}");
         return 0;
     }
@@ -113,11 +122,13 @@ internal static class LinearEvalCommand
         return result;
     }
 
-    public static void Save(string path, LinearEvalResult result, string checkpoint, string dataset)
+    /// <summary>The result with what produced it: the checkpoint, the data set and every setting of the protocol.</summary>
+    public static void Save(string path, LinearEvalResult result, string checkpoint, string dataset, LinearEvalOptions options)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new { checkpoint, dataset, result }, new JsonSerializerOptions
+        var json = JsonSerializer.SerializeToUtf8Bytes(new { checkpoint, dataset, options, result }, new JsonSerializerOptions
         {
             WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         });
         AtomicFile.Write(path, s => s.Write(json));
     }

@@ -214,7 +214,7 @@ internal static class PretrainCommand
                 if (group.Size > 1 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) set_num_threads(Environment.ProcessorCount);
                 var scored = LinearEvalCommand.Run(trainer.Model.Encoder, trainer.Data, evaluation, trainer.Device);
                 var path = run.LinearEvalResult(scored.Mode, evaluation.Test);
-                LinearEvalCommand.Save(path, scored, run.LastCheckpoint, options.Dataset.Name);
+                LinearEvalCommand.Save(path, scored, run.LastCheckpoint, options.Dataset.Name, evaluation);
                 Console.WriteLine($"wrote {path}");
             }
             return 0;

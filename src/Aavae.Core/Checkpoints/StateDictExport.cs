@@ -24,7 +24,7 @@ public static class StateDictExport
     {
         "pt" => ExportFormat.Pt,
         "safetensors" => ExportFormat.Safetensors,
-        _ => throw new OptionException("Format", $"{name}: expected pt or safetensors"),
+        _ => throw new OptionException("Format", $"{name}: expected pt, safetensors or onnx"),
     };
 
     /// <returns>The number of tensors written.</returns>

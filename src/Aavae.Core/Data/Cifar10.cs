@@ -59,8 +59,9 @@ public static class Cifar10
         {
             loaded = NumpyPickle.Load(bytes);
         }
-        catch (Exception e) when (e is PickleException or InvalidCastException or InvalidDataException or IndexOutOfRangeException or EndOfStreamException)
+        catch (Exception e)
         {
+            // The unpickler follows the bytes wherever they point: anything it throws means the batch is damaged.
             throw new InvalidDataException($"{name}: not a readable CIFAR-10 Python batch ({e.Message})", e);
         }
         if (loaded is not IDictionary dict || dict["data"] is not NumpyPickle.NdArray data || dict["labels"] is not IList list)

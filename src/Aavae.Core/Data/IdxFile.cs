@@ -28,8 +28,10 @@ public static class IdxFile
                     $"{path}: wrong magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(header):X8}, expected 0x000008{expectedDims:X2} (unsigned bytes, {expectedDims} dimensions)");
             var dims = ReadExactly(stream, 4 * expectedDims, path, "dimensions", sha);
             var shape = Enumerable.Range(0, expectedDims).Select(i => BinaryPrimitives.ReadInt32BigEndian(dims.AsSpan(4 * i))).ToArray();
-            long size = shape.Aggregate(1L, (a, b) => a * b);
-            if (shape.Any(d => d <= 0) || size > int.MaxValue)
+            // Each dimension positive and their product a possible array size, multiplied without overflow.
+            long size = 1;
+            foreach (int d in shape) size = d <= 0 || size > int.MaxValue / d ? long.MaxValue : size * d;
+            if (size > Array.MaxLength)
                 throw new InvalidDataException($"{path}: implausible dimensions [{string.Join(", ", shape)}]");
             var data = ReadExactly(stream, (int)size, path, "data", sha);
             if (stream.ReadByte() != -1) throw new InvalidDataException($"{path}: trailing bytes after {size} data bytes");
@@ -41,12 +43,21 @@ public static class IdxFile
         }
     }
 
+    /// <summary>Reads in pieces, so a header that promises more than the file holds allocates no more than the file does.</summary>
     private static byte[] ReadExactly(Stream stream, int count, string path, string part, IncrementalHash sha)
     {
-        var buffer = new byte[count];
-        int read = stream.ReadAtLeast(buffer, count, throwOnEndOfStream: false);
-        if (read < count) throw new InvalidDataException($"{path}: truncated {part}: expected {count} bytes, found {read}");
-        sha.AppendData(buffer);
-        return buffer;
+        const int Piece = 1 << 20;
+        using var buffer = new MemoryStream(Math.Min(count, Piece));
+        var piece = new byte[Math.Min(count, Piece)];
+        while (buffer.Length < count)
+        {
+            int want = (int)Math.Min(piece.Length, count - buffer.Length);
+            int read = stream.ReadAtLeast(piece.AsSpan(0, want), want, throwOnEndOfStream: false);
+            buffer.Write(piece, 0, read);
+            if (read < want) throw new InvalidDataException($"{path}: truncated {part}: expected {count} bytes, found {buffer.Length}");
+        }
+        var bytes = buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+        sha.AppendData(bytes);
+        return bytes;
     }
 }

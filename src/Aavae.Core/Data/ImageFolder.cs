@@ -111,16 +111,8 @@ public sealed class ImageFolderSource : IImageSource, IFullImageSource
     /// <summary>The picture as float [1, 3, H, W] in 0..255.</summary>
     private Tensor DecodeFull(string path)
     {
-        ImageResult image;
-        try
-        {
-            image = ImageResult.FromMemory(File.ReadAllBytes(path), ColorComponents.RedGreenBlue);
-        }
-        catch (Exception e) when (e is not IOException)
-        {
-            throw new InvalidDataException($"{path}: not a readable PNG or JPEG image ({e.Message})", e);
-        }
-        var hwc = tensor(image.Data, [image.Height, image.Width, 3], ScalarType.Byte);
+        var (width, height, rgb) = PictureFile.DecodeRgb(path);
+        var hwc = tensor(rgb, [height, width, 3], ScalarType.Byte);
         return hwc.permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32);
     }
 

@@ -93,6 +93,8 @@ public sealed record LinearEvalOptions
         OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
         OptionException.Check(EffectiveLearningRate > 0, nameof(LearningRate), $"must be > 0, got {EffectiveLearningRate}");
         OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
+        OptionException.Check(Momentum is >= 0 and < 1, nameof(Momentum), $"must lie in [0, 1), got {Momentum}");
+        OptionException.Check(!Nesterov || Momentum > 0, nameof(Nesterov), "needs a momentum above 0 (as torch.optim.SGD)");
         OptionException.Check(Standardize != true || Features.IsCached(), nameof(Standardize), $"needs cached or unshuffled features, not {Features.Name()}");
         OptionException.Check(LimitTrainBatches is null or >= 1, nameof(LimitTrainBatches), $"must be >= 1, got {LimitTrainBatches}");
         OptionException.Check(Threads is null or >= 1 and <= 4096, nameof(Threads), $"must lie in [1, 4096], got {Threads}");

@@ -51,6 +51,7 @@ public static class Npy
         byte major = reader.ReadByte();
         reader.ReadByte();
         if (major is < 1 or > 3) throw new InvalidDataException($"{path}: .npy format version {major} (expected 1, 2 or 3)");
+        if (major > 1 && size < 12) throw new InvalidDataException($"{path}: not a NumPy .npy file ({size} bytes)");
         long headerLength = major == 1 ? reader.ReadUInt16() : reader.ReadUInt32();
         if (headerLength > size - stream.Position)
             throw new InvalidDataException($"{path}: the .npy header says it is {headerLength} bytes long, the file holds {size - stream.Position} after it");

@@ -12,16 +12,8 @@ public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
     /// <summary>Reads a PNG or JPEG file as RGB.</summary>
     public static Pixels Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        try
-        {
-            var image = ImageResult.FromMemory(File.ReadAllBytes(path), StbImageSharp.ColorComponents.RedGreenBlue);
-            return new Pixels(image.Width, image.Height, 3, image.Data);
-        }
-        catch (Exception e) when (e is not IOException)
-        {
-            throw new InvalidDataException($"{path}: not a readable PNG or JPEG image ({e.Message})", e);
-        }
+        var (width, height, rgb) = Aavae.Data.PictureFile.DecodeRgb(path);
+        return new Pixels(width, height, 3, rgb);
     }
 
     /// <summary>Writes the picture as a PNG file, whole or not at all.</summary>

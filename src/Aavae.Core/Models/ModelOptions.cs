@@ -34,7 +34,7 @@ public sealed record ModelOptions
     [Setting("base channel width (64 in the reference; smaller for CPUs)")]
     public int Width { get; init; } = 64;
     /// <summary>Initial value of the decoder's log-variance <c>log_scale</c>.</summary>
-    [Setting("initial log-variance of p(x|z)")]
+    [Setting("initial log-variance of p(x|z)", Aliases = ["--logscale"])]
     public double LogScale { get; init; }
     [Setting("1 to train log_scale, 0 to keep it fixed")]
     public bool LearnScale { get; init; }

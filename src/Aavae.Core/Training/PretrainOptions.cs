@@ -129,8 +129,34 @@ public sealed record PretrainOptions
 
     public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 
-    public static PretrainOptions FromJson(string json) =>
-        JsonSerializer.Deserialize<PretrainOptions>(json, SnakeCaseJson.Options) ?? throw new InvalidDataException("empty run configuration");
+    /// <summary>A run configuration (config.json, or the one a checkpoint carries), checked as <see cref="Validate"/> checks a new one.</summary>
+    /// <param name="source">Named in a refusal: the file it came from.</param>
+    public static PretrainOptions FromJson(string json, string source = "run configuration")
+    {
+        try
+        {
+            var options = JsonSerializer.Deserialize<PretrainOptions>(json, SnakeCaseJson.Options) ?? throw new InvalidDataException($"{source}: empty run configuration");
+            options.Validate();
+            return options;
+        }
+        catch (JsonException e)
+        {
+            // Its own message quotes the rest of the document.
+            throw new InvalidDataException($"{source}: not a readable run configuration (invalid JSON at line {e.LineNumber + 1}, {e.Path ?? "$"})");
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new InvalidDataException($"{source}: not a readable run configuration ({PrintableText.Of(e.Message)})");
+        }
+        catch (OptionException e)
+        {
+            throw new InvalidDataException($"{source}: its {JsonNamingPolicy.SnakeCaseLower.ConvertName(e.Option)} {e.Problem}");
+        }
+    }
+
+    /// <summary>Reads a run's config.json.</summary>
+    public static PretrainOptions Read(string path) =>
+        File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new FileNotFoundException($"{path}: no such run configuration", path);
 
     /// <summary>The reference's hyper-parameter names and values, as Lightning stores them in a checkpoint.</summary>
     public Dictionary<string, object?> ToHyperParameters() => new()

@@ -67,10 +67,15 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
                 return LightningRun.Read(content, path);
             throw new InvalidDataException($"{path}: holds no optimizer state, so there is no run to continue; init_from starts a new run from its weights");
         }
-        var options = PretrainOptions.FromJson(config);
-        var position = new TrainingPosition(
-            (int)OptimizerState.ToLong(aavae["next_epoch"]!), (int)OptimizerState.ToLong(aavae["next_batch"]!),
-            OptimizerState.ToLong(content["global_step"]!));
+        var options = PretrainOptions.FromJson(config, $"{path} (its configuration)");
+        long Count(object? value, string name) => value switch
+        {
+            int or long => OptimizerState.ToLong(value) is var n and >= 0 and <= int.MaxValue ? n
+                : throw new InvalidDataException($"{path}: {name} {value} is out of range"),
+            _ => throw new InvalidDataException($"{path}: {name} is {value?.GetType().Name ?? "missing"}, expected a whole number"),
+        };
+        var position = new TrainingPosition((int)Count(aavae["next_epoch"], "next_epoch"), (int)Count(aavae["next_batch"], "next_batch"),
+            Count(content["global_step"], "global_step"));
         return new TrainingCheckpoint(options, position, content) { Path = path };
     }
 

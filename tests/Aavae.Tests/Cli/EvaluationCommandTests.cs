@@ -24,6 +24,19 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void TheReferencesLinearEvalSpellingsRunAndLandInTheResult()
+    {
+        var outPath = Path.Combine(TempDir.Create(), "result.json");
+        var (code, _, stderr) = CliRunner.Run(TempDir.Create(), "linear-eval", "--ckpt_path", tiny.Checkpoint, "--max_epochs", "1", "--weight_decay", "0.0001",
+            "--momentum", "0.8", "--nesterov", "false", "--features", "cached", "--limit-train-batches", "2", "--limit-eval-batches", "1", "--device", "cpu", "--output", outPath);
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(File.ReadAllText(outPath));
+        var o = json.RootElement.GetProperty("options");
+        Assert.Equal((1, 0.0001, 0.8, false, "cached"), (o.GetProperty("epochs").GetInt32(), o.GetProperty("weight_decay").GetDouble(),
+            o.GetProperty("momentum").GetDouble(), o.GetProperty("nesterov").GetBoolean(), o.GetProperty("features").GetString()));
+    }
+
+    [Fact]
     public void KnnPrintsTheTestAccuracy()
     {
         var (code, stdout, stderr) = CliRunner.Run(TempDir.Create(), "knn", "--checkpoint", tiny.Checkpoint, "--limit-batches", "4", "--device", "cpu");

@@ -30,6 +30,8 @@ public class PretrainerTests
         Optimizer = OptimizerKinds.Parse(optimizer),
         Device = Aavae.Runtime.DeviceChoice.Cpu,
         Seed = 7,
+        // A fixed count: a resumed run and an uninterrupted one must sum in the same order whatever else runs on the machine (Runtime/CoreShare.cs).
+        Threads = 2,
     }, ModelKind.Aavae);
 
     private static Dictionary<string, Tensor> Train(PretrainOptions options, string dir, CancellationToken stop = default, Action<StepReport>? onStep = null)
