@@ -93,6 +93,26 @@ public static class Worker
                 });
                 break;
             }
+            case "onnx":
+            {
+                // The same encoder forward as "encode", exported to ONNX and run by ONNX Runtime with the same threads.
+                batch = int.Parse(p[3]);
+                using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
+                encoder.eval();
+                var path = Path.Combine(Path.GetTempPath(), $"aavae-bench-{Environment.ProcessId}.onnx");
+                Aavae.Onnx.OnnxExport.Write(encoder, 32, DatasetInfo.Cifar10, path, "bench");
+                using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
+                using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path, options);
+                File.Delete(path);
+                using var x = randn(batch, 3, 32, 32);
+                var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x.data<float>().ToArray(), [batch, 3, 32, 32]);
+                var inputs = new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("input", input) };
+                Time(() =>
+                {
+                    using var results = session.Run(inputs);
+                });
+                break;
+            }
             case "eval":
             {
                 // Linear evaluation's encoding as it runs: the shipped Fashion-MNIST test split, its

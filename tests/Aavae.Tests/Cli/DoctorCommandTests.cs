@@ -12,6 +12,9 @@ public class DoctorCommandTests
         Assert.Contains(cpu, stdout);
         Assert.Contains("preset cpu-small: resnet18 width 16", stdout);
         Assert.Contains("preset paper: resnet50 width 64", stdout);
+        // oneDNN's own name for the kernel of each direction of a bf16 convolution, read from its verbose log:
+        // brgemm or jit kernels with an ISA after the colon (e.g. brg_conv_fwd:avx10_1_512_amx), whatever this CPU picks.
+        Assert.Matches(@"bf16 kernels   forward [a-z_0-9]+:[a-z_0-9+:]+, backward-data [a-z_0-9+:]+, backward-weights [a-z_0-9_]+:[a-z_0-9_+:]+", stdout);
         // Exit 0 exactly when the verdict is that training computes right gradients (through fallbacks or not).
         bool right = stdout.Contains("verdict        training on this machine computes right gradients");
         Assert.True(right ? code == 0 : code == 1, $"exit {code}: {stdout}{stderr}");
