@@ -103,7 +103,9 @@ public class NamespaceLayeringTests
                             Add(ns, Used(MetadataTokens.EntityHandle(il.ReadInt32())));
                             break;
                         case OperandType.InlineSwitch:
-                            il.Offset += 4 * il.ReadInt32();
+                            // The count first: in `il.Offset += 4 * il.ReadInt32()` the old offset is read before the count moves it.
+                            int targets = il.ReadInt32();
+                            il.Offset += 4 * targets;
                             break;
                         default:
                             il.Offset += op.OperandType switch
