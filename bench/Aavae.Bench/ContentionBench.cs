@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace Aavae.Bench;
 
@@ -50,31 +49,23 @@ public static class ContentionBench
     private static string Line(string title, string competitor, string threads, double ips, double alone) =>
         string.Create(CultureInfo.InvariantCulture, $"| {title} | {competitor} | {threads} | {ips:F1} | {ips / (alone / 2):F2} |");
 
-    private static ProcessStartInfo Worker(string self, string row, int steps, int threads, bool share)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { self, "--worker", row, "--warmup", "4", "--steps", $"{steps}", "--threads", $"{threads}" }) info.ArgumentList.Add(a);
-        info.Environment["AAVAE_BENCH_SHARE"] = share ? "1" : "0";
-        return info;
-    }
+    private static string[] WorkerArgs(string self, string row, int steps, int threads) =>
+        [self, "--worker", row, "--warmup", "4", "--steps", $"{steps}", "--threads", $"{threads}"];
+
+    private static Dictionary<string, string> Sharing(bool share) => new() { ["AAVAE_BENCH_SHARE"] = share ? "1" : "0" };
 
     /// <summary>The competing copy: output drained, so it never blocks on a full pipe.</summary>
     private static Process Start(string self, string row, int steps, int threads, bool share)
     {
-        var p = Process.Start(Worker(self, row, steps, threads, share)) ?? throw new InvalidOperationException("cannot start the bench worker");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in WorkerArgs(self, row, steps, threads)) info.ArgumentList.Add(a);
+        foreach (var (k, v) in Sharing(share)) info.Environment[k] = v;
+        var p = Process.Start(info) ?? throw new InvalidOperationException("cannot start the bench worker");
         _ = p.StandardOutput.ReadToEndAsync();
         _ = p.StandardError.ReadToEndAsync();
         return p;
     }
 
-    private static double Measure(string self, string row, int steps, int threads, bool share)
-    {
-        using var w = Process.Start(Worker(self, row, steps, threads, share)) ?? throw new InvalidOperationException("cannot start the bench worker");
-        var stdout = w.StandardOutput.ReadToEndAsync();
-        var stderr = w.StandardError.ReadToEndAsync();
-        w.WaitForExit();
-        if (w.ExitCode != 0) throw new InvalidOperationException($"bench worker {row} failed: {stderr.Result}");
-        var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
-        return (JsonSerializer.Deserialize<Measurement>(line) ?? throw new InvalidOperationException("no measurement")).ImagesPerSecond;
-    }
+    private static double Measure(string self, string row, int steps, int threads, bool share) =>
+        Driver.Run("dotnet", WorkerArgs(self, row, steps, threads), Sharing(share)).ImagesPerSecond;
 }

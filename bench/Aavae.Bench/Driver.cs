@@ -51,17 +51,25 @@ public sealed class Driver(string python, string pytorchScript, int repeats, int
 
     private Measurement RunWorker(string program, string[] args)
     {
+        var m = Run(program, args);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Impl,-18} {m.Row,-28} {m.ImagesPerSecond,9:F1} img/s  peak {m.PeakRssMb,7:F0} MB"));
+        return m;
+    }
+
+    /// <summary>Runs a worker process (C# or PyTorch) and reads the measurement it prints last.</summary>
+    /// <param name="environment">Variables set for the worker only.</param>
+    public static Measurement Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) info.Environment[k] = v;
         using var p = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {program}");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {stderr.Result}");
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', info.ArgumentList)} failed: {stderr.Result}");
         var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
-        var m = JsonSerializer.Deserialize<Measurement>(line) ?? throw new InvalidOperationException($"no measurement from {program}");
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Impl,-18} {m.Row,-28} {m.ImagesPerSecond,9:F1} img/s  peak {m.PeakRssMb,7:F0} MB"));
-        return m;
+        return JsonSerializer.Deserialize<Measurement>(line) ?? throw new InvalidOperationException($"no measurement from {program}");
     }
 
     public static void PrintTable(IReadOnlyList<RowResult> results, TextWriter o)

@@ -38,12 +38,7 @@ if (args.Contains("--long-memory"))
     // Resident memory of a tiny model over 10,000 steps: after warm-up it may never rise more than 5% above its level then.
     const string row = "drift:resnet18:4:16:16:cl";
     int steps = int.Parse(Arg("--steps") ?? "10000");
-    var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-    foreach (var a in new[] { typeof(Worker).Assembly.Location, "--worker", row, "--warmup", "200", "--steps", $"{steps}", "--threads", $"{threads}" }) info.ArgumentList.Add(a);
-    using var p = System.Diagnostics.Process.Start(info)!;
-    var line = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
-    p.WaitForExit();
-    var m = System.Text.Json.JsonSerializer.Deserialize<Measurement>(line)!;
+    var m = Driver.Run("dotnet", [typeof(Worker).Assembly.Location, "--worker", row, "--warmup", "200", "--steps", $"{steps}", "--threads", $"{threads}"]);
     Console.WriteLine("| row | steps after warm-up | RSS after warm-up MB | highest RSS after MB | highest rise | RSS at end MB | img/s |");
     Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
     Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -9,7 +9,7 @@ namespace Aavae.Tests.Cli;
 /// </summary>
 public class HostileInputTests(TinyRun tiny) : IClassFixture<TinyRun>
 {
-    private static readonly string[] Small = ["--encoder", "resnet18", "--width", "4", "--latent-dim", "8", "--knn-every", "0", "--device", "cpu"];
+    private static readonly string[] Small = PretrainCommandTests.Small;
 
     private static void AssertOneLine(int expectedCode, string expected, (int Code, string Out, string Err) result, string? alsoNamed = null)
     {

@@ -7,7 +7,7 @@ namespace Aavae.Tests.Cli;
 /// <summary>The <c>aavae pretrain</c> program end to end: the paper's flags, Ctrl-C, refusals.</summary>
 public class PretrainCommandTests
 {
-    private static readonly string[] Small = ["--encoder", "resnet18", "--width", "4", "--latent-dim", "8", "--knn-every", "0", "--device", "cpu"];
+    internal static readonly string[] Small = ["--encoder", "resnet18", "--width", "4", "--latent-dim", "8", "--knn-every", "0", "--device", "cpu"];
 
     [Fact]
     public void ThePapersCommandRunsAsPrintedAndLandsInTheConfiguration()
