@@ -70,19 +70,8 @@ public sealed class ImageFolderSource : IImageSource, IFullImageSource
     {
         var known = sizes[index];
         if (known.Height > 0) return known;
-        var path = files[index].Path;
-        ImageInfo? info;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            info = ImageInfo.FromStream(stream);
-        }
-        catch (Exception e) when (e is not IOException)
-        {
-            throw new InvalidDataException($"{path}: not a readable PNG or JPEG image ({e.Message})", e);
-        }
-        if (info is not { } i) throw new InvalidDataException($"{path}: not a readable PNG or JPEG image");
-        return sizes[index] = (i.Height, i.Width);
+        var (width, height) = PictureFile.ReadSize(files[index].Path);
+        return sizes[index] = (height, width);
     }
 
     public (Tensor Images, Tensor Crops, Tensor Labels) GetBatchWithCrops(ReadOnlySpan<long> indices, IReadOnlyList<CropBox> boxes, bool[] flips, int size)
@@ -96,6 +85,9 @@ public sealed class ImageFolderSource : IImageSource, IFullImageSource
             var (path, label) = files[indices[i]];
             var full = DecodeFull(path);
             var box = boxes[i];
+            // The boxes were drawn on the header's size: a picture that decodes to another size is damaged, not a caller's mistake.
+            if (SizeOf(indices[i]) is var (headerHeight, headerWidth) && (headerHeight, headerWidth) != (full.shape[2], full.shape[3]))
+                throw new InvalidDataException($"{path}: its header says {headerWidth} x {headerHeight} pixels but it decodes to {full.shape[3]} x {full.shape[2]}");
             if (box.Top < 0 || box.Left < 0 || box.Top + box.Height > full.shape[2] || box.Left + box.Width > full.shape[3] || box.Height < 1 || box.Width < 1)
                 throw new ArgumentException($"{path}: crop box {box} does not fit the {full.shape[2]}x{full.shape[3]} image");
             var crop = full[.., .., box.Top..(box.Top + box.Height), box.Left..(box.Left + box.Width)];

@@ -11,7 +11,20 @@ public static class PictureFile
     /// <summary>The most pixels a picture may have: a 16-megapixel camera frame fits four times over; a header claiming more is refused before the decoder allocates for it.</summary>
     public const long MaxPixels = 64L << 20;
 
-    public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path)
+    public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => Read(path, bytes =>
+    {
+        var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
+        return (image.Width, image.Height, image.Data);
+    });
+
+    /// <summary>The picture's size from its header, checked as <see cref="DecodeRgb"/> checks it.</summary>
+    public static (int Width, int Height) ReadSize(string path) => Read(path, bytes =>
+    {
+        using var header = new MemoryStream(bytes, writable: false);
+        return ImageInfo.FromStream(header) is { } info ? (info.Width, info.Height) : throw new InvalidDataException("no PNG or JPEG header");
+    });
+
+    private static T Read<T>(string path, Func<byte[], T> decode)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         var bytes = File.ReadAllBytes(path);
@@ -21,8 +34,7 @@ public static class PictureFile
             using (var header = new MemoryStream(bytes, writable: false))
                 if (ImageInfo.FromStream(header) is { } info && (long)info.Width * info.Height > MaxPixels)
                     throw new InvalidDataException($"its header says {info.Width} x {info.Height} pixels, more than the {MaxPixels >> 20} megapixels this project decodes");
-            var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
-            return (image.Width, image.Height, image.Data);
+            return decode(bytes);
         }
         catch (Exception e)
         {

@@ -171,6 +171,89 @@ public class ReaderFuzzTests
         });
     }
 
+    [Fact]
+    public void Cifar10BinaryArchive()
+    {
+        // cifar-10-binary.tar.gz cut to its test batch (10,000 records of black pictures, label 3): the
+        // gzip stream, the tar headers and the records' label bytes all go through the mutations.
+        var records = new byte[10_000 * 3073];
+        for (int i = 0; i < 10_000; i++) records[i * 3073] = 3;
+        var seed = Seed(p =>
+        {
+            using var file = File.Create(p);
+            using var gz = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.SmallestSize);
+            using var tar = new System.Formats.Tar.TarWriter(gz);
+            foreach (var name in new[] { "data_batch_1.bin", "test_batch.bin" })
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, $"cifar-10-batches-bin/{name}") { DataStream = new MemoryStream(records) });
+        }, ".tar.gz");
+        Fuzz(seed, ".tar.gz", 300, p => { using var _ = Cifar10.Load(p, train: false); });
+    }
+
+    [Fact]
+    public void Stl10Binary()
+    {
+        // Two 96x96x3 pictures and their labels; the images and the labels file mutated in turn, read as the train split.
+        var images = Enumerable.Range(0, 2 * Stl10Source.ImageBytes).Select(i => (byte)(i * 13)).ToArray();
+        byte[] labels = [4, 10];
+        void Read(string p, bool mutatedImages)
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(p)!, "sets", Path.GetFileName(p), "stl10_binary")).FullName;
+            try
+            {
+                File.WriteAllBytes(Path.Combine(folder, "train_X.bin"), mutatedImages ? File.ReadAllBytes(p) : images);
+                File.WriteAllBytes(Path.Combine(folder, "train_y.bin"), mutatedImages ? labels : File.ReadAllBytes(p));
+                using var source = Stl10Source.Open(Path.GetDirectoryName(folder)!, "train");
+                var (x, y) = source.GetBatch(Enumerable.Range(0, source.Count).Select(i => (long)i).ToArray());
+                x.Dispose();
+                y.Dispose();
+            }
+            finally
+            {
+                Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
+            }
+        }
+        Fuzz(images, ".bin", 500, p => Read(p, mutatedImages: true));
+        Fuzz(labels, ".bin", 500, p => Read(p, mutatedImages: false));
+    }
+
+    [Fact]
+    public void ImageFolderPictures()
+    {
+        // The folder reader's own paths: picture sizes from the headers, evaluation views and training crops from the full picture.
+        var pixels = new Pixels(12, 10, 3, Enumerable.Range(0, 12 * 10 * 3).Select(i => (byte)(i * 3)).ToArray());
+        foreach (var (extension, seed) in new[] { (".png", Seed(p => pixels.SavePng(p))), (".jpg", Jpeg(pixels)) })
+            Fuzz(seed, extension, 400, p =>
+            {
+                var root = Path.Combine(Path.GetDirectoryName(p)!, Path.GetFileNameWithoutExtension(p));
+                var folder = Directory.CreateDirectory(Path.Combine(root, "class-a")).FullName;
+                try
+                {
+                    File.Copy(p, Path.Combine(folder, Path.GetFileName(p)));
+                    var source = new ImageFolderSource(root, 8);
+                    var (h, w) = source.SizeOf(0);
+                    var (images, crops, y) = source.GetBatchWithCrops([0], [new CropBox(0, 0, Math.Max(1, h / 2), Math.Max(1, w / 2))], [true], 8);
+                    images.Dispose();
+                    crops.Dispose();
+                    y.Dispose();
+                }
+                finally
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+            });
+    }
+
+    [RequiresFact(Need.PyTorch)]
+    public void LightningCheckpoints()
+    {
+        // What the reference's vae.py saves (Lightning 1.3: ModelCheckpoint, AttributeDict, Adam state, LambdaLR), written by PyTorch.
+        var path = Path.Combine(TempDir.Create(), "reference.ckpt");
+        Interop.ReferenceFixtures.RunPython("run", path, "False");
+        var seed = File.ReadAllBytes(path);
+        Fuzz(seed, ".ckpt", 150, p => PretrainedWeights.Read(p).Dispose());
+        Fuzz(seed, ".ckpt", 150, p => TrainingCheckpoint.Read(p));
+    }
+
     private static byte[] Seed(Action<string> write, string extension = ".bin")
     {
         var path = Path.Combine(TempDir.Create(), "seed" + extension);
