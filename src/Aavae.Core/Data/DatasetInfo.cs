@@ -49,6 +49,11 @@ public sealed record DatasetInfo(
 
     public static IReadOnlyList<DatasetInfo> All { get; } = [FashionMnist, Cifar10, Stl10, ImageNet];
 
+    /// <summary>What a user's picture's short side is resized to before the centre crop to <see cref="InputHeight"/>: as the data
+    /// set's own views do it, Resize((int)(96 x 1.1) = 105) for STL-10, 256/224 of the crop for ImageNet folders.</summary>
+    public int EvalShortSide => EvalResize is double resize ? (int)(InputHeight * resize)
+        : Stem == Stem.ImageNet ? (int)Math.Round(InputHeight * 256.0 / 224.0) : InputHeight;
+
     public static DatasetInfo Get(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)
                                 || string.Equals(d.Name.Replace("-", ""), name.Replace("-", "").Replace("_", ""), StringComparison.OrdinalIgnoreCase))

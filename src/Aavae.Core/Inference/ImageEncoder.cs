@@ -18,7 +18,7 @@ namespace Aavae;
 /// short side resized (to the image size, x1.1 for STL-10, x256/224 for ImageNet), centre crop,
 /// grey for Fashion-MNIST, normalised with the data set's mean and std.
 /// </summary>
-public sealed class ImageEncoder : IDisposable
+public sealed class ImageEncoder : IImageEmbedder
 {
     private readonly ResNetEncoder encoder;
     private readonly AavaeModel? model;
@@ -102,11 +102,11 @@ public sealed class ImageEncoder : IDisposable
 
     /// <summary>Feature vectors of image files, in order, <paramref name="batchSize"/> pictures at a time.</summary>
     public float[][] Embed(IReadOnlyList<string> imageFiles, int batchSize = 64) =>
-        Batched(imageFiles.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => Pixels.Read(imageFiles[i])).ToList()));
+        EmbeddingBatches.Run(imageFiles.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => Pixels.Read(imageFiles[i])).ToList()));
 
     /// <summary>Feature vectors of decoded pictures, in order.</summary>
     public float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64) =>
-        Batched(images.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => images[i]).ToList()));
+        EmbeddingBatches.Run(images.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => images[i]).ToList()));
 
     /// <summary>The picture the decoder makes of the posterior mean of <paramref name="image"/>'s latent, RGB at <see cref="ImageSize"/>.</summary>
     public Pixels Reconstruct(Pixels image)
@@ -141,9 +141,7 @@ public sealed class ImageEncoder : IDisposable
     internal static Tensor EvalView(DatasetInfo dataset, Views views, IReadOnlyList<Pixels> images)
     {
         int size = dataset.InputHeight;
-        // As the data set's own views do it: Resize((int)(96 x 1.1) = 105) for STL-10 (Views.Original), 256 for ImageNet folders.
-        int shortSide = dataset.EvalResize is double resize ? (int)(size * resize)
-            : dataset.Stem == Stem.ImageNet ? (int)Math.Round(size * 256.0 / 224.0) : size;
+        int shortSide = dataset.EvalShortSide;
         var pictures = new List<Tensor>(images.Count);
         foreach (var image in images)
         {
@@ -160,14 +158,6 @@ public sealed class ImageEncoder : IDisposable
             pictures.Add(x);
         }
         return views.Normalize(cat(pictures, 0));
-    }
-
-    private static float[][] Batched(int count, int batchSize, Func<int, int, float[][]> embed)
-    {
-        if (batchSize < 1) throw new ArgumentException($"batch size must be >= 1, got {batchSize}");
-        var result = new List<float[]>(count);
-        for (int start = 0; start < count; start += batchSize) result.AddRange(embed(start, Math.Min(batchSize, count - start)));
-        return [.. result];
     }
 
     public void Dispose()

@@ -24,7 +24,8 @@ public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
         IO.AtomicFile.Write(path, s => new ImageWriter().WritePng(Data, Width, Height, components, s));
     }
 
-    internal void Check()
+    /// <summary>Throws <see cref="ArgumentException"/> unless size, channels and data agree.</summary>
+    public void Check()
     {
         if (Width < 1 || Height < 1) throw new ArgumentException($"a picture needs a positive size, got {Width}x{Height}");
         if (Channels is not (1 or 3)) throw new ArgumentException($"pixels have 1 (grey) or 3 (RGB) channels, got {Channels}");
