@@ -79,8 +79,10 @@ def main():
     fields = fields[:-1] if bf16 else fields
     channels_last = fields[-1] == 'cl'
     fields = fields[:-1] if channels_last else fields
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     kind, encoder, width, *rest = fields
+    # The ONNX Runtime rows' peer is PyTorch's encoder forward at its best: channels-last.
+    channels_last = channels_last or kind == 'onnx'
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     width = int(width)
     torch.manual_seed(0)
 
@@ -106,7 +108,7 @@ def main():
             adam.step()
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
-    elif kind == 'encode':
+    elif kind in ('encode', 'onnx'):
         batch = int(rest[0])
         model = VAE(encoder, width=width).to(memory_format=memory_format)
         model.eval()

@@ -25,12 +25,13 @@ public static class Worker
     {
         var p = row.Split(':');
         var times = new List<double>();
-        double afterWarmup = 0, maxAfterWarmup = 0;
+        double afterWarmup = 0, maxAfterWarmup = 0, warmupCyclePeak = 0;
         int batch;
         // The trainer's memory upkeep; AAVAE_BENCH_COLLECT_EVERY=0 / AAVAE_BENCH_TRIM_EVERY=0 measure without it.
-        var memory = new Aavae.Runtime.StepMemory(
-            int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_COLLECT_EVERY") ?? "1"),
-            int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_TRIM_EVERY") ?? $"{Aavae.Runtime.StepMemory.DefaultTrimEvery}"));
+        int trimEvery = int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_TRIM_EVERY") ?? $"{Aavae.Runtime.StepMemory.DefaultTrimEvery}");
+        var memory = new Aavae.Runtime.StepMemory(int.Parse(Environment.GetEnvironmentVariable("AAVAE_BENCH_COLLECT_EVERY") ?? "1"), trimEvery);
+        // Between two trims resident memory saws up and down; the level growth is judged against is the last warm-up cycle's top.
+        int cycle = Math.Max(trimEvery, 1);
         // AAVAE_BENCH_SHARE=1: give cores up to other processes as training does by default (Runtime/CoreShare.cs); else the count stays --threads.
         bool share = Environment.GetEnvironmentVariable("AAVAE_BENCH_SHARE") == "1";
         void Time(Action step)
@@ -48,6 +49,8 @@ public static class Worker
                     times.Add(sw.Elapsed.TotalSeconds);
                     maxAfterWarmup = Math.Max(maxAfterWarmup, Memory.CurrentMb());
                 }
+                else if (i >= warmup - cycle)
+                    warmupCyclePeak = Math.Max(warmupCyclePeak, Memory.CurrentMb());
             }
         }
 
@@ -164,7 +167,7 @@ public static class Worker
         times.Sort();
         double median = times[times.Count / 2];
         return new Measurement(row, $"torchsharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}", batch / median, median,
-            Memory.PeakMb(), afterWarmup, Memory.CurrentMb(), get_num_threads(), maxAfterWarmup);
+            Memory.PeakMb(), afterWarmup, Memory.CurrentMb(), get_num_threads(), maxAfterWarmup, warmupCyclePeak);
     }
 
     /// <summary>Times between consecutive trainer steps: loader, views and step together, as a user's run sees them.</summary>

@@ -15,12 +15,13 @@ internal static class ExportCommand
         var format = CliOptions.Create("--format", "pt (torch.load), safetensors, or onnx (the frozen encoder for ONNX Runtime / ML.NET, no libtorch needed to run it)", "pt");
         var dataset = CliOptions.Create<string?>("--dataset", "onnx: the data set whose mean and std go into the model's metadata (default: the checkpoint's, else fashion-mnist)", null);
         var noFold = CliOptions.Create("--no-fold-batchnorm", "onnx: keep BatchNormalization nodes instead of folding them into the convolutions", false);
+        var withDecoder = CliOptions.Create("--with-decoder", "onnx: also the projection's latent mean (output latent_mean) and the decoder's reconstruction of it (output reconstruction)", false);
         var output = CliOptions.Create("--output", "file to write", "");
         output.Aliases.Add("--out");
         output.Required = true;
         output.DefaultValueFactory = null;
         var command = new Command("export", "Write the model's state_dict (reference names) for PyTorch, or its encoder as ONNX");
-        foreach (var o in new Option[] { checkpoint, format, dataset, noFold, output }) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, format, dataset, noFold, withDecoder, output }) command.Options.Add(o);
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
@@ -32,8 +33,10 @@ internal static class ExportCommand
             if (onnx)
             {
                 var data = Aavae.Data.DatasetInfo.Get(r.GetValue(dataset) ?? weights.TrainedOn ?? "fashion-mnist");
-                var info = Aavae.Onnx.OnnxExport.Write(weights, data, outPath, foldBatchNorm: !r.GetValue(noFold));
-                Console.WriteLine($"wrote {outPath}: ONNX opset {Aavae.Onnx.OnnxExport.Opset}, {info.Encoder} encoder (width {info.Width}), input [batch, 3, {info.InputSize}, {info.InputSize}] normalised with {info.Dataset}'s mean and std, features [batch, {info.FeatureDim}]");
+                bool decoder = r.GetValue(withDecoder);
+                var info = Aavae.Onnx.OnnxExport.Write(weights, data, outPath, foldBatchNorm: !r.GetValue(noFold), withDecoder: decoder);
+                Console.WriteLine($"wrote {outPath}: ONNX opset {Aavae.Onnx.OnnxExport.Opset}, {info.Encoder} encoder (width {info.Width}), input [batch, 3, {info.InputSize}, {info.InputSize}] normalised with {info.Dataset}'s mean and std, features [batch, {info.FeatureDim}]" +
+                    (decoder ? $", latent_mean [batch, {weights.Options.LatentDim}], reconstruction [batch, 3, {info.InputSize}, {info.InputSize}]" : ""));
                 return 0;
             }
             int count = StateDictExport.Write(weights, outPath, fmt);

@@ -64,11 +64,11 @@ public static class OnnxFields
     // NodeProto
     public const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5;
     // AttributeProto
-    public const int AttributeName = 1, AttributeF = 2, AttributeI = 3, AttributeInts = 8, AttributeType = 20;
-    public const int AttributeTypeFloat = 1, AttributeTypeInt = 2, AttributeTypeInts = 7;
+    public const int AttributeName = 1, AttributeF = 2, AttributeI = 3, AttributeS = 4, AttributeInts = 8, AttributeType = 20;
+    public const int AttributeTypeFloat = 1, AttributeTypeInt = 2, AttributeTypeString = 3, AttributeTypeInts = 7;
     // TensorProto
     public const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9;
-    public const int DataTypeFloat = 1;
+    public const int DataTypeFloat = 1, DataTypeInt64 = 7;
     // ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, its Dimension
     public const int ValueInfoName = 1, ValueInfoType = 2, TypeTensor = 1, TensorTypeElemType = 1, TensorTypeShape = 2, ShapeDim = 1, DimValue = 1, DimParam = 2;
     // StringStringEntryProto
