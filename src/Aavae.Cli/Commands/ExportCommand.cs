@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aavae.Checkpoints;
+using Aavae.Configuration;
 using Aavae.Runtime;
 
 namespace Aavae.Cli.Commands;
@@ -27,6 +28,7 @@ internal static class ExportCommand
             TorchRuntime.EnsureLoaded();
             bool onnx = r.GetValue(format)!.Equals("onnx", StringComparison.OrdinalIgnoreCase);
             var fmt = onnx ? ExportFormat.Pt : StateDictExport.ParseFormat(r.GetValue(format)!);
+            if (r.GetValue(withDecoder) && !onnx) throw new OptionException("--with-decoder", "is for --format onnx (pt and safetensors exports hold the decoder already)");
             var outPath = r.GetValue(output)!;
             if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
             using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));

@@ -4,7 +4,6 @@ using Aavae.Data;
 using Aavae.IO;
 using Aavae.Models;
 using static Aavae.Onnx.OnnxFields;
-using static TorchSharp.torch;
 
 namespace Aavae.Onnx;
 
@@ -31,16 +30,32 @@ public static class OnnxExport
         if (!weights.HasDecoder)
             throw new OptionException("--with-decoder", $"{weights.Path} holds encoder weights only: no projection and decoder to export");
         using var model = weights.BuildModel(out _);
+        return Write(model, data, path, Path.GetFileName(weights.Path), foldBatchNorm);
+    }
+
+    /// <summary>The whole model for evaluation: features, the projection's latent mean and the decoder's reconstruction of it.</summary>
+    /// <param name="source">Named in the model's description: the checkpoint it came from.</param>
+    public static OnnxEncoderInfo Write(AavaeModel model, DatasetInfo data, string path, string source, bool foldBatchNorm = true)
+    {
+        bool training = model.training;
         model.eval();
-        var g = new GraphBuilder(model.state_dict(), foldBatchNorm);
-        EncoderGraph.Add(g, model.Encoder, "encoder.", "input");
-        var mean = g.Node("Identity", [DecoderGraph.AddLatentMean(g, weights.Options.Kind, "features")], output: "latent_mean");
-        g.Node("Identity", [DecoderGraph.AddDecoder(g, model.Decoder, mean)], output: "reconstruction");
-        int size = weights.Options.InputHeight;
-        var graph = g.ToGraph($"aavae_{model.Encoder.Spec.Name}_{model.Decoder.Spec.Name}", [("input", [null, 3, size, size])],
-            [("features", [null, model.Encoder.FeatureDim]), ("latent_mean", [null, weights.Options.LatentDim]), ("reconstruction", [null, 3, size, size])]);
-        return Save(model.Encoder, size, data, path, Path.GetFileName(weights.Path), foldBatchNorm, graph,
-            $", latent_mean [batch, {weights.Options.LatentDim}] and the {model.Decoder.Spec.Name}'s reconstruction of it [batch, 3, {size}, {size}] (normalised)");
+        try
+        {
+            var o = model.Options;
+            var g = new GraphBuilder(model.state_dict(), foldBatchNorm);
+            EncoderGraph.Add(g, model.Encoder, "encoder.", "input");
+            var mean = g.Node("Identity", [DecoderGraph.AddLatentMean(g, o.Kind, "features")], output: "latent_mean");
+            g.Node("Identity", [DecoderGraph.AddDecoder(g, model.Decoder, mean)], output: "reconstruction");
+            int size = o.InputHeight;
+            var graph = g.ToGraph($"aavae_{model.Encoder.Spec.Name}_{model.Decoder.Spec.Name}", [("input", [null, 3, size, size])],
+                [("features", [null, model.Encoder.FeatureDim]), ("latent_mean", [null, o.LatentDim]), ("reconstruction", [null, 3, size, size])]);
+            return Save(model.Encoder, size, data, path, source, foldBatchNorm, graph,
+                $", latent_mean [batch, {o.LatentDim}] and the {model.Decoder.Spec.Name}'s reconstruction of it [batch, 3, {size}, {size}] (normalised)");
+        }
+        finally
+        {
+            model.train(training);
+        }
     }
 
     /// <param name="source">Named in the model's description: the checkpoint it came from.</param>

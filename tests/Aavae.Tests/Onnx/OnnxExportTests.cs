@@ -35,6 +35,17 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
         double scale = want.Max(MathF.Abs);
         Assert.True(want.Zip(got, (a, b) => Math.Abs(a - b)).Max() <= 1e-5 * scale);
         Assert.Equal(2, Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--output", model).Code);
+
+        // With the decoder: three outputs, the reconstruction a picture of the input's size.
+        var full = Path.Combine(dir, "model.onnx");
+        (code, stdout, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--with-decoder", "--output", full);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("reconstruction [batch, 3, 32, 32]", stdout);
+        using (var session = new InferenceSession(full))
+            Assert.Equal(["features", "latent_mean", "reconstruction"], session.OutputMetadata.Keys.Order());
+        (code, _, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--with-decoder", "--output", Path.Combine(dir, "x.pt"));
+        Assert.Equal(2, code);
+        Assert.Contains("--with-decoder", stderr);
     }
 
     /// <summary>A small-width encoder with BatchNorm statistics and affine parameters far from their initial values, so folding them is tested.</summary>
@@ -93,6 +104,59 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
         }
     }
 
+    private static Dictionary<string, float[]> RunOnnxOutputs(string path, float[] input, long[] shape)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(path, options);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(input, shape.Select(d => (int)d).ToArray()))]);
+        return results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
+    }
+
+    /// <summary>Every model kind, decoder block and stem: ONNX Runtime's features, latent mean and reconstruction against libtorch's in evaluation mode.</summary>
+    [Theory]
+    [InlineData(ModelKind.Aavae, "resnet18", "decoder18", Stem.Cifar, 32)]
+    [InlineData(ModelKind.Vae, "resnet50", "decoder50", Stem.Cifar, 32)]
+    [InlineData(ModelKind.Ae, "resnet18", "decoder50", Stem.Stl10, 96)]
+    [InlineData(ModelKind.Aavae, "resnet18", "decoder18", Stem.ImageNet, 64)]
+    public void WithTheDecoderItsLatentMeanAndReconstructionEqualLibtorchs(ModelKind kind, string encoder, string decoder, Stem stem, int size)
+    {
+        manual_seed(11);
+        using var model = new AavaeModel(new ModelOptions { Kind = kind, Encoder = encoder, Decoder = decoder, Stem = stem, InputHeight = size, Width = 4, LatentDim = 8 });
+        using (no_grad())
+            foreach (var bn in model.modules().OfType<BatchNormNd>())
+            {
+                bn.weight!.uniform_(0.5, 1.5);
+                bn.bias!.normal_(0, 0.2);
+                bn.running_mean!.normal_(0, 0.3);
+                bn.running_var!.uniform_(0.5, 2.0);
+            }
+        model.eval();
+        manual_seed(1);
+        using var x = randn(2, 3, size, size);
+        float[] features, mean, reconstruction;
+        using (no_grad())
+        {
+            using var h = model.Encoder.call(x);
+            var latent = model.Encode(x);
+            using var r = model.Decoder.call(latent.Mean);
+            (features, mean, reconstruction) = (h.data<float>().ToArray(), latent.Mean.data<float>().ToArray(), r.data<float>().ToArray());
+        }
+        var dir = TempDir.Create();
+        foreach (bool fold in new[] { true, false })
+        {
+            var path = Path.Combine(dir, $"{kind}-{fold}.onnx");
+            OnnxExport.Write(model, DatasetInfo.Cifar10, path, "test", fold);
+            var got = RunOnnxOutputs(path, x.data<float>().ToArray(), [2, 3, size, size]);
+            foreach (var (name, want) in new[] { ("features", features), ("latent_mean", mean), ("reconstruction", reconstruction) })
+            {
+                Assert.Equal(want.Length, got[name].Length);
+                double scale = want.Max(MathF.Abs);
+                double worst = want.Zip(got[name], (a, b) => (double)Math.Abs(a - b)).Max();
+                Assert.True(worst <= 1e-5 * scale, $"{kind} {decoder} {stem}, fold {fold}, {name}: max |diff| {worst:G3} against values up to {scale:G3}");
+            }
+        }
+    }
+
     [Fact]
     public void TheMetadataCarriesTheInputSizeAndTheNormalisation()
     {
@@ -123,6 +187,12 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
                 OnnxExport.Write(encoder, stem == Stem.ImageNet ? 64 : 32, DatasetInfo.Cifar10, path, "test", fold);
                 paths.Add(path);
             }
+        using (var model = new AavaeModel(new ModelOptions { Encoder = "resnet18", Decoder = "decoder50", Stem = Stem.Stl10, InputHeight = 96, Width = 4, LatentDim = 8 }))
+        {
+            var path = Path.Combine(dir, "with-decoder.onnx");
+            OnnxExport.Write(model, DatasetInfo.Stl10, path, "test");
+            paths.Add(path);
+        }
         var script = "import sys, onnx\nfor p in sys.argv[1:]:\n    m = onnx.load(p)\n    onnx.checker.check_model(m, full_check=True)\n    print(p, m.opset_import[0].version, m.ir_version)";
         var info = new ProcessStartInfo(Interop.ReferenceFixtures.Python, ["-c", script, .. paths]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(info)!;
