@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Sdk;
 
 namespace Aavae.Tests;
 
@@ -63,14 +64,43 @@ public static class Requirements
     }
 }
 
-/// <summary>A fact that runs only where <see cref="Need"/> is met (always under <c>AAVAE_REQUIRE_ALL=1</c>).</summary>
-public sealed class RequiresFactAttribute : FactAttribute
+/// <summary>A fact that runs only where <see cref="Need"/> is met (always under <c>AAVAE_REQUIRE_ALL=1</c>); its category says what it needs.</summary>
+[TraitDiscoverer("Aavae.Tests.NeedCategoryDiscoverer", "Aavae.Tests")]
+public sealed class RequiresFactAttribute : FactAttribute, ITraitAttribute
 {
     public RequiresFactAttribute(Need need) => Skip = Requirements.SkipReason(need);
 }
 
-/// <summary>A theory that runs only where <see cref="Need"/> is met (always under <c>AAVAE_REQUIRE_ALL=1</c>).</summary>
-public sealed class RequiresTheoryAttribute : TheoryAttribute
+/// <summary>A theory that runs only where <see cref="Need"/> is met (always under <c>AAVAE_REQUIRE_ALL=1</c>); its category says what it needs.</summary>
+[TraitDiscoverer("Aavae.Tests.NeedCategoryDiscoverer", "Aavae.Tests")]
+public sealed class RequiresTheoryAttribute : TheoryAttribute, ITraitAttribute
 {
     public RequiresTheoryAttribute(Need need) => Skip = Requirements.SkipReason(need);
+}
+
+/// <summary>
+/// The test categories a developer filters on (<c>dotnet test --filter Category!=Slow</c> and so on):
+/// Python and Mpi from what a test needs, Packaging and Slow marked on the tests.
+/// </summary>
+public static class Category
+{
+    public const string Name = "Category";
+    /// <summary>Needs Debian's Python packages (PyTorch, numpy, onnx).</summary>
+    public const string Python = "Python";
+    /// <summary>Starts processes under Open MPI and MPICH.</summary>
+    public const string Mpi = "Mpi";
+    /// <summary>Packs the packages and builds projects from them (minutes).</summary>
+    public const string Packaging = "Packaging";
+    /// <summary>Over about ten seconds on 2 cores: training runs through the CLI, fuzzing, soaks.</summary>
+    public const string Slow = "Slow";
+}
+
+/// <summary>Gives a <see cref="RequiresFactAttribute"/> or <see cref="RequiresTheoryAttribute"/> test the category of its need.</summary>
+public sealed class NeedCategoryDiscoverer : ITraitDiscoverer
+{
+    public IEnumerable<KeyValuePair<string, string>> GetTraits(Xunit.Abstractions.IAttributeInfo traitAttribute)
+    {
+        var need = traitAttribute.GetConstructorArguments().OfType<Need>().Single();
+        yield return new(Category.Name, need == Need.Mpi ? Category.Mpi : Category.Python);
+    }
 }
