@@ -85,8 +85,8 @@ public sealed class GraphBuilder(IReadOnlyDictionary<string, Tensor> weights, bo
         shape[0] = -1;
         var folded = (w.to_type(ScalarType.Float64) * scale.view(shape)).to_type(ScalarType.Float32);
         var mean = weights[$"{bn}.running_mean"].to_type(ScalarType.Float64);
-        var shift = b is null ? mean.neg() : b.to_type(ScalarType.Float64) - mean;
-        var bias = (weights[$"{bn}.bias"].to_type(ScalarType.Float64) + shift * scale).to_type(ScalarType.Float32);
+        var shift = b is null ? mean.neg() : b.to_type(ScalarType.Float64).sub(mean);
+        var bias = weights[$"{bn}.bias"].to_type(ScalarType.Float64).add(shift.mul(scale), Runtime.Scalars.One).to_type(ScalarType.Float32);
         return (folded.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope());
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Aavae.Tests.Cli;
 
 /// <summary>linear-eval, knn and embed as a user runs them, on a one-step checkpoint.</summary>
+[Trait(Category.Name, Category.Slow)]
 public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace Aavae.Tests.Cli;
 /// exception) or said too little: now one printable line naming the file or flag, exit 2 (bad input)
 /// or 1 (the machine), and nothing written.
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class HostileInputTests(TinyRun tiny) : IClassFixture<TinyRun>
 {
     private static readonly string[] Small = PretrainCommandTests.Small;

@@ -5,6 +5,7 @@ using Aavae.Training;
 namespace Aavae.Tests.Cli;
 
 /// <summary>The <c>aavae pretrain</c> program end to end: the paper's flags, Ctrl-C, refusals.</summary>
+[Trait(Category.Name, Category.Slow)]
 public class PretrainCommandTests
 {
     internal static readonly string[] Small = ["--encoder", "resnet18", "--width", "4", "--latent-dim", "8", "--knn-every", "0", "--device", "cpu"];

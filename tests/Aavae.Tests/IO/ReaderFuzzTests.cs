@@ -18,6 +18,7 @@ namespace Aavae.Tests.IO;
 /// fails, and CsCheck shrinks it to the smallest mutation list and prints the seed to replay it.
 /// The counts are the suite's; a longer campaign raises them (AAVAE_FUZZ_SCALE=10 for ten times).
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class ReaderFuzzTests
 {
     private static readonly long Scale = long.TryParse(Environment.GetEnvironmentVariable("AAVAE_FUZZ_SCALE"), out var s) && s > 0 ? s : 1;

@@ -9,6 +9,7 @@ namespace Aavae.Tests.Packaging;
 /// sample that classifies a folder of pictures; the tool installs from the same feed and runs
 /// with no repository, finding the Fashion-MNIST it ships.
 /// </summary>
+[Trait(Category.Name, Category.Packaging)]
 public class PackageTests(PackedFeed packages, TinyRun tiny, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<PackedFeed>, IClassFixture<TinyRun>
 {
     private static readonly string[] ClassNames = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"];

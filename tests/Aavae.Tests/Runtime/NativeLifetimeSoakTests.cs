@@ -15,6 +15,7 @@ namespace Aavae.Tests.Runtime;
 /// toFloat", "Tensor invalid -- empty handle"). Here a second thread forces collections and runs
 /// finalizers without pause while the hot paths run thousands of times.
 /// </summary>
+[Trait(Category.Name, Category.Slow)]
 public class NativeLifetimeSoakTests
 {
     private sealed class CollectorThread : IDisposable

@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 namespace Aavae.Tests.Training;
 
 /// <summary>Tiny runs on the shipped Fashion-MNIST: exact resumption, the NaN guard, and what a run leaves behind.</summary>
+[Trait(Category.Name, Category.Slow)]
 public class PretrainerTests
 {
     /// <summary>3 steps an epoch, 2 epochs, online probe on: small enough for a unit test, with every piece of state in play.</summary>
