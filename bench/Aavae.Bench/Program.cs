@@ -104,7 +104,9 @@ foreach (var row in rows)
 }
 Console.WriteLine();
 Driver.PrintTable(results, Console.Out);
-var json = Arg("--json") ?? Path.Combine(root, "bench", "results.json");
+// bench/results.json is the README's table: only a full run of every row replaces it; --quick or --only write beside it unless --json says where.
+bool full = !quick && Arg("--only") is null;
+var json = Arg("--json") ?? Path.Combine(root, "bench", full ? "results.json" : "results.partial.json");
 Driver.WriteJson(json, results);
 Console.WriteLine($"\nwrote {json}");
 return 0;

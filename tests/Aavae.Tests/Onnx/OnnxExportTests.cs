@@ -53,25 +53,25 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         manual_seed(seed);
         var encoder = new ResNetEncoder(Architecture.Encoder(name), stem, width: 4);
+        SpreadBatchNorms(encoder);
+        return encoder;
+    }
+
+    /// <summary>Every BatchNorm's statistics and affine parameters moved far from their initial values (so folding them is tested), then evaluation mode.</summary>
+    private static void SpreadBatchNorms(TorchSharp.torch.nn.Module module)
+    {
         using (no_grad())
-            foreach (var bn in encoder.modules().OfType<BatchNormNd>())
+            foreach (var bn in module.modules().OfType<BatchNormNd>())
             {
                 bn.weight!.uniform_(0.5, 1.5);
                 bn.bias!.normal_(0, 0.2);
                 bn.running_mean!.normal_(0, 0.3);
                 bn.running_var!.uniform_(0.5, 2.0);
             }
-        encoder.eval();
-        return encoder;
+        module.eval();
     }
 
-    private static float[] RunOnnx(string path, float[] input, long[] shape)
-    {
-        using var options = new SessionOptions { IntraOpNumThreads = 1 };
-        using var session = new InferenceSession(path, options);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(input, shape.Select(d => (int)d).ToArray()))]);
-        return results.Single(r => r.Name == "features").AsTensor<float>().ToArray();
-    }
+    private static float[] RunOnnx(string path, float[] input, long[] shape) => RunOnnxOutputs(path, input, shape)["features"];
 
     [Theory]
     [InlineData("resnet18", Stem.Cifar, 32)]
@@ -122,15 +122,7 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         manual_seed(11);
         using var model = new AavaeModel(new ModelOptions { Kind = kind, Encoder = encoder, Decoder = decoder, Stem = stem, InputHeight = size, Width = 4, LatentDim = 8 });
-        using (no_grad())
-            foreach (var bn in model.modules().OfType<BatchNormNd>())
-            {
-                bn.weight!.uniform_(0.5, 1.5);
-                bn.bias!.normal_(0, 0.2);
-                bn.running_mean!.normal_(0, 0.3);
-                bn.running_var!.uniform_(0.5, 2.0);
-            }
-        model.eval();
+        SpreadBatchNorms(model);
         manual_seed(1);
         using var x = randn(2, 3, size, size);
         float[] features, mean, reconstruction;

@@ -49,13 +49,20 @@ public class OnnxImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.True(worst <= 2e-6, $"{dataset} {width}x{height}x{channels}: max |diff| {worst:G3}");
     }
 
+    /// <summary>The checkpoint's encoder as <c>aavae export --format onnx</c> writes it, into <paramref name="dir"/>.</summary>
+    internal static string Export(string checkpoint, string dir)
+    {
+        var model = Path.Combine(dir, "encoder.onnx");
+        var (code, _, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", checkpoint, "--format", "onnx", "--output", model);
+        Assert.True(code == 0, stderr);
+        return model;
+    }
+
     [Fact]
     public void ItsFeaturesEqualTheLibtorchEncodersOnTheSamePictures()
     {
         var dir = TempDir.Create();
-        var model = Path.Combine(dir, "encoder.onnx");
-        var (code, _, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Checkpoint, "--format", "onnx", "--output", model);
-        Assert.True(code == 0, stderr);
+        var model = Export(tiny.Checkpoint, dir);
         var (files, _) = Inference.ImageEncoderTests.WritePngs(dir, 200, 9);
         var photo = Path.Combine(dir, "photo.png");
         Picture(45, 61, 3, seed: 4).SavePng(photo);
@@ -80,9 +87,7 @@ public class OnnxImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     public void AModelWithoutTheExportersMetadataIsRefusedByName()
     {
         var dir = TempDir.Create();
-        var model = Path.Combine(dir, "encoder.onnx");
-        var (code, _, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Checkpoint, "--format", "onnx", "--output", model);
-        Assert.True(code == 0, stderr);
+        var model = Export(tiny.Checkpoint, dir);
         // The same bytes with one metadata key renamed: ONNX Runtime loads it, the encoder must not guess the transform.
         var bytes = File.ReadAllBytes(model);
         var key = System.Text.Encoding.ASCII.GetBytes("aavae.resize");

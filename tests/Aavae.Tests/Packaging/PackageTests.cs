@@ -62,19 +62,11 @@ public class PackageTests(PackedFeed packages, TinyRun tiny, Xunit.Abstractions.
         return (labelled, query, files, truth);
     }
 
-    private string ExportOnnx(string work)
-    {
-        var model = Path.Combine(work, "encoder.onnx");
-        var (code, _, stderr) = Cli.CliRunner.Run(work, "export", "--checkpoint", tiny.Checkpoint, "--format", "onnx", "--output", model);
-        Assert.True(code == 0, stderr);
-        return model;
-    }
-
     [Fact]
     public void ANewProjectEmbedsWithTheOnnxPackageAloneAsTheLibtorchEncoderDoes()
     {
         var work = TempDir.Create();
-        var model = ExportOnnx(work);
+        var model = Onnx.OnnxImageEncoderTests.Export(tiny.Checkpoint, work);
         var project = packages.NewConsumer(work, Path.Combine(PackedFeed.Root, "samples", "EmbedOnnx", "Program.cs"), ("Aavae.Onnx", null));
         var (files, _) = Inference.ImageEncoderTests.WritePngs(Directory.CreateDirectory(Path.Combine(work, "pictures")).FullName, 40, 6);
         var photo = Path.Combine(work, "pictures", "photo.jpg");
@@ -106,7 +98,7 @@ public class PackageTests(PackedFeed packages, TinyRun tiny, Xunit.Abstractions.
     public void TheMlNetSampleTrainsAClassifierOnTheOnnxEncodersFeatures()
     {
         var work = TempDir.Create();
-        var model = ExportOnnx(work);
+        var model = Onnx.OnnxImageEncoderTests.Export(tiny.Checkpoint, work);
         var project = packages.NewConsumer(work, Path.Combine(PackedFeed.Root, "samples", "OnnxPipeline", "Program.cs"),
             ("Aavae.Onnx", null), ("Microsoft.ML", "6.0.0"), ("Microsoft.ML.OnnxTransformer", "6.0.0"));
         var (labelled, query, _, truth) = Pictures(work);
