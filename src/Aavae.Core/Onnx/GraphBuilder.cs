@@ -26,43 +26,31 @@ public sealed class GraphBuilder(IReadOnlyDictionary<string, Tensor> weights, bo
     /// <summary>A convolution with "same" padding (k / 2), its BatchNorm when <paramref name="bn"/> is named, and a Relu if asked.</summary>
     public string Conv(string x, string conv, long stride, string? bn = null, bool relu = false)
     {
-        var w = weights[$"{conv}.weight"];
-        long k = w.shape[2], pad = k / 2;
-        void Attributes(Attributes a) => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad).Ints("dilations", 1, 1).Int("group", 1);
-        weights.TryGetValue($"{conv}.bias", out var b);
-        string y;
-        if (bn is not null && foldBatchNorm)
-        {
-            var (folded, bias) = Fold(w, b, bn);
-            y = Node("Conv", [x, Initializer($"{conv}.weight", folded), Initializer($"{conv}.bias", bias)], Attributes);
-            folded.Dispose();
-            bias.Dispose();
-        }
-        else
-        {
-            y = Node("Conv", b is null ? [x, Initializer($"{conv}.weight", w)] : [x, Initializer($"{conv}.weight", w), Initializer($"{conv}.bias", b)], Attributes);
-            if (bn is not null) y = BatchNormalization(y, bn);
-        }
-        return relu ? Node("Relu", [y]) : y;
+        long k = weights[$"{conv}.weight"].shape[2], pad = k / 2;
+        return Layer("Conv", x, conv, bn, relu,
+            a => a.Ints("kernel_shape", k, k).Ints("strides", stride, stride).Ints("pads", pad, pad, pad, pad).Ints("dilations", 1, 1).Int("group", 1));
     }
 
     /// <summary>A linear layer (Gemm: x W^T + b), its BatchNorm1d when <paramref name="bn"/> is named, and a Relu if asked.</summary>
-    public string Linear(string x, string linear, string? bn = null, bool relu = false)
+    public string Linear(string x, string linear, string? bn = null, bool relu = false) =>
+        Layer("Gemm", x, linear, bn, relu, a => a.Int("transB", 1));
+
+    /// <summary>A layer with a weight and an optional bias, the BatchNorm after it folded in or kept as a node, then a Relu if asked.</summary>
+    private string Layer(string op, string x, string layer, string? bn, bool relu, Action<Attributes> attributes)
     {
-        var w = weights[$"{linear}.weight"];
-        weights.TryGetValue($"{linear}.bias", out var b);
-        static void TransB(Attributes a) => a.Int("transB", 1);
+        var w = weights[$"{layer}.weight"];
+        weights.TryGetValue($"{layer}.bias", out var b);
         string y;
         if (bn is not null && foldBatchNorm)
         {
             var (folded, bias) = Fold(w, b, bn);
-            y = Node("Gemm", [x, Initializer($"{linear}.weight", folded), Initializer($"{linear}.bias", bias)], TransB);
+            y = Node(op, [x, Initializer($"{layer}.weight", folded), Initializer($"{layer}.bias", bias)], attributes);
             folded.Dispose();
             bias.Dispose();
         }
         else
         {
-            y = Node("Gemm", b is null ? [x, Initializer($"{linear}.weight", w)] : [x, Initializer($"{linear}.weight", w), Initializer($"{linear}.bias", b)], TransB);
+            y = Node(op, b is null ? [x, Initializer($"{layer}.weight", w)] : [x, Initializer($"{layer}.weight", w), Initializer($"{layer}.bias", b)], attributes);
             if (bn is not null) y = BatchNormalization(y, bn);
         }
         return relu ? Node("Relu", [y]) : y;

@@ -11,30 +11,29 @@ public static class PictureFile
     /// <summary>The most pixels a picture may have: a 16-megapixel camera frame fits four times over; a header claiming more is refused before the decoder allocates for it.</summary>
     public const long MaxPixels = 64L << 20;
 
-    public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => Read(path, bytes =>
+    public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => Read(path, (bytes, _) =>
     {
         var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
         return (image.Width, image.Height, image.Data);
     });
 
     /// <summary>The picture's size from its header, checked as <see cref="DecodeRgb"/> checks it.</summary>
-    public static (int Width, int Height) ReadSize(string path) => Read(path, bytes =>
-    {
-        using var header = new MemoryStream(bytes, writable: false);
-        return ImageInfo.FromStream(header) is { } info ? (info.Width, info.Height) : throw new InvalidDataException("no PNG or JPEG header");
-    });
+    public static (int Width, int Height) ReadSize(string path) => Read(path, (_, info) =>
+        info is { } i ? (i.Width, i.Height) : throw new InvalidDataException("no PNG or JPEG header"));
 
-    private static T Read<T>(string path, Func<byte[], T> decode)
+    /// <param name="decode">Given the file's bytes and its header, once checked.</param>
+    private static T Read<T>(string path, Func<byte[], ImageInfo?, T> decode)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         var bytes = File.ReadAllBytes(path);
         try
         {
             if (bytes is [0xFF, 0xD8, ..]) CheckJpegStructure(bytes);
-            using (var header = new MemoryStream(bytes, writable: false))
-                if (ImageInfo.FromStream(header) is { } info && (long)info.Width * info.Height > MaxPixels)
-                    throw new InvalidDataException($"its header says {info.Width} x {info.Height} pixels, more than the {MaxPixels >> 20} megapixels this project decodes");
-            return decode(bytes);
+            ImageInfo? info;
+            using (var header = new MemoryStream(bytes, writable: false)) info = ImageInfo.FromStream(header);
+            if (info is { } i && (long)i.Width * i.Height > MaxPixels)
+                throw new InvalidDataException($"its header says {i.Width} x {i.Height} pixels, more than the {MaxPixels >> 20} megapixels this project decodes");
+            return decode(bytes, info);
         }
         catch (Exception e)
         {
