@@ -18,8 +18,8 @@ public enum Need
 
 /// <summary>
 /// Whether this machine has what a test needs. On a fresh machine (the .NET SDK alone) those
-/// tests are skipped with the install line as the reason, so the README's test command passes;
-/// <c>.ci/run</c> installs the packages and sets <c>AAVAE_REQUIRE_ALL=1</c>, under which nothing
+/// tests are skipped with the install line as the reason (tests/run.sh, the README's test command, installs them when it can);
+/// <c>.ci/run</c> runs it with <c>AAVAE_REQUIRE_ALL=1</c>, under which nothing
 /// is skipped and a missing package fails its tests instead.
 /// </summary>
 public static class Requirements

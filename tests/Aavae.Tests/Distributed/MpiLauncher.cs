@@ -5,7 +5,7 @@ namespace Aavae.Tests.Distributed;
 
 /// <summary>
 /// Debian's two MPI families (openmpi-bin, mpich), each started with its own launcher on this
-/// machine. .ci/run installs both; a machine without them fails these tests with that advice.
+/// machine. tests/run.sh installs both; a machine without them fails these tests with that advice.
 /// </summary>
 public sealed record MpiLauncher(string Name, string Command, string[] Arguments, Dictionary<string, string> Environment)
 {
@@ -24,7 +24,7 @@ public sealed record MpiLauncher(string Name, string Command, string[] Arguments
     {
         var path = System.Environment.GetEnvironmentVariable("PATH") ?? "";
         if (processes > 0 && !path.Split(':').Any(d => File.Exists(System.IO.Path.Combine(d, Command))))
-            throw new InvalidOperationException($"{Command} is not installed: apt-get install openmpi-bin mpich (.ci/run does)");
+            throw new InvalidOperationException($"{Command} is not installed: apt-get install openmpi-bin mpich (tests/run.sh does)");
         var info = new ProcessStartInfo(processes > 0 ? Command : "dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         if (processes > 0)
         {
