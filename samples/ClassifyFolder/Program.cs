@@ -6,6 +6,7 @@
 // LABELLED_DIR holds one folder of PNG / JPEG pictures per class; the probe is fitted on their
 // features (and saved to PROBE_JSON when given). Every picture in QUERY_DIR is then classified.
 using Aavae;
+using Aavae.Data;
 
 if (args.Length < 3)
 {
@@ -13,9 +14,6 @@ if (args.Length < 3)
     return 2;
 }
 var (checkpoint, labelledDir, queryDir) = (args[0], args[1], args[2]);
-string[] Pictures(string dir) => Directory.EnumerateFiles(dir)
-    .Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase))
-    .Order(StringComparer.Ordinal).ToArray();
 
 using var encoder = ImageEncoder.Load(checkpoint, device: "cpu");
 Console.WriteLine($"encoder: {encoder.FeatureDim} features of {encoder.ImageSize}x{encoder.ImageSize} {encoder.Dataset.Name} pictures");
@@ -24,7 +22,7 @@ var classes = Directory.GetDirectories(labelledDir).Select(Path.GetFileName).Ord
 var files = new List<string>();
 var labels = new List<int>();
 for (int c = 0; c < classes.Length; c++)
-    foreach (var file in Pictures(Path.Combine(labelledDir, classes[c]!)))
+    foreach (var file in PictureFile.List([Path.Combine(labelledDir, classes[c]!)]))
     {
         files.Add(file);
         labels.Add(c);
@@ -38,9 +36,9 @@ if (args.Length > 3)
     Console.WriteLine($"wrote {args[3]}");
 }
 
-var queries = Pictures(queryDir);
+var queries = PictureFile.List([queryDir]);
 var queryFeatures = encoder.Embed(queries);
-for (int i = 0; i < queries.Length; i++)
+for (int i = 0; i < queries.Count; i++)
 {
     var p = probe.Probabilities(queryFeatures[i]);
     int best = Array.IndexOf(p, p.Max());

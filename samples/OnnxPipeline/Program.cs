@@ -7,6 +7,7 @@
 //
 // LABELLED_DIR holds one folder of PNG / JPEG pictures per class.
 using Aavae;
+using Aavae.Data;
 using Aavae.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -17,17 +18,14 @@ if (args.Length != 3)
     return 2;
 }
 var (modelFile, labelledDir, queryDir) = (args[0], args[1], args[2]);
-static string[] Pictures(string dir) => Directory.EnumerateFiles(dir)
-    .Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpeg", StringComparison.OrdinalIgnoreCase))
-    .Order(StringComparer.Ordinal).ToArray();
 
 using var encoder = OnnxImageEncoder.Load(modelFile);
 int size = encoder.ImageSize;
 PictureRow Row(string file, string label) => new() { File = Path.GetFileName(file), Label = label, Input = encoder.Preprocess([Pixels.Read(file)]).Buffer.ToArray() };
 
 var labelled = Directory.GetDirectories(labelledDir).Order(StringComparer.Ordinal)
-    .SelectMany(dir => Pictures(dir).Select(file => Row(file, Path.GetFileName(dir)))).ToList();
-var queries = Pictures(queryDir).Select(file => Row(file, "")).ToList();
+    .SelectMany(dir => PictureFile.List([dir]).Select(file => Row(file, Path.GetFileName(dir)))).ToList();
+var queries = PictureFile.List([queryDir]).Select(file => Row(file, "")).ToList();
 
 var ml = new MLContext(seed: 0);
 // The view's length is known only at run time: the schema says it, as the model's input [1, 3, S, S] needs.

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
@@ -18,53 +17,30 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>For the commands without a record of their own (summary, doctor).</summary>
     public static Option<string> Device() =>
         Create("--device", "auto (CUDA when available), cpu, cuda or cuda:N", "auto");
 
-    /// <summary>The option records whose properties carry the settings' flags and help.</summary>
-    public static readonly Type[] Records = [typeof(PretrainOptions), typeof(ModelOptions), typeof(Evaluation.LinearEvalOptions)];
-
-    /// <summary>An option for the library setting <paramref name="setting"/>: its flag, help and aliases as the option record declares them.</summary>
-    public static Option<T> ForSetting<T>(string setting, T defaultValue, string? help = null)
-    {
-        var option = Create(Settings.Flag(setting, Records), help ?? Settings.Help(setting, Records), defaultValue);
-        foreach (var alias in Settings.Aliases(setting, Records)) option.Aliases.Add(alias);
-        return option;
-    }
+    /// <summary>The option records whose settings error messages name by flag.</summary>
+    public static readonly Type[] Records =
+        [typeof(PretrainOptions), typeof(Evaluation.LinearEvalOptions), typeof(Jobs.EncoderSource), typeof(Evaluation.KnnOptions), typeof(Inference.EmbedOptions), typeof(Visualization.ViewGridOptions)];
 
     /// <summary>
-    /// An option whose value, unless typed, comes from the preset (or the resumed run): no default of
-    /// its own, and its help lists what each preset sets, from the library's presets themselves.
+    /// pretrain's help for a setting: its one default when every preset and model kind agree, else
+    /// what each model kind sets (denoising, kl_coeff) or what each preset sets, from the library's presets themselves.
     /// </summary>
-    public static Option<T> FromPreset<T>(string setting, Func<PretrainOptions, object?> value, string? help = null)
+    public static string PresetDefault(Setting setting)
     {
-        var option = ForSetting<T>(setting, default!, help);
-        option.Description += $" [{PresetValues(value)}]";
-        option.DefaultValueFactory = null;
-        return option;
-    }
-
-    /// <summary>Like <see cref="FromPreset"/>, for a setting the model kind decides (denoising, kl_coeff).</summary>
-    public static Option<T> FromKind<T>(string setting, Func<PretrainOptions, object?> value)
-    {
-        var option = ForSetting<T>(setting, default!);
-        option.Description += $" [--model {Values(Enum.GetValues<ModelKind>().Select(k => (k.ToString().ToLowerInvariant(), value(Presets.For("paper", k)))))}]";
-        option.DefaultValueFactory = null;
-        return option;
+        if (PretrainSetup.DatasetDecides.Contains(setting.Name)) return "default: the data set's";
+        var byKind = Enum.GetValues<ModelKind>().Select(k => (Name: "--model " + SettingValues.Name(k), Value: setting.Get(Presets.For("paper", k)))).ToList();
+        var byPreset = Presets.Names.Select(n => (Name: n, Value: setting.Get(Presets.For(n)))).ToList();
+        bool KindDecides() => setting.Name != nameof(ModelOptions.Kind) && byKind.Select(v => SettingValues.Format(v.Value)).Distinct().Count() > 1;
+        if (byPreset.Select(v => SettingValues.Format(v.Value)).Distinct().Count() == 1 && !KindDecides())
+            return $"default: {SettingValues.Format(byPreset[0].Value)}";
+        return Values(KindDecides() ? byKind : byPreset);
     }
 
     /// <summary>What each preset sets, presets that agree grouped: "paper, reference: 128 | cpu-small: 64".</summary>
-    public static string PresetValues(Func<PretrainOptions, object?> value) => Values(Presets.Names.Select(n => (n, value(Presets.For(n)))));
-
     private static string Values(IEnumerable<(string Name, object? Value)> values) =>
-        string.Join(" | ", values.GroupBy(v => Format(v.Value), v => v.Name).Select(g => $"{string.Join(", ", g)}: {g.Key}"));
-
-    private static string Format(object? value) => value switch
-    {
-        null => "none",
-        bool b => b ? "on" : "off",
-        double d => d.ToString("G", CultureInfo.InvariantCulture),
-        Enum e => e.ToString().ToLowerInvariant(),
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
-    };
+        string.Join(" | ", values.GroupBy(v => SettingValues.Format(v.Value), v => v.Name).Select(g => $"{string.Join(", ", g)}: {g.Key}"));
 }

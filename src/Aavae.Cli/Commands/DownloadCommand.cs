@@ -21,10 +21,10 @@ internal static class DownloadCommand
             var bar = new ProgressLine(file.FileName);
             var path = await new Downloader(http).FetchAsync(file, dir, bar, ct);
             bar.Finish();
-            if (file.FileName.StartsWith("stl10", StringComparison.Ordinal))
+            if (file.UnpackTo is { } folder)
             {
                 Console.WriteLine($"unpacking {path} ...");
-                DatasetSources.Unpack(path, dir, "stl10_binary");
+                DatasetSources.Unpack(path, dir, folder);
             }
             Console.WriteLine($"{path}: MD5 verified; use --data-dir {dir}");
             return 0;

@@ -31,7 +31,7 @@ internal static class ExportCommand
             if (r.GetValue(withDecoder) && !onnx) throw new OptionException("--with-decoder", "is for --format onnx (pt and safetensors exports hold the decoder already)");
             var outPath = r.GetValue(output)!;
             if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
-            using var weights = PretrainedWeights.Read(CheckpointOptionSet.ResolvePath(r.GetValue(checkpoint)!));
+            using var weights = PretrainedWeights.Read(Aavae.Training.RunFolder.ResolveCheckpoint(r.GetValue(checkpoint)!));
             if (onnx)
             {
                 var data = Aavae.Data.DatasetInfo.Get(r.GetValue(dataset) ?? weights.TrainedOn ?? "fashion-mnist");

@@ -54,6 +54,12 @@ public sealed record DatasetInfo(
     public int EvalShortSide => EvalResize is double resize ? (int)(InputHeight * resize)
         : Stem == Stem.ImageNet ? (int)Math.Round(InputHeight * 256.0 / 224.0) : InputHeight;
 
+    /// <summary>Its name, as settings and hyper-parameters spell it.</summary>
+    public override string ToString() => Name;
+
+    /// <summary>A setting's text (<see cref="Configuration.SettingValues"/>): the same as <see cref="Get"/>.</summary>
+    public static DatasetInfo Parse(string name) => Get(name);
+
     public static DatasetInfo Get(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase)
                                 || string.Equals(d.Name.Replace("-", ""), name.Replace("-", "").Replace("_", ""), StringComparison.OrdinalIgnoreCase))

@@ -13,10 +13,9 @@ namespace Aavae.Data;
 /// </summary>
 public sealed class ImageFolderSource : IImageSource, IFullImageSource
 {
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
-
     /// <summary>Whether the file is a picture an image folder reads (PNG or JPEG, by extension).</summary>
-    public static bool IsPicture(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+    public static bool IsPicture(string path) => PictureFile.IsPicture(path);
+
     private readonly (string Path, int Label)[] files;
 
     public ImageFolderSource(string root, int size)

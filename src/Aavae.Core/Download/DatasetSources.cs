@@ -9,7 +9,7 @@ public static class DatasetSources
     public static readonly IReadOnlyDictionary<string, RemoteFile> Archives = new Dictionary<string, RemoteFile>
     {
         ["cifar10"] = new(new Uri("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"), "cifar-10-binary.tar.gz", "c32a1d4ab5d03f1284b67883e8d87530"),
-        ["stl10"] = new(new Uri("http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"), "stl10_binary.tar.gz", "91f7769df0f17e558f3565bffb0c7dfb"),
+        ["stl10"] = new(new Uri("http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"), "stl10_binary.tar.gz", "91f7769df0f17e558f3565bffb0c7dfb", UnpackTo: "stl10_binary"),
     };
 
     public static RemoteFile Get(string dataset) =>

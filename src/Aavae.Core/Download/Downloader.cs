@@ -5,7 +5,8 @@ using System.Security.Cryptography;
 namespace Aavae.Download;
 
 /// <summary>A file to fetch: where from, what to call it, and its published MD5.</summary>
-public sealed record RemoteFile(Uri Url, string FileName, string Md5);
+/// <param name="UnpackTo">The folder the archive is unpacked to after the download; null: read from the archive itself.</param>
+public sealed record RemoteFile(Uri Url, string FileName, string Md5, string? UnpackTo = null);
 
 /// <summary>Bytes done and total (null when the server does not say).</summary>
 public readonly record struct DownloadProgress(long Done, long? Total);

@@ -20,15 +20,9 @@ public static class FeatureModes
 {
     public static IReadOnlyList<string> Names { get; } = ["augmented", "cached", "unshuffled"];
 
-    public static string Name(this FeatureMode mode) => mode.ToString().ToLowerInvariant();
+    public static string Name(this FeatureMode mode) => SettingValues.Name(mode);
 
-    public static FeatureMode Parse(string mode) => mode.ToLowerInvariant() switch
-    {
-        "augmented" => FeatureMode.Augmented,
-        "cached" => FeatureMode.Cached,
-        "unshuffled" => FeatureMode.Unshuffled,
-        _ => throw new OptionException(nameof(LinearEvalOptions.Features), $"{mode}: expected {string.Join(", ", Names)}"),
-    };
+    public static FeatureMode Parse(string mode) => SettingValues.Parse<FeatureMode>(mode, nameof(LinearEvalOptions.Features));
 
     /// <summary>The reference's protocol for a data set: unshuffled cached features for STL-10, augmented views otherwise.</summary>
     public static FeatureMode DefaultFor(DatasetInfo dataset) =>

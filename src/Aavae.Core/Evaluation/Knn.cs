@@ -11,8 +11,19 @@ namespace Aavae.Evaluation;
 /// </summary>
 public static class Knn
 {
+    /// <summary>The test split's k-NN accuracy against the training split's features, both through the evaluation view.</summary>
+    public static KnnResult Evaluate(nn.Module<Tensor, Tensor> encoder, Data.DataModule data, KnnOptions options, Device device)
+    {
+        options.Validate();
+        var views = new Augmentation.Views(data.Info, device);
+        using var bank = FeatureExtractor.Encode(encoder, data.Train, views, options.BatchSize, options.LimitBatches);
+        using var test = FeatureExtractor.Encode(encoder, data.Test, views, options.BatchSize, options.LimitBatches);
+        double accuracy = Accuracy(bank, test, data.Info.NumClasses, options.K, options.Temperature);
+        return new KnnResult(data.Info.Name, options.K, options.Temperature, accuracy, bank.Count, test.Count);
+    }
+
     /// <returns>Top-1 accuracy of <paramref name="query"/> against the bank <paramref name="train"/>.</returns>
-    public static double Accuracy(FeatureSet train, FeatureSet query, int numClasses, int k = 200, double temperature = 0.1, int chunk = 256)
+    public static double Accuracy(FeatureSet train, FeatureSet query, int numClasses, int k = KnnOptions.DefaultK, double temperature = KnnOptions.DefaultTemperature, int chunk = 256)
     {
         if (train.Count == 0 || query.Count == 0) throw new ArgumentException("k-NN needs a non-empty bank and query set");
         using var scope = NewDisposeScope();

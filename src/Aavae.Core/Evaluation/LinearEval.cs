@@ -21,7 +21,15 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     /// <param name="encoder">Any frozen feature map, e.g. <see cref="RawPixels"/> for the logistic-regression baseline.</param>
     public LinearEvalResult Run(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, Device device)
     {
+        if (options.Features is null) return new LinearEval(options.For(data.Info), observer).Run(encoder, featureDim, data, device);
+        return Evaluate(encoder, featureDim, data, device) with { Dataset = data.Info.Name };
+    }
+
+    private LinearEvalResult Evaluate(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, Device device)
+    {
         options.Validate();
+        observer.OnMessage(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"linear evaluation, {options.Mode.Name()} features ({options.Mode.Describe()}): {options.Epochs} epochs, batch {options.BatchSize}, SGD lr {options.EffectiveLearningRate:G3} (Nesterov, cosine), on {device}"));
         if (data.Train.NumClasses < 1) throw new ArgumentException($"{data.Train.Name} has no labels to evaluate against");
         var clock = Stopwatch.StartNew();
         var views = new Views(data.Info, device);
@@ -34,7 +42,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         observer.OnMessage(options.Test ? $"encoding {data.Val.Name} and {data.Test.Name}" : $"encoding {data.Val.Name} (the test split is not read)");
         using var val = FeatureExtractor.Encode(encoder, data.Val, views, options.BatchSize, options.LimitEvalBatches);
         using var test = options.Test ? FeatureExtractor.Encode(encoder, data.Test, views, options.BatchSize, options.LimitEvalBatches) : null;
-        if (!options.Features.IsCached())
+        if (!options.Mode.IsCached())
             return Train(featureDim, data.Info.NumClasses, data.Train.Count, data.Train.Name, val, test, device, clock,
                 (indices, rng) => AugmentedBatch(data.Train, views, indices, rng),
                 images => { using (no_grad()) return encoder.call(images); });
@@ -51,7 +59,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     public LinearEvalResult Fit(FeatureSet train, FeatureSet val, FeatureSet? test, int numClasses, Device device, Stopwatch? clock = null)
     {
         options.Validate();
-        if (!options.Features.IsCached()) throw new ArgumentException($"features already encoded need a cached protocol, not {options.Features.Name()}");
+        if (!options.Mode.IsCached()) throw new ArgumentException($"features already encoded need a cached protocol, not {options.Mode.Name()}");
         if (!options.StandardizesFeatures)
             return Train((int)train.Features.shape[1], numClasses, train.Count, "cached training features", val, test, device, clock ?? Stopwatch.StartNew(),
                 (indices, _) => CachedBatch(train, indices), features => features.to(device));
@@ -102,7 +110,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
             double lossSum = 0, correct = 0, seen = 0;
-            var loader = new BatchLoader<LabelledBatch>(trainCount, trainName, new LoaderOptions(options.BatchSize, Shuffle: options.Features != FeatureMode.Unshuffled, DropLast: false, options.Seed, epoch, options.LimitTrainBatches,
+            var loader = new BatchLoader<LabelledBatch>(trainCount, trainName, new LoaderOptions(options.BatchSize, Shuffle: options.Mode != FeatureMode.Unshuffled, DropLast: false, options.Seed, epoch, options.LimitTrainBatches,
                     Prefetch: LoaderOptions.PrefetchOn(device)), makeBatch);
             int b = 0;
             var epochClock = Stopwatch.StartNew();
@@ -137,7 +145,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
             }, clock.Elapsed));
         }
         double? testAcc = test is null ? null : Accuracy(trainer.Linear, test, device);
-        return new LinearEvalResult(options.Features.Name(), options.Features.Describe(), options.Epochs, testAcc, valAccuracy, trainLoss,
+        return new LinearEvalResult(options.Mode.Name(), options.Mode.Describe(), options.Epochs, testAcc, valAccuracy, trainLoss,
             trainCount, test?.Count, clock.Elapsed.TotalSeconds);
     }
 

@@ -1,6 +1,35 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aavae.IO;
+
 namespace Aavae.Evaluation;
 
 /// <summary>What a linear evaluation measured.</summary>
 /// <param name="TestAccuracy">Null when the test split was not read (<see cref="LinearEvalOptions.Test"/> false).</param>
 public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, double? TestAccuracy, IReadOnlyList<double> ValAccuracy,
-    IReadOnlyList<double> TrainLoss, int TrainImages, int? TestImages, double Seconds);
+    IReadOnlyList<double> TrainLoss, int TrainImages, int? TestImages, double Seconds)
+{
+    /// <summary>The data set's name; set by <see cref="LinearEval.Run(TorchSharp.torch.nn.Module{TorchSharp.torch.Tensor, TorchSharp.torch.Tensor}, int, Data.DataModule, TorchSharp.torch.Device)"/>, empty for features encoded elsewhere.</summary>
+    public string Dataset { get; init; } = "";
+
+    /// <summary>The line a user reads: top-1 test accuracy, or validation accuracy when the test split was not read.</summary>
+    public string Summary() => TestAccuracy is { } test
+        ? string.Create(CultureInfo.InvariantCulture, $"linear evaluation ({Mode} features) on {Dataset}: top-1 test accuracy {100 * test:F2}% ({TestImages} test images; best val {100 * ValAccuracy.Max():F2}%; {Seconds:F0} s)")
+        : string.Create(CultureInfo.InvariantCulture, $"linear evaluation ({Mode} features) on {Dataset}: top-1 val accuracy {100 * ValAccuracy[^1]:F2}% after the last epoch (best {100 * ValAccuracy.Max():F2}%; test split not read; {Seconds:F0} s)");
+
+    /// <summary>
+    /// Writes the result with what produced it (the checkpoint, the data set and every setting of the
+    /// protocol) as JSON, atomically; an existing file is refused, never replaced.
+    /// </summary>
+    public void Save(string path, string checkpoint, LinearEvalOptions options)
+    {
+        if (File.Exists(path)) throw new ArgumentException($"{path} already exists; a result is never replaced");
+        var json = JsonSerializer.SerializeToUtf8Bytes(new { checkpoint, dataset = Dataset, options, result = this }, new JsonSerializerOptions
+        {
+            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        });
+        AtomicFile.Write(path, s => s.Write(json));
+    }
+}

@@ -9,11 +9,11 @@ namespace Aavae.Models;
 public enum Stem
 {
     /// <summary>3x3 conv, stride 1, no max-pool (32x32 data).</summary>
-    Cifar,
+    [SettingName("cifar", "cifar10")] Cifar,
     /// <summary>7x7 conv, stride 2, no max-pool (STL-10, 96x96).</summary>
-    Stl10,
+    [SettingName("stl10", "stl")] Stl10,
     /// <summary>7x7 conv, stride 2, then 3x3 max-pool with stride 2 (ImageNet, 224x224).</summary>
-    ImageNet,
+    [SettingName("imagenet")] ImageNet,
 }
 
 public static class StemExtensions
@@ -35,11 +35,7 @@ public static class StemExtensions
                 $"{inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
     }
 
-    public static Stem Parse(string name) => name.ToLowerInvariant() switch
-    {
-        "cifar" or "cifar10" => Stem.Cifar,
-        "stl10" or "stl" => Stem.Stl10,
-        "imagenet" => Stem.ImageNet,
-        _ => throw new ArgumentException($"unknown stem '{name}': expected one of cifar, stl10, imagenet"),
-    };
+    public static string Name(this Stem stem) => SettingValues.Name(stem);
+
+    public static Stem Parse(string name) => SettingValues.Parse<Stem>(name, nameof(ModelOptions.Stem));
 }

@@ -2,6 +2,15 @@ namespace Aavae.Optimization;
 
 public enum DecayKind { None, Cosine, Linear }
 
+public static class DecayKinds
+{
+    /// <summary>vae.py's two int flags as one choice; both on is refused, as the reference's linear_warmup_decay asserts.</summary>
+    public static DecayKind FromReference(int cosineDecay, int linearDecay) =>
+        cosineDecay != 0 && linearDecay != 0
+            ? throw new Configuration.OptionException("Decay", "cosine_decay and linear_decay exclude each other (the reference's linear_warmup_decay asserts it)")
+            : cosineDecay != 0 ? DecayKind.Cosine : linearDecay != 0 ? DecayKind.Linear : DecayKind.None;
+}
+
 /// <summary>
 /// The reference's per-step multiplier of the base learning rate: linear warm-up from 0 over
 /// <c>WarmupSteps</c>, then constant, or cosine / linear decay to 0 at <c>TotalSteps</c>.

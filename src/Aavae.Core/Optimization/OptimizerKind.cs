@@ -14,13 +14,8 @@ public enum OptimizerKind
 public static class OptimizerKinds
 {
     /// <summary>"adam" or "lamb", any case; an <see cref="OptionException"/> naming <paramref name="option"/> otherwise.</summary>
-    public static OptimizerKind Parse(string name, string option = "Optimizer") => name.Trim().ToLowerInvariant() switch
-    {
-        "adam" => OptimizerKind.Adam,
-        "lamb" => OptimizerKind.Lamb,
-        _ => throw new OptionException(option, $"{name}: expected adam or lamb"),
-    };
+    public static OptimizerKind Parse(string name, string option = "Optimizer") => (OptimizerKind)SettingValues.Parse(typeof(OptimizerKind), name, option)!;
 
     /// <summary>The reference's spelling: adam, lamb.</summary>
-    public static string Name(this OptimizerKind kind) => kind.ToString().ToLowerInvariant();
+    public static string Name(this OptimizerKind kind) => SettingValues.Name(kind);
 }

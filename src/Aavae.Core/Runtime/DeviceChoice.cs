@@ -62,6 +62,20 @@ public readonly record struct DeviceChoice(DeviceKind Kind, int? Index = null)
         return new DeviceChoice(DeviceKind.Cuda, localRank);
     }
 
+    /// <summary>
+    /// Lightning's <c>--gpus N</c> in a job of <paramref name="processes"/> processes: 0 is the CPU, 1 a
+    /// GPU, N &gt; 1 one process per GPU (as Lightning's DDP), which an MPI launcher must have started.
+    /// </summary>
+    public static DeviceChoice ForGpus(int gpus, int processes) => gpus switch
+    {
+        0 => Cpu,
+        1 => Cuda,
+        < 0 => throw new OptionException("Gpus", $"must be >= 0, got {gpus}"),
+        _ when processes == gpus => Cuda,
+        _ when processes == 1 => throw new OptionException("Gpus", $"{gpus}: start one process per GPU with an MPI launcher: mpirun -np {gpus} aavae pretrain ... --gpus {gpus}"),
+        _ => throw new OptionException("Gpus", $"{gpus} does not match the {processes} processes the launcher started"),
+    };
+
     /// <summary>Parses and resolves a choice typed as text.</summary>
     public static Device Resolve(string choice) => Parse(choice).Resolve();
 }

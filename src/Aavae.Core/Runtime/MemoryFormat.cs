@@ -8,7 +8,7 @@ namespace Aavae.Runtime;
 public enum MemoryFormat
 {
     /// <summary>NCHW, PyTorch's default: oneDNN converts every convolution's input and output to and from its blocked layout.</summary>
-    Contiguous,
+    [SettingName("contiguous", "contiguous_format")] Contiguous,
     /// <summary>
     /// NHWC strides under the same NCHW shape: oneDNN's convolutions read and write it directly, and
     /// libtorch keeps it through BatchNorm, ReLU, add, pooling and nearest upsampling.
@@ -19,14 +19,9 @@ public enum MemoryFormat
 public static class MemoryFormats
 {
     /// <summary>torch's spelling: channels_last or contiguous (contiguous_format accepted).</summary>
-    public static MemoryFormat Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "channels_last" or "channels-last" => MemoryFormat.ChannelsLast,
-        "contiguous" or "contiguous_format" => MemoryFormat.Contiguous,
-        _ => throw new OptionException(nameof(MemoryFormat), $"{text}: expected channels_last or contiguous"),
-    };
+    public static MemoryFormat Parse(string text) => SettingValues.Parse<MemoryFormat>(text, nameof(MemoryFormat));
 
-    public static string Name(this MemoryFormat format) => format == MemoryFormat.ChannelsLast ? "channels_last" : "contiguous";
+    public static string Name(this MemoryFormat format) => SettingValues.Name(format);
 }
 
 /// <summary>

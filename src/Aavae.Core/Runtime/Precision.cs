@@ -10,33 +10,22 @@ namespace Aavae.Runtime;
 public enum Precision
 {
     /// <summary>float32 throughout (Lightning's <c>32-true</c>, <c>32</c>).</summary>
-    [JsonStringEnumMemberName("32-true")] Full32,
+    [JsonStringEnumMemberName("32-true"), SettingName("32-true", "32")] Full32,
     /// <summary>
     /// Convolutions in bfloat16 on float32 master weights; optimizer state, BatchNorm statistics,
     /// the objective and the features stay float32 (Lightning's <c>bf16-mixed</c>).
     /// </summary>
-    [JsonStringEnumMemberName("bf16-mixed")] Bf16Mixed,
+    [JsonStringEnumMemberName("bf16-mixed"), SettingName("bf16-mixed", "bf16")] Bf16Mixed,
     /// <summary>float16 convolutions with a gradient scaler (Lightning's <c>16-mixed</c>, the reference's <c>--fp16</c>): CUDA only.</summary>
-    [JsonStringEnumMemberName("16-mixed")] Fp16Mixed,
+    [JsonStringEnumMemberName("16-mixed"), SettingName("16-mixed", "16")] Fp16Mixed,
 }
 
 public static class Precisions
 {
     /// <summary>Lightning's spellings: 32, 32-true, bf16-mixed (bf16), 16-mixed (16).</summary>
-    public static Precision Parse(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "32" or "32-true" => Precision.Full32,
-        "bf16-mixed" or "bf16" => Precision.Bf16Mixed,
-        "16-mixed" or "16" => Precision.Fp16Mixed,
-        _ => throw new OptionException(nameof(Precision), $"{text}: expected 32, bf16-mixed or 16-mixed"),
-    };
+    public static Precision Parse(string text) => SettingValues.Parse<Precision>(text, nameof(Precision));
 
-    public static string Name(this Precision precision) => precision switch
-    {
-        Precision.Bf16Mixed => "bf16-mixed",
-        Precision.Fp16Mixed => "16-mixed",
-        _ => "32-true",
-    };
+    public static string Name(this Precision precision) => SettingValues.Name(precision);
 
     /// <summary>The type convolutions compute in; null for float32 (the parameters' own type).</summary>
     public static ScalarType? ComputeType(this Precision precision) => precision switch

@@ -27,31 +27,14 @@ public static class LightningRun
         var tensors = StateDicts.Without(StateDicts.Select(stateDict, ""), OnlineProbe.Prefix);
         var model = ArchitectureInference.Infer(tensors, h, path);
 
-        var reference = Presets.For("reference", model.Kind);
-        var dataset = DatasetInfo.Get(Text(h, "dataset") ?? "cifar10");
-        // vae.py's batch_size is per device (global batch = gpus x batch_size); this project's is global.
-        int devices = Math.Max(1, Integer(h, "gpus", 1)) * Math.Max(1, Integer(h, "num_nodes", 1));
-        var options = reference with
+        var dataset = DatasetInfo.Get(HyperParameters.Text(h, "dataset") ?? "cifar10");
+        var reference = Presets.For("reference", model.Kind) with
         {
-            Model = model with { LogScale = Number(h, "log_scale", 0), LearnScale = Integer(h, "learn_scale", 0) != 0 },
+            Model = model,
             Dataset = dataset,
-            DataDir = Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
-            Denoising = Flag(h, "denoising", reference.Denoising),
-            // vae.py sets jitter_strength per data set before VAE(**args.__dict__), which keeps it among the hyper-parameters.
-            JitterStrength = h.Contains("jitter_strength") ? Number(h, "jitter_strength", dataset.JitterStrength) : null,
-            KlCoeff = Number(h, "kl_coeff", reference.KlCoeff),
-            ValSamples = Integer(h, "val_samples", reference.ValSamples),
-            Optimizer = Text(h, "optimizer") is { } optimizer ? OptimizerKinds.Parse(optimizer) : reference.Optimizer,
-            LearningRate = Number(h, "learning_rate", reference.LearningRate),
-            WeightDecay = Number(h, "weight_decay", reference.WeightDecay),
-            ExcludeBnBias = Flag(h, "exclude_bn_bias", reference.ExcludeBnBias),
-            WarmupEpochs = Number(h, "warmup_epochs", reference.WarmupEpochs),
-            MaxEpochs = Integer(h, "max_epochs", reference.MaxEpochs),
-            Decay = Integer(h, "cosine_decay", 0) != 0 ? DecayKind.Cosine : Integer(h, "linear_decay", 0) != 0 ? DecayKind.Linear : DecayKind.None,
-            BatchSize = Integer(h, "batch_size", reference.BatchSize) * devices,
-            Seed = Integer(h, "seed", reference.Seed),
-            OnlineFt = Flag(h, "online_ft", reference.OnlineFt),
+            DataDir = HyperParameters.Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
         };
+        var options = HyperParameters.Read(h, reference);
         return new TrainingCheckpoint(options, Position(content, path), content) { Path = path, Format = Format };
     }
 
@@ -127,15 +110,4 @@ public static class LightningRun
         : name.StartsWith("encoder.", StringComparison.Ordinal) ? 1
         : name.StartsWith("decoder.", StringComparison.Ordinal) ? 2
         : 3;
-
-    private static string? Text(IDictionary h, string key) => h.Contains(key) ? h[key] as string : null;
-
-    private static double Number(IDictionary h, string key, double fallback) =>
-        h.Contains(key) && h[key] is IConvertible c ? c.ToDouble(CultureInfo.InvariantCulture) : fallback;
-
-    private static int Integer(IDictionary h, string key, int fallback) =>
-        h.Contains(key) && h[key] is IConvertible c ? c.ToInt32(CultureInfo.InvariantCulture) : fallback;
-
-    private static bool Flag(IDictionary h, string key, bool fallback) =>
-        h.Contains(key) && h[key] is IConvertible c ? c.ToBoolean(CultureInfo.InvariantCulture) : fallback;
 }

@@ -55,6 +55,8 @@ public sealed record PretrainOptions
     public const double MaxWarmupEpochs = 100_000;
     [Setting("epochs to train")]
     public int MaxEpochs { get; init; } = 3200;
+    /// <summary>vae.py's two int flags, --cosine_decay 1 and --linear_decay 1, are one choice here (<see cref="DecayKinds"/>).</summary>
+    [Setting("none, cosine or linear: how the learning rate falls to 0 after warm-up (the reference's --cosine_decay 1 and --linear_decay 1)")]
     public DecayKind Decay { get; init; } = DecayKind.None;
     [Setting("images per optimizer step, over all devices")]
     public int BatchSize { get; init; } = 256;
@@ -67,8 +69,10 @@ public sealed record PretrainOptions
     /// <summary>Run the k-NN monitor every this many epochs (and after the last); 0 turns it off.</summary>
     [Setting("run the k-NN monitor every N epochs and after the last (0: off)")]
     public int KnnEvery { get; init; } = 10;
-    public int KnnK { get; init; } = 200;
-    public double KnnTemperature { get; init; } = 0.1;
+    [Setting("neighbours that vote in the k-NN monitor")]
+    public int KnnK { get; init; } = Evaluation.KnnOptions.DefaultK;
+    [Setting("the k-NN monitor's votes are weighted by exp(cosine similarity / temperature)")]
+    public double KnnTemperature { get; init; } = Evaluation.KnnOptions.DefaultTemperature;
     /// <summary>
     /// Fit the linear-evaluation classifier (cached features, 90 epochs, validation split only) every
     /// this many epochs and after the last; 0 turns it off. The curve of a long run: accuracy against epoch.
@@ -158,39 +162,16 @@ public sealed record PretrainOptions
     public static PretrainOptions Read(string path) =>
         File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new FileNotFoundException($"{path}: no such run configuration", path);
 
-    /// <summary>The reference's hyper-parameter names and values, as Lightning stores them in a checkpoint.</summary>
-    public Dictionary<string, object?> ToHyperParameters() => new()
+    /// <summary>
+    /// Linear evaluation after this run (<c>pretrain --linear-eval</c>): the run's seed, threads and
+    /// batch caps, so that a capped trial run stays capped in evaluation too.
+    /// </summary>
+    public Evaluation.LinearEvalOptions LinearEvaluation(Evaluation.FeatureMode features) => new()
     {
-        ["dataset"] = Dataset.Name,
-        ["encoder_name"] = Model.Encoder,
-        ["decoder_name"] = Model.DecoderName,
-        ["h_dim"] = Model.FeatureDim,
-        ["latent_dim"] = Model.LatentDim,
-        ["input_height"] = Model.InputHeight,
-        ["first_conv3x3"] = Model.Stem.FirstConv3x3(),
-        ["remove_first_maxpool"] = Model.Stem.RemoveFirstMaxPool(),
-        ["width"] = Model.Width,
-        ["model"] = Model.Kind.ToString().ToLowerInvariant(),
-        ["denoising"] = Denoising,
-        ["jitter_strength"] = JitterStrength ?? Dataset.JitterStrength,
-        ["kl_coeff"] = KlCoeff,
-        ["log_scale"] = Model.LogScale,
-        ["learn_scale"] = Model.LearnScale ? 1 : 0,
-        ["val_samples"] = ValSamples,
-        ["optimizer"] = Optimizer.Name(),
-        ["learning_rate"] = LearningRate,
-        ["weight_decay"] = WeightDecay,
-        ["exclude_bn_bias"] = ExcludeBnBias,
-        // vae.py's argparse type is int: whole epochs stay ints for the reference's load_from_checkpoint.
-        ["warmup_epochs"] = WarmupEpochs == Math.Floor(WarmupEpochs) ? (object)(int)WarmupEpochs : WarmupEpochs,
-        ["max_epochs"] = MaxEpochs,
-        ["cosine_decay"] = Decay == DecayKind.Cosine ? 1 : 0,
-        ["linear_decay"] = Decay == DecayKind.Linear ? 1 : 0,
-        ["batch_size"] = BatchSize,
-        ["seed"] = Seed,
-        ["online_ft"] = OnlineFt,
-        // vae.py's own flag, and Lightning's name for what ran.
-        ["fp16"] = Precision == Precision.Fp16Mixed,
-        ["precision"] = Precision.Name(),
+        Features = features, Seed = Seed, Threads = Threads,
+        LimitTrainBatches = LimitTrainBatches, LimitEvalBatches = LimitValBatches is > 0 ? LimitValBatches : null,
     };
+
+    /// <summary>The reference's hyper-parameter names and values, as Lightning stores them in a checkpoint (<see cref="HyperParameters"/>).</summary>
+    public Dictionary<string, object?> ToHyperParameters() => HyperParameters.Write(this);
 }

@@ -1,3 +1,4 @@
+using Aavae.Evaluation;
 using Aavae.Progress;
 using Aavae.Configuration;
 using Aavae.Augmentation;
@@ -131,6 +132,18 @@ public sealed class Pretrainer : IDisposable
     {
         var result = loop.Run(start, stop);
         return new PretrainResult(run, result.Position, result.Interrupted, result.LastEpoch);
+    }
+
+    /// <summary>
+    /// Linear evaluation of the trained encoder on the run's data (<c>pretrain --linear-eval</c>), its
+    /// result written next to the run's checkpoints; the path it was written to comes back with it.
+    /// </summary>
+    public (LinearEvalResult Result, string Path) LinearEvaluation(LinearEvalOptions evaluation, ITrainingObserver evaluationObserver)
+    {
+        var result = new LinearEval(evaluation, evaluationObserver).Run(module.Model.Encoder, data, Device);
+        var path = run.LinearEvalResult(result.Mode, evaluation.Test);
+        result.Save(path, run.LastCheckpoint, evaluation.For(data.Info));
+        return (result, path);
     }
 
     /// <summary>Copies encoder, projection, decoder and log_scale from a checkpoint; the optimizer starts afresh.</summary>

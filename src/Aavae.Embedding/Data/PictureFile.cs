@@ -11,6 +11,30 @@ public static class PictureFile
     /// <summary>The most pixels a picture may have: a 16-megapixel camera frame fits four times over; a header claiming more is refused before the decoder allocates for it.</summary>
     public const long MaxPixels = 64L << 20;
 
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
+
+    /// <summary>Whether the file is a picture the project reads (PNG or JPEG, by extension).</summary>
+    public static bool IsPicture(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>
+    /// The files named, and the PNG / JPEG pictures under the folders named (sub-folders included,
+    /// sorted by path), in the order given: what a user means by "these pictures".
+    /// </summary>
+    public static IReadOnlyList<string> List(IEnumerable<string> paths)
+    {
+        var named = paths.ToList();
+        var files = new List<string>();
+        foreach (var path in named)
+        {
+            if (Directory.Exists(path))
+                files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(IsPicture).Order(StringComparer.Ordinal));
+            else if (File.Exists(path)) files.Add(path);
+            else throw new FileNotFoundException($"{path}: no such file or folder", path);
+        }
+        if (files.Count == 0) throw new ArgumentException($"{string.Join(" ", named)}: no PNG or JPEG pictures found");
+        return files;
+    }
+
     public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => Read(path, (bytes, _) =>
     {
         var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
@@ -13,10 +12,7 @@ public class SettingsTests
     {
         var (code, help, err) = CliRunner.Run(TempDir.Create(), "pretrain", "--help");
         Assert.True(code == 0, err);
-        var missing = new[] { typeof(PretrainOptions), typeof(ModelOptions) }
-            .SelectMany(t => t.GetProperties())
-            .Where(p => p.GetCustomAttribute<SettingAttribute>() is not null)
-            .Select(p => Settings.Flag(p.Name, typeof(PretrainOptions), typeof(ModelOptions)))
+        var missing = Settings.Of(typeof(PretrainOptions)).Select(s => s.Flag)
             .Where(flag => !help.Contains(flag + " ", StringComparison.Ordinal) && !help.Contains(flag + ",", StringComparison.Ordinal))
             .ToList();
         Assert.Empty(missing);

@@ -1,0 +1,34 @@
+using Aavae.Configuration;
+
+namespace Aavae.Evaluation;
+
+/// <summary>The k-NN evaluation's settings: solo-learn's WeightedKNNClassifier defaults (k 200, temperature 0.1).</summary>
+public sealed record KnnOptions
+{
+    public const int DefaultK = 200;
+    public const double DefaultTemperature = 0.1;
+
+    [Setting("neighbours that vote", Flag = "--k")]
+    public int K { get; init; } = DefaultK;
+    [Setting("votes are weighted by exp(cosine similarity / temperature)")]
+    public double Temperature { get; init; } = DefaultTemperature;
+    [Setting("images per batch")]
+    public int BatchSize { get; init; } = 256;
+    [Setting("encode at most N batches of each split")]
+    public int? LimitBatches { get; init; }
+
+    public void Validate()
+    {
+        OptionException.Check(K >= 1, nameof(K), $"must be >= 1, got {K}");
+        OptionException.Check(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), $"must be > 0, got {Temperature}");
+        OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
+        OptionException.Check(LimitBatches is null or >= 1, nameof(LimitBatches), $"must be >= 1, got {LimitBatches}");
+    }
+}
+
+/// <summary>What a k-NN evaluation measured.</summary>
+public sealed record KnnResult(string Dataset, int K, double Temperature, double TestAccuracy, int TrainImages, int TestImages)
+{
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"k-NN (k={K}, T={Temperature}) on {Dataset}: top-1 test accuracy {100 * TestAccuracy:F2}% ({TrainImages} training / {TestImages} test images)");
+}

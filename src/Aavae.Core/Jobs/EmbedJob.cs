@@ -1,0 +1,60 @@
+using Aavae.Checkpoints;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.Inference;
+using Aavae.IO;
+using Aavae.Progress;
+
+namespace Aavae.Jobs;
+
+/// <summary>
+/// <c>aavae embed</c> as one call: the encoder's features as NumPy <c>.npy</c> files, of a data split
+/// (evaluation view), of a user's own normalised float32 array, or of PNG / JPEG pictures (through
+/// <see cref="ImageEncoder"/>, the library's consumer API).
+/// </summary>
+public static class EmbedJob
+{
+    /// <param name="output">The features' .npy; labels go to <c>NAME_labels.npy</c>, picture paths to <c>NAME_files.txt</c>.</param>
+    /// <param name="input">An N x 3 x H x W float32 .npy to encode instead of a data split.</param>
+    /// <param name="pictures">Files and folders of pictures to encode instead of a data split.</param>
+    /// <returns>What was written, one line.</returns>
+    public static string Run(EncoderSource source, EmbedOptions options, string output, string? input, IReadOnlyList<string>? pictures, ITrainingObserver observer)
+    {
+        options.Validate();
+        if (!output.EndsWith(".npy", StringComparison.Ordinal)) throw new ArgumentException($"--output {output}: expected a file name ending in .npy");
+        if (File.Exists(output)) throw new ArgumentException($"--output {output} already exists");
+        var stem = output[..^4];
+        if (pictures is { Count: > 0 })
+        {
+            var files = PictureFile.List(pictures);
+            using var encoder = ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString());
+            var features = encoder.Embed(files, options.BatchSize);
+            Npy.Write(output, features.SelectMany(f => f).ToArray(), [features.Length, encoder.FeatureDim]);
+            var listPath = stem + "_files.txt";
+            AtomicFile.Write(listPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(files.Select(f => f + "\n")))));
+            return $"wrote {output} ({features.Length} x {encoder.FeatureDim} float32, {encoder.Dataset.Name} transform) and {listPath}";
+        }
+        if (input is not null)
+        {
+            using var weights = PretrainedWeights.Read(source.CheckpointPath);
+            using var encoder = source.BuildEncoder(weights, observer.OnMessage);
+            var (array, shape) = Npy.ReadFloat32(input);
+            using var features = CheckpointEncoder.EncodeArray(encoder, array, shape, weights.Options.InputHeight, options.BatchSize, source.Device.Resolve(), input);
+            Npy.Write(output, features.data<float>().ToArray(), features.shape);
+            return $"wrote {output}: {features.shape[0]} x {features.shape[1]} float32 features of {input}";
+        }
+        var (w, data) = source.Load();
+        using (w)
+        using (data)
+        {
+            observer.OnMessage(EncoderSource.Describe(w, data));
+            var split = CheckpointEncoder.Split(data, options.Split);
+            using var encoder = source.BuildEncoder(w, observer.OnMessage);
+            using var set = CheckpointEncoder.Embed(encoder, data, split, options.BatchSize, source.Device.Resolve(), options.LimitBatches);
+            var labelsPath = stem + "_labels.npy";
+            Npy.Write(output, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);
+            Npy.Write(labelsPath, set.Labels.contiguous().data<long>().ToArray(), set.Labels.shape);
+            return $"wrote {output} ({set.Count} x {set.Features.shape[1]} float32) and {labelsPath} (int64) for {split.Name}";
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Aavae.Checkpoints;
+using Aavae.Configuration;
+using Aavae.Data;
+using Aavae.Models;
+using Aavae.Runtime;
+using Aavae.Training;
+using static TorchSharp.torch;
+
+using Aavae.Evaluation;
+
+namespace Aavae.Jobs;
+
+/// <summary>
+/// Where the encoder to judge comes from, for <c>linear-eval</c>, <c>knn</c> and <c>embed</c>: the
+/// checkpoint, the data it is judged on, the device and precision it computes in.
+/// </summary>
+public sealed record EncoderSource
+{
+    /// <summary>A run folder means its last checkpoint.</summary>
+    [Setting("a run folder, this project's .ckpt, a published Lightning .ckpt, a torch.save state_dict or .safetensors", Aliases = ["--ckpt_path"])]
+    public string? Checkpoint { get; init; }
+    /// <summary>Null: the data set the checkpoint says it was trained on, else the shipped Fashion-MNIST.</summary>
+    [Setting("fashion-mnist, cifar10, stl10 or imagenet (default: the checkpoint's)")]
+    public string? Dataset { get; init; }
+    [Setting("folder holding the data set (default: the checkpoint's, or the shipped Fashion-MNIST)", Aliases = ["--data_path"])]
+    public string? DataDir { get; init; }
+    [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+    [Setting("32 or bf16-mixed (the encoder's convolutions in bfloat16, features float32: faster on CPUs with AVX512-BF16 or AMX); 16-mixed on CUDA")]
+    public Precision Precision { get; init; } = Precision.Full32;
+
+    /// <summary>The checkpoint file: a run folder's last one.</summary>
+    public string CheckpointPath => RunFolder.ResolveCheckpoint(Checkpoint ?? throw new OptionException(nameof(Checkpoint), "is required"));
+
+    /// <summary>
+    /// The checkpoint's weights and the data they are judged on: the data set asked for, else the
+    /// one the checkpoint says it was trained on, else the shipped Fashion-MNIST.
+    /// </summary>
+    public (PretrainedWeights Weights, DataModule Data) Load()
+    {
+        var weights = PretrainedWeights.Read(CheckpointPath, Dataset is null ? null : DatasetInfo.Get(Dataset));
+        try
+        {
+            return (weights, CheckpointEncoder.DataFor(weights, Dataset, DataDir));
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One line on what was loaded: the checkpoint, its encoder and the data.</summary>
+    public static string Describe(PretrainedWeights weights, DataModule data)
+    {
+        var m = weights.Options;
+        return $"checkpoint {weights.Path} ({weights.Format}): {m.Encoder} encoder, width {m.Width}, {m.Stem.Name()} stem, latent {m.LatentDim}; data {data.Info.Name}";
+    }
+
+    /// <summary>The checkpoint's encoder on this source's device and precision, checked by the guard; <paramref name="notes"/> hears what it ignored or rerouted.</summary>
+    public ResNetEncoder BuildEncoder(PretrainedWeights weights, Action<string>? notes = null) =>
+        CheckpointEncoder.Build(weights, Device.Resolve(), notes, precision: Precision);
+}

@@ -1,0 +1,115 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aavae.Checkpoints;
+using Aavae.Configuration;
+using Aavae.Data;
+using Aavae.Evaluation;
+using Aavae.Training;
+
+namespace Aavae.Tests.Cli;
+
+/// <summary>
+/// Every setting of the option records, typed on the command line at a value other than its default,
+/// arrives where the run keeps it: pretrain's in config.json and (those the reference knows) in the
+/// checkpoint's hyper-parameters; linear evaluation's in its result file. A setting added to a record
+/// without a value here fails the first test, so that its way through is checked too.
+/// </summary>
+[Trait(Category.Name, Category.Slow)]
+public class SettingRoundTripTests
+{
+    /// <summary>A value for each pretrain setting that differs from the paper preset's under --model vae, and still trains one tiny step.</summary>
+    private static readonly Dictionary<string, string> Pretrain = new()
+    {
+        ["Kind"] = "vae", ["Encoder"] = "resnet18", ["Decoder"] = "decoder18", ["Stem"] = "stl10", ["LatentDim"] = "8", ["Width"] = "4",
+        ["LogScale"] = "-0.25", ["LearnScale"] = "1", ["Dataset"] = "fashion-mnist", ["DataDir"] = FashionMnist.ShippedDirectory,
+        ["CropScale"] = "0.3", ["JitterStrength"] = "0.4", ["Denoising"] = "true", ["KlCoeff"] = "0.05", ["ValSamples"] = "2",
+        ["Optimizer"] = "lamb", ["LearningRate"] = "0.001", ["WeightDecay"] = "1e-05", ["ExcludeBnBias"] = "true", ["WarmupEpochs"] = "0.5",
+        ["MaxEpochs"] = "3", ["Decay"] = "cosine", ["BatchSize"] = "16", ["Seed"] = "7", ["OnlineFt"] = "true", ["KnnEvery"] = "0",
+        ["KnnK"] = "20", ["KnnTemperature"] = "0.2", ["LinearProbeEvery"] = "5", ["Device"] = "cpu", ["MemoryFormat"] = "contiguous",
+        ["Precision"] = "bf16-mixed", ["Threads"] = "1", ["CheckpointEvery"] = "5", ["LimitTrainBatches"] = "2", ["LimitValBatches"] = "1", ["MaxSteps"] = "1",
+    };
+
+    /// <summary>Typed at its default (a value other than it would cost a second run); its parsing is still exercised by a value the record must hold.</summary>
+    private static readonly Dictionary<string, string> AtDefault = new()
+    {
+        // The image size must be the data set's (32 for Fashion-MNIST); init_from needs a checkpoint first (PretrainerTests runs it).
+        ["InputHeight"] = "32",
+    };
+
+    private static readonly HashSet<string> NotTyped = ["InitFrom"];
+
+    /// <summary>The reference's hyper-parameter name of a setting, where it is not the setting's name in snake case.</summary>
+    private static readonly Dictionary<string, string> HyperName = new() { ["Encoder"] = "encoder_name", ["Decoder"] = "decoder_name", ["Kind"] = "model" };
+
+    [Fact]
+    public void EveryPretrainSettingTypedArrivesInConfigJsonAndTheCheckpointsHyperParameters()
+    {
+        var settings = Settings.Of(typeof(PretrainOptions));
+        Assert.Equal(settings.Select(s => s.Name).Order(), Pretrain.Keys.Concat(AtDefault.Keys).Concat(NotTyped).Order());
+        // What would hold without the flag: the paper's AAVAE for --model, its VAE for the rest (the kind decides denoising and kl_coeff).
+        foreach (var s in settings.Where(s => Pretrain.ContainsKey(s.Name) && s.Name != "Dataset"))
+        {
+            var defaults = Presets.For("paper", s.Name == "Kind" ? null : Aavae.Models.ModelKind.Vae);
+            Assert.True(!Equals(s.Get(defaults), s.Parse(Pretrain[s.Name])), $"{s.Flag} {Pretrain[s.Name]} is the default: pick another value");
+        }
+
+        var dir = TempDir.Create();
+        var typed = settings.Where(s => !NotTyped.Contains(s.Name)).SelectMany(s => new[] { s.Flag, Pretrain.GetValueOrDefault(s.Name) ?? AtDefault[s.Name] });
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. typed, "--output", "run"]);
+        Assert.True(code == 0, err);
+
+        var run = new RunFolder(Path.Combine(dir, "run"));
+        var config = PretrainOptions.Read(run.Config);
+        var hyper = (IDictionary)TorchFile.Read(run.LastCheckpoint)["hyper_parameters"]!;
+        foreach (var s in settings.Where(s => !NotTyped.Contains(s.Name)))
+        {
+            var value = s.Parse(Pretrain.GetValueOrDefault(s.Name) ?? AtDefault[s.Name]);
+            Assert.True(Equals(value, s.Get(config)), $"{s.Flag}: typed {SettingValues.Format(value)}, config.json holds {SettingValues.Format(s.Get(config))}");
+            var name = HyperName.GetValueOrDefault(s.Name) ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(s.Name);
+            if (HyperParameters.Names.Contains(name))
+                Assert.True(SettingValues.Format(value) == SettingValues.Format(hyper[name] is string text && s.ValueType != typeof(string) ? s.Parse(text) : Convert(hyper[name], s.ValueType)),
+                    $"{s.Flag}: typed {SettingValues.Format(value)}, the checkpoint's {name} is {hyper[name]}");
+        }
+        // The decay is two of the reference's ints.
+        Assert.Equal((1, 0), (hyper["cosine_decay"], hyper["linear_decay"]));
+    }
+
+    [Fact]
+    public void EveryLinearEvalSettingTypedArrivesInTheResultFile()
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. PretrainCommandTests.Small, "--max-steps", "1", "--limit-val-batches", "0", "--output", "run"]);
+        Assert.True(code == 0, err);
+
+        var values = new Dictionary<string, string>
+        {
+            ["Epochs"] = "2", ["BatchSize"] = "64", ["LearningRate"] = "0.05", ["Momentum"] = "0.8", ["Nesterov"] = "false", ["WeightDecay"] = "0.0001",
+            ["Features"] = "cached", ["Seed"] = "3", ["LimitTrainBatches"] = "2", ["LimitEvalBatches"] = "1", ["Test"] = "false",
+            ["Standardize"] = "false", ["Threads"] = "1",
+        };
+        var settings = Settings.Of(typeof(LinearEvalOptions));
+        Assert.Equal(settings.Select(s => s.Name).Order(), values.Keys.Order());
+        var defaults = new LinearEvalOptions();
+        foreach (var s in settings) Assert.True(!Equals(s.Get(defaults), s.Parse(values[s.Name])), $"{s.Flag} {values[s.Name]} is the default: pick another value");
+
+        (code, _, err) = CliRunner.Run(dir, ["linear-eval", "--checkpoint", "run", "--device", "cpu", .. settings.SelectMany(s => new[] { s.Flag, values[s.Name] }), "--output", "result.json"]);
+        Assert.True(code == 0, err);
+        var options = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "result.json")))!["options"]!.AsObject();
+        foreach (var s in settings)
+        {
+            var saved = options[JsonNamingPolicy.SnakeCaseLower.ConvertName(s.Name)]!;
+            var value = s.Parse(values[s.Name]);
+            var read = saved.GetValueKind() == JsonValueKind.String ? s.Parse(saved.GetValue<string>()) : Convert(JsonSerializer.Deserialize<object>(saved.ToJsonString()), s.ValueType);
+            Assert.True(SettingValues.Format(value) == SettingValues.Format(read), $"{s.Flag}: typed {values[s.Name]}, the result file holds {saved.ToJsonString()}");
+        }
+    }
+
+    private static object? Convert(object? value, Type type)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (value is JsonElement e)
+            value = e.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, JsonValueKind.Number => e.GetDouble(), _ => e.ToString() };
+        return value is null ? null : t == typeof(bool) && value is not bool ? System.Convert.ToInt64(value) != 0 : System.Convert.ChangeType(value, t, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
