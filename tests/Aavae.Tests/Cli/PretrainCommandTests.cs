@@ -15,7 +15,7 @@ public class PretrainCommandTests
     {
         var dir = TempDir.Create();
         string[] paper = ["--gpus", "0", "--max_epochs", "3200", "--batch_size", "256", "--warmup_epochs", "10", "--val_samples", "16", "--weight_decay", "0",
-            "--log_scale", "0", "--kl_coeff", "0", "--learning_rate", "2.5e-4", "--denoising"];
+            "--logscale", "0", "--kl_coeff", "0", "--learning_rate", "2.5e-4", "--denoising"];
         var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. paper, .. Small, "--max-steps", "1", "--limit-val-batches", "1", "--output", "run"]);
         Assert.True(code == 0, err);
 

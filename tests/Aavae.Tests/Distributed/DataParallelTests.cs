@@ -61,6 +61,18 @@ public class DataParallelTests
             Assert.True(Math.Abs(parallel[i] - alone[i]) <= 1e-3 * Math.Abs(alone[i]), $"step {i}: {parallel[i]} vs {alone[i]}");
     }
 
+    [RequiresFact(Need.Mpi)]
+    public void TheReferencesBatchSizeSpellingIsPerProcessAndTheGlobalBatchIsSaid()
+    {
+        // vae.py under DDP: --batch_size images on each process. --batch-size stays the global batch (the test above).
+        var run = Path.Combine(TempDir.Create(), "run");
+        string[] args = [.. Small.Where((_, i) => i is not (7 or 8)), "--batch_size", "8", "--max-steps", "1", "--output", run];
+        var (code, output, err) = MpiLauncher.Get("openmpi").Run(2, CliRunner.Program, args, TempDir.Create());
+        Assert.True(code == 0, err);
+        Assert.Contains("--batch_size 8 is per process, as the reference reads it: a global batch of 16 over 2 processes", output);
+        Assert.Equal(16, PretrainOptions.Read(Path.Combine(run, "config.json")).BatchSize);
+    }
+
     [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
