@@ -14,7 +14,7 @@ namespace Aavae.Training;
 /// objective, the optimizer over the reference's parameter groups, and the per-step warm-up and
 /// decay schedule; a training step and a validation step.
 /// </summary>
-public sealed class PretrainModule : IDisposable
+public sealed class PretrainModule : ITrainingModule, IDisposable
 {
     public PretrainModule(PretrainOptions options, Device device, int batchesPerEpoch)
     {
@@ -59,6 +59,10 @@ public sealed class PretrainModule : IDisposable
 
     /// <summary>Loss and metrics with val_samples posterior samples per image; the caller sets eval mode and turns gradients off.</summary>
     public ObjectiveOutput ValidationStep(ViewBatch batch) => Model.forward(batch.X, batch.Original, Options.ValSamples);
+
+    public nn.Module<Tensor, Tensor> Encoder => Model.Encoder;
+
+    public void SetTraining(bool training) => Model.train(training);
 
     public void Dispose()
     {

@@ -24,7 +24,7 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// on its <see cref="Shard"/> of every global batch and validates on its shard of the validation
 /// batches; a callback averages the gradients, and the validation sums are added up here.
 /// </summary>
-public sealed class TrainingLoop(PretrainModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IProcessGroup? group = null)
+public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IProcessGroup? group = null)
 {
     private readonly PretrainOptions options = module.Options;
     private readonly IProcessGroup group = group ?? new SingleProcess();
@@ -86,7 +86,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
             }
             bool completed = batch >= BatchesPerEpoch;
             var end = new EpochEnd(epoch, row, last: stopped || epoch == options.MaxEpochs - 1,
-                () => FeatureExtractor.Encode(module.Model.Encoder, data.Val, views, options.BatchSize, options.LimitValBatches));
+                () => FeatureExtractor.Encode(module.Encoder, data.Val, views, options.BatchSize, options.LimitValBatches));
             try
             {
                 Validate(end);
@@ -144,8 +144,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
     private void Validate(EpochEnd end)
     {
         if (options.LimitValBatches == 0) return;
-        var model = module.Model;
-        model.eval();
+        module.SetTraining(false);
         try
         {
             using var sums = new MetricSums();
@@ -173,7 +172,7 @@ public sealed class TrainingLoop(PretrainModule module, DataModule data, Views v
         }
         finally
         {
-            model.train();
+            module.SetTraining(true);
         }
     }
 

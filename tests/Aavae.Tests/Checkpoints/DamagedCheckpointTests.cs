@@ -100,7 +100,7 @@ public class DamagedCheckpointTests(TinyRun tiny) : IClassFixture<TinyRun>
         var e = Assert.Throws<InvalidDataException>(() => PretrainedWeights.Read(path));
         Assert.Contains($"zip entry '{entry}'", e.Message);
         Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Read(path));
-        var (code, _, stderr) = Cli.CliRunner.Run(TempDir.Create(), "export", "--checkpoint", path, "--out", Path.Combine(TempDir.Create(), "out.pt"));
+        var (code, _, stderr) = CliRunner.Run(TempDir.Create(), "export", "--checkpoint", path, "--out", Path.Combine(TempDir.Create(), "out.pt"));
         Assert.Equal(2, code);
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.Contains("damaged file", stderr);

@@ -53,7 +53,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         var (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--split", "test", "--limit-batches", "2", "--batch-size", "64", "--output", features);
         Assert.True(code == 0, stderr);
         var script = $"import numpy as np; a = np.load('{features}'); l = np.load('{Path.Combine(dir, "test_labels.npy")}'); print(a.shape, a.dtype, l.shape, l.dtype, l[:3].tolist())";
-        var info = new System.Diagnostics.ProcessStartInfo(Interop.ReferenceFixtures.Python, ["-c", script]) { RedirectStandardOutput = true };
+        var info = new System.Diagnostics.ProcessStartInfo(ReferenceFixtures.Python, ["-c", script]) { RedirectStandardOutput = true };
         using var p = System.Diagnostics.Process.Start(info)!;
         var printed = p.StandardOutput.ReadToEnd().Trim();
         p.WaitForExit();

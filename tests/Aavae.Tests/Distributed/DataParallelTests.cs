@@ -1,5 +1,4 @@
 using System.Globalization;
-using Aavae.Tests.Cli;
 using Aavae.Training;
 
 namespace Aavae.Tests.Distributed;

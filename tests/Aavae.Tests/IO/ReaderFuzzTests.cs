@@ -185,7 +185,7 @@ public class ReaderFuzzTests
     {
         // What the reference's vae.py saves (Lightning 1.3: ModelCheckpoint, AttributeDict, Adam state, LambdaLR), written by PyTorch.
         var path = Path.Combine(TempDir.Create(), "reference.ckpt");
-        Interop.ReferenceFixtures.RunPython("run", path, "False");
+        ReferenceFixtures.RunPython("run", path, "False");
         var seed = File.ReadAllBytes(path);
         Fuzz(seed, ".ckpt", 150, p => PretrainedWeights.Read(p).Dispose());
         Fuzz(seed, ".ckpt", 150, p => TrainingCheckpoint.Read(p));

@@ -2,7 +2,6 @@ using Aavae.Augmentation;
 using Aavae.Checkpoints;
 using Aavae.Data;
 using Aavae.Evaluation;
-using Aavae.Tests.Cli;
 using static TorchSharp.torch;
 
 namespace Aavae.Tests.Inference;

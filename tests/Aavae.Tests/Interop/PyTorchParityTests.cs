@@ -4,60 +4,6 @@ using static TorchSharp.torch;
 
 namespace Aavae.Tests.Interop;
 
-/// <summary>
-/// Runs <c>reference_fixtures.py</c> with Debian's python3-torch: the reference networks write a
-/// Lightning-style checkpoint and their outputs for a fixed batch, once per test class.
-/// </summary>
-public sealed class ReferenceFixtures : IDisposable
-{
-    public string Directory { get; } = TempDir.Create();
-
-    public static string Python => Environment.GetEnvironmentVariable("AAVAE_PYTHON")
-        ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-
-    public static string Script => Path.Combine(AppContext.BaseDirectory, "Interop", "reference_fixtures.py");
-
-    private readonly HashSet<string> made = [];
-
-    /// <summary>The checkpoint of <paramref name="encoder"/> (resnet18 or resnet50), made on first use.</summary>
-    public string Checkpoint(string encoder)
-    {
-        lock (made)
-            if (made.Add(encoder)) RunPython("make", Directory, encoder);
-        return Path.Combine(Directory, encoder + ".ckpt");
-    }
-
-    public string Expected(string encoder)
-    {
-        Checkpoint(encoder);
-        return Path.Combine(Directory, encoder + ".expected.pt");
-    }
-
-    public static string RunPython(params string[] args)
-    {
-        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Script);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        Process p;
-        try { p = Process.Start(info)!; }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"cannot run {Python} ({e.Message}): install Debian's python3-torch (apt-get install python3-torch) or set AAVAE_PYTHON");
-        }
-        using (p)
-        {
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-                throw new InvalidOperationException($"{Python} reference_fixtures.py {string.Join(' ', args)} failed (python3-torch installed?): {stderr.Result}{stdout.Result}");
-            return stdout.Result;
-        }
-    }
-
-    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
-}
-
 /// <summary>The reference's networks in PyTorch and this project's, given the same weights, compute the same things; files go both ways.</summary>
 public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<ReferenceFixtures>
 {
@@ -109,7 +55,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
     {
         var reference = fixtures.Checkpoint("resnet18");
         var output = Path.Combine(TempDir.Create(), "model." + format);
-        var (code, stdout, stderr) = Cli.CliRunner.Run(TempDir.Create(), "export", "--checkpoint", reference, "--format", format, "--output", output);
+        var (code, stdout, stderr) = CliRunner.Run(TempDir.Create(), "export", "--checkpoint", reference, "--format", format, "--output", output);
         Assert.True(code == 0, stderr);
         Assert.Contains("ok:", ReferenceFixtures.RunPython(format == "pt" ? "check-pt" : "check-safetensors", output, reference, "resnet18"));
 

@@ -2,7 +2,6 @@ using Aavae.Optimization;
 using System.Collections;
 using Aavae.Checkpoints;
 using Aavae.Models;
-using Aavae.Tests.Cli;
 using Aavae.Training;
 using static TorchSharp.torch;
 

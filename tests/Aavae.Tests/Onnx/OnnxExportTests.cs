@@ -19,7 +19,7 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         var dir = TempDir.Create();
         var model = Path.Combine(dir, "encoder.onnx");
-        var (code, stdout, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--output", model);
+        var (code, stdout, stderr) = CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--output", model);
         Assert.True(code == 0, stderr);
         Assert.Contains("ONNX opset 17", stdout);
         manual_seed(2);
@@ -28,22 +28,22 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
         var array = Path.Combine(dir, "batch.npy");
         Aavae.IO.Npy.Write(array, input, [4, 3, 32, 32]);
         var features = Path.Combine(dir, "features.npy");
-        (code, _, stderr) = Cli.CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", array, "--device", "cpu", "--output", features);
+        (code, _, stderr) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--input", array, "--device", "cpu", "--output", features);
         Assert.True(code == 0, stderr);
         var want = Aavae.IO.Npy.ReadFloat32(features).Data;
         var got = RunOnnx(model, input, [4, 3, 32, 32]);
         double scale = want.Max(MathF.Abs);
         Assert.True(want.Zip(got, (a, b) => Math.Abs(a - b)).Max() <= 1e-5 * scale);
-        Assert.Equal(2, Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--output", model).Code);
+        Assert.Equal(2, CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--output", model).Code);
 
         // With the decoder: three outputs, the reconstruction a picture of the input's size.
         var full = Path.Combine(dir, "model.onnx");
-        (code, stdout, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--with-decoder", "--output", full);
+        (code, stdout, stderr) = CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--format", "onnx", "--with-decoder", "--output", full);
         Assert.True(code == 0, stderr);
         Assert.Contains("reconstruction [batch, 3, 32, 32]", stdout);
         using (var session = new InferenceSession(full))
             Assert.Equal(["features", "latent_mean", "reconstruction"], session.OutputMetadata.Keys.Order());
-        (code, _, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--with-decoder", "--output", Path.Combine(dir, "x.pt"));
+        (code, _, stderr) = CliRunner.Run(dir, "export", "--checkpoint", tiny.Run.Path, "--with-decoder", "--output", Path.Combine(dir, "x.pt"));
         Assert.Equal(2, code);
         Assert.Contains("--with-decoder", stderr);
     }
@@ -186,7 +186,7 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
             paths.Add(path);
         }
         var script = "import sys, onnx\nfor p in sys.argv[1:]:\n    m = onnx.load(p)\n    onnx.checker.check_model(m, full_check=True)\n    print(p, m.opset_import[0].version, m.ir_version)";
-        var info = new ProcessStartInfo(Interop.ReferenceFixtures.Python, ["-c", script, .. paths]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(ReferenceFixtures.Python, ["-c", script, .. paths]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();

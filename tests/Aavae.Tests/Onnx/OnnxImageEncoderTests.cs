@@ -53,7 +53,7 @@ public class OnnxImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     internal static string Export(string checkpoint, string dir)
     {
         var model = Path.Combine(dir, "encoder.onnx");
-        var (code, _, stderr) = Cli.CliRunner.Run(dir, "export", "--checkpoint", checkpoint, "--format", "onnx", "--output", model);
+        var (code, _, stderr) = CliRunner.Run(dir, "export", "--checkpoint", checkpoint, "--format", "onnx", "--output", model);
         Assert.True(code == 0, stderr);
         return model;
     }

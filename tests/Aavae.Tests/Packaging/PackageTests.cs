@@ -132,7 +132,7 @@ public class PackageTests(PackedFeed packages, TinyRun tiny, Xunit.Abstractions.
     [Fact]
     public void TheVersionIsTheOneInDirectoryBuildProps()
     {
-        var (code, output, _) = Cli.CliRunner.Run(TempDir.Create(), "--version");
+        var (code, output, _) = CliRunner.Run(TempDir.Create(), "--version");
         Assert.Equal(0, code);
         Assert.Matches(@"^\d+\.\d+\.\d+", PackedFeed.ReleasedVersion);
         Assert.StartsWith(PackedFeed.ReleasedVersion + "+", output.Trim());

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Aavae.Tests.Cli;
 
 namespace Aavae.Tests.Packaging;
 

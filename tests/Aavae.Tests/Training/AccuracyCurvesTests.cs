@@ -1,4 +1,3 @@
-using Aavae.Tests.Cli;
 using Aavae.Training;
 using StbImageSharp;
 

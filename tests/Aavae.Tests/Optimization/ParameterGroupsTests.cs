@@ -2,7 +2,7 @@ using Aavae.Optimization;
 using Aavae.Models;
 using Aavae.Training;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Optimization;
 
 public class ParameterGroupsTests
 {

@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Optimization;
 
 /// <summary>LAMB steps worked out by hand for a two-element parameter.</summary>
 public class LambTests

@@ -51,7 +51,7 @@ public static class Requirements
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo(Interop.ReferenceFixtures.Python, ["-c", $"import {modules}"])
+            using var p = Process.Start(new ProcessStartInfo(ReferenceFixtures.Python, ["-c", $"import {modules}"])
             { RedirectStandardOutput = true, RedirectStandardError = true })!;
             p.StandardOutput.ReadToEnd();
             p.StandardError.ReadToEnd();

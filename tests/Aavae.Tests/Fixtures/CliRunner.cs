@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Aavae.Tests.Cli;
+namespace Aavae.Tests;
 
 /// <summary>Runs the built <c>aavae</c> program as a user would, capturing its output and exit code.</summary>
 internal static class CliRunner

@@ -1,7 +1,7 @@
 using Aavae.Optimization;
 using Aavae.Training;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Optimization;
 
 public class LearningRateScheduleTests
 {
