@@ -1,6 +1,5 @@
 using System.CommandLine;
-using Aavae.Checkpoints;
-using Aavae.Configuration;
+using Aavae.Jobs;
 using Aavae.Runtime;
 
 namespace Aavae.Cli.Commands;
@@ -26,23 +25,7 @@ internal static class ExportCommand
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
-            bool onnx = r.GetValue(format)!.Equals("onnx", StringComparison.OrdinalIgnoreCase);
-            var fmt = onnx ? ExportFormat.Pt : StateDictExport.ParseFormat(r.GetValue(format)!);
-            if (r.GetValue(withDecoder) && !onnx) throw new OptionException("--with-decoder", "is for --format onnx (pt and safetensors exports hold the decoder already)");
-            var outPath = r.GetValue(output)!;
-            if (File.Exists(outPath)) throw new ArgumentException($"--output {outPath} already exists");
-            using var weights = PretrainedWeights.Read(Aavae.Training.RunFolder.ResolveCheckpoint(r.GetValue(checkpoint)!));
-            if (onnx)
-            {
-                var data = Aavae.Data.DatasetInfo.Get(r.GetValue(dataset) ?? weights.TrainedOn ?? "fashion-mnist");
-                bool decoder = r.GetValue(withDecoder);
-                var info = Aavae.Onnx.OnnxExport.Write(weights, data, outPath, foldBatchNorm: !r.GetValue(noFold), withDecoder: decoder);
-                Console.WriteLine($"wrote {outPath}: ONNX opset {Aavae.Onnx.OnnxExport.Opset}, {info.Encoder} encoder (width {info.Width}), input [batch, 3, {info.InputSize}, {info.InputSize}] normalised with {info.Dataset}'s mean and std, features [batch, {info.FeatureDim}]" +
-                    (decoder ? $", latent_mean [batch, {weights.Options.LatentDim}], reconstruction [batch, 3, {info.InputSize}, {info.InputSize}]" : ""));
-                return 0;
-            }
-            int count = StateDictExport.Write(weights, outPath, fmt);
-            Console.WriteLine($"wrote {outPath}: {count} tensors ({weights.Options.Encoder}{(weights.HasDecoder ? "" : ", encoder only")})");
+            Console.WriteLine(ExportJob.Run(r.GetValue(checkpoint)!, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dataset), !r.GetValue(noFold), r.GetValue(withDecoder)));
             return 0;
         });
         return command;

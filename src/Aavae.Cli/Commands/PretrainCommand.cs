@@ -89,7 +89,7 @@ internal static class PretrainCommand
 
             if (group.Rank == 0)
             {
-                bool continuesOwnRun = checkpoint is not null && checkpoint.Format != LightningRun.Format;
+                bool continuesOwnRun = checkpoint is not null && checkpoint.Format != CheckpointFormat.Lightning;
                 Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}"
                     : continuesOwnRun ? $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
                     : $"pretrain: continuing the reference's run {resumeFrom} in {run.Path} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");

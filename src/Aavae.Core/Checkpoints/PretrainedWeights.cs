@@ -14,11 +14,10 @@ namespace Aavae.Checkpoints;
 /// <c>.safetensors</c> file, under the reference's names, with the architecture they fit.
 /// </summary>
 /// <remarks>It owns its tensors and frees them when disposed.</remarks>
-public sealed class PretrainedWeights(string path, string format, ModelOptions options, IReadOnlyDictionary<string, Tensor> stateDict) : IDisposable
+public sealed class PretrainedWeights(string path, CheckpointFormat format, ModelOptions options, IReadOnlyDictionary<string, Tensor> stateDict) : IDisposable
 {
     public string Path { get; } = path;
-    /// <summary>aavae (this project's), lightning, state_dict or safetensors.</summary>
-    public string Format { get; } = format;
+    public CheckpointFormat Format { get; } = format;
     /// <summary>The architecture the tensors fit.</summary>
     public ModelOptions Options { get; } = options;
     public IReadOnlyDictionary<string, Tensor> StateDict { get; } = stateDict;
@@ -80,7 +79,7 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
             {
                 throw new InvalidDataException($"{path}: not a readable safetensors file ({e.Message})");
             }
-            return new PretrainedWeights(path, "safetensors", ArchitectureInference.Infer(tensors, null, path, inputHeight, imageNetStem), tensors);
+            return new PretrainedWeights(path, CheckpointFormat.Safetensors, ArchitectureInference.Infer(tensors, null, path, inputHeight, imageNetStem), tensors);
         }
 
         var content = TorchFile.Read(path);
@@ -90,7 +89,7 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
             using var run = JsonDocument.Parse(config);
             var model = run.RootElement.GetProperty("model").Deserialize<ModelOptions>(SnakeCaseJson.Options)
                 ?? throw new InvalidDataException($"{path}: the run's configuration has no model");
-            return new PretrainedWeights(path, "aavae", model, Tensors(content["state_dict"] as IDictionary, path))
+            return new PretrainedWeights(path, CheckpointFormat.Aavae, model, Tensors(content["state_dict"] as IDictionary, path))
             {
                 TrainedOn = run.RootElement.TryGetProperty("dataset", out var d) ? d.GetString() : null,
                 TrainedDataDir = run.RootElement.TryGetProperty("data_dir", out var dd) ? dd.GetString() : null,
@@ -100,14 +99,14 @@ public sealed class PretrainedWeights(string path, string format, ModelOptions o
         {
             var hparams = content["hyper_parameters"] as IDictionary;
             var tensors = Tensors(lightning, path);
-            return new PretrainedWeights(path, "lightning", ArchitectureInference.Infer(tensors, hparams, path, inputHeight, imageNetStem), tensors)
+            return new PretrainedWeights(path, CheckpointFormat.Lightning, ArchitectureInference.Infer(tensors, hparams, path, inputHeight, imageNetStem), tensors)
             {
                 TrainedOn = hparams?["dataset"] as string,
                 TrainedDataDir = hparams?["data_path"] as string,
             };
         }
         var plain = Tensors(content, path);
-        return new PretrainedWeights(path, "state_dict", ArchitectureInference.Infer(plain, null, path, inputHeight, imageNetStem), plain);
+        return new PretrainedWeights(path, CheckpointFormat.StateDict, ArchitectureInference.Infer(plain, null, path, inputHeight, imageNetStem), plain);
     }
 
     private static Dictionary<string, Tensor> Tensors(IDictionary? source, string path)

@@ -54,7 +54,7 @@ public sealed record EncoderSource
     public static string Describe(PretrainedWeights weights, DataModule data)
     {
         var m = weights.Options;
-        return $"checkpoint {weights.Path} ({weights.Format}): {m.Encoder} encoder, width {m.Width}, {m.Stem.Name()} stem, latent {m.LatentDim}; data {data.Info.Name}";
+        return $"checkpoint {weights.Path} ({weights.Format.Name()}): {m.Encoder} encoder, width {m.Width}, {m.Stem.Name()} stem, latent {m.LatentDim}; data {data.Info.Name}";
     }
 
     /// <summary>The checkpoint's encoder on this source's device and precision, checked by the guard; <paramref name="notes"/> hears what it ignored or rerouted.</summary>

@@ -15,8 +15,6 @@ namespace Aavae.Training;
 /// </summary>
 public static class LightningRun
 {
-    public const string Format = "lightning";
-
     /// <summary>The run's configuration, from the checkpoint's <c>hyper_parameters</c>; what they lack takes vae.py's argparse defaults.</summary>
     public static TrainingCheckpoint Read(Hashtable content, string path)
     {
@@ -35,7 +33,7 @@ public static class LightningRun
             DataDir = HyperParameters.Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
         };
         var options = HyperParameters.Read(h, reference);
-        return new TrainingCheckpoint(options, Position(content, path), content) { Path = path, Format = Format };
+        return new TrainingCheckpoint(options, Position(content, path), content) { Path = path, Format = CheckpointFormat.Lightning };
     }
 
     /// <summary>

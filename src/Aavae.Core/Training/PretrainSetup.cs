@@ -49,7 +49,7 @@ public static class PretrainSetup
     {
         OptionException.Check(output is null || !string.IsNullOrWhiteSpace(output), "Output", "must name a folder, got an empty string");
         OptionException.Check(output is null || !File.Exists(output), "Output", $"{output} is a file; expected a run folder");
-        if (resume is not null && resume.Format != LightningRun.Format)
+        if (resume is not null && resume.Format != CheckpointFormat.Lightning)
         {
             var own = RunFolder.Containing(resume.Path);
             // Continuing into another folder: it must not hold some other run's files.

@@ -83,7 +83,7 @@ public sealed class Pretrainer : IDisposable
             {
                 resume.Restore(module.Model, module.Optimizer, probe, resume.Path);
                 start = resume.Position;
-                if (resume.Format == LightningRun.Format)
+                if (resume.Format == CheckpointFormat.Lightning)
                     observer.OnMessage($"continuing the reference's run from {resume.Path} at epoch {start.Epoch}, step {start.GlobalStep}"
                         + (start.GlobalStep != (long)start.Epoch * BatchesPerEpoch
                             ? $" (here an epoch is {BatchesPerEpoch} steps, so the schedule stands where {start.GlobalStep / Math.Max(1, BatchesPerEpoch)} epochs would put it)" : ""));
@@ -151,7 +151,7 @@ public sealed class Pretrainer : IDisposable
     {
         using var weights = PretrainedWeights.Read(path, info);
         var report = weights.LoadInto(module.Model, path);
-        observer.OnMessage($"initialised from {path} ({weights.Format}){(report.Unexpected.Count > 0 ? $"; ignored keys: {string.Join(", ", report.Unexpected)}" : "")}");
+        observer.OnMessage($"initialised from {path} ({weights.Format.Name()}){(report.Unexpected.Count > 0 ? $"; ignored keys: {string.Join(", ", report.Unexpected)}" : "")}");
     }
 
     private static void CheckFits(PretrainOptions options, DataModule data)

@@ -22,8 +22,8 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     /// <summary>The file it was read from.</summary>
     public string Path { get; init; } = "";
 
-    /// <summary><c>aavae</c> (this project's, resumes bit-exactly) or <c>lightning</c> (the reference's).</summary>
-    public string Format { get; init; } = "aavae";
+    /// <summary>This project's (resumes bit-exactly) or the reference's Lightning run.</summary>
+    public CheckpointFormat Format { get; init; } = CheckpointFormat.Aavae;
 
     public static void Save(string path, PretrainOptions options, TrainingPosition position, AavaeModel model,
         IStepOptimizer optimizer, OnlineProbe? probe)
@@ -84,7 +84,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     /// <summary>Puts weights, optimizer moments, probe and generator state back. The model must have the checkpoint's architecture.</summary>
     public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what)
     {
-        bool own = Format != LightningRun.Format;
+        bool own = Format != CheckpointFormat.Lightning;
         StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), OnlineProbe.Prefix), strict: true, what);
         var probeWeights = StateDicts.Select(StateDict, OnlineProbe.Prefix);
         // The reference's probe lives in its callback; its weights are in the state_dict only when online_ft was on.

@@ -13,7 +13,7 @@ public class PretrainedWeightsTests(TinyRun tiny) : IClassFixture<TinyRun>
     public void OwnCheckpointComesBackWithItsArchitectureAndEveryEncoderKey()
     {
         using var weights = PretrainedWeights.Read(tiny.Checkpoint);
-        Assert.Equal("aavae", weights.Format);
+        Assert.Equal(CheckpointFormat.Aavae, weights.Format);
         Assert.Equal(("resnet18", 4, 8), (weights.Options.Encoder, weights.Options.Width, weights.Options.LatentDim));
         Assert.Equal("fashion-mnist", weights.TrainedOn);
         using var encoder = weights.BuildEncoder(out var report);

@@ -17,7 +17,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
     {
         using var scope = NewDisposeScope();
         using var weights = PretrainedWeights.Read(fixtures.Checkpoint(encoder));
-        Assert.Equal("lightning", weights.Format);
+        Assert.Equal(CheckpointFormat.Lightning, weights.Format);
         Assert.Equal((encoder, 64, 128, Aavae.Models.Stem.Cifar), (weights.Options.Encoder, weights.Options.Width, weights.Options.LatentDim, weights.Options.Stem));
 
         using var model = weights.BuildModel(out var report);

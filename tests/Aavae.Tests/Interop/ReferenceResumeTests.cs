@@ -30,7 +30,7 @@ public class ReferenceResumeTests
         var path = MakeRun(excludeBnBias);
         var checkpoint = TrainingCheckpoint.Read(path);
         var o = checkpoint.Options;
-        Assert.Equal(LightningRun.Format, checkpoint.Format);
+        Assert.Equal(CheckpointFormat.Lightning, checkpoint.Format);
         Assert.Equal(("resnet18", "decoder50", 4, 8, ModelKind.Aavae), (o.Model.Encoder, o.Model.DecoderName, o.Model.Width, o.Model.LatentDim, o.Model.Kind));
         Assert.Equal(("fashion-mnist", 16, 1e-3, 1, 3, true, 0.0, excludeBnBias), (o.Dataset.Name, o.BatchSize, o.LearningRate, o.WarmupEpochs, o.MaxEpochs, o.Denoising, o.KlCoeff, o.ExcludeBnBias));
         // vae.py keeps jitter_strength among the hyper-parameters (the fixture's is not Fashion-MNIST's 0.5).
