@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using Aavae.Checkpoints;
 using Aavae.Data;
 using Aavae.Evaluation;
@@ -27,7 +28,7 @@ public static class EmbedJob
         if (pictures is { Count: > 0 })
         {
             var files = PictureFile.List(pictures);
-            using var encoder = ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString());
+            using var encoder = ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString(), source.Precision.Name());
             var features = encoder.Embed(files, options.BatchSize);
             Npy.Write(output, features.SelectMany(f => f).ToArray(), [features.Length, encoder.FeatureDim]);
             var listPath = stem + "_files.txt";

@@ -162,6 +162,30 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void Bf16MixedPicturesEmbedAsTheBf16EncoderOfLinearEvaluationDoes()
+    {
+        var dir = TempDir.Create();
+        var (files, _) = WritePngs(dir, 300, 6);
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu", precision: "bf16-mixed");
+        Assert.Equal(Aavae.Runtime.Precision.Bf16Mixed, encoder.Precision);
+        var ours = encoder.Embed(files).SelectMany(f => f).ToArray();
+
+        using var weights = PretrainedWeights.Read(tiny.Checkpoint);
+        using var reference = CheckpointEncoder.Build(weights, CPU, precision: Aavae.Runtime.Precision.Bf16Mixed);
+        using var test = FashionMnist.Load(FashionMnist.ShippedDirectory, train: false);
+        var (images, _) = test.GetBatch(Enumerable.Range(300, 6).Select(i => (long)i).ToArray());
+        float[] expected;
+        using (inference_mode()) expected = reference.call(new Views(DatasetInfo.FashionMnist, CPU).Eval(images)).contiguous().data<float>().ToArray();
+        for (int i = 0; i < ours.Length; i++) Assert.True(Math.Abs(ours[i] - expected[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"feature {i}: {ours[i]} vs {expected[i]}");
+
+        // The convolutions did run in bfloat16: not float32's features, but within bfloat16's rounding of them.
+        using var full = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        var float32 = full.Embed(files).SelectMany(f => f).ToArray();
+        double range = float32.Max() - float32.Min(), worst = ours.Zip(float32).Max(p => Math.Abs(p.First - p.Second));
+        Assert.InRange(worst / range, 1e-6, 5e-2);
+    }
+
+    [Fact]
     public void EmbedCommandWritesPicturesFeaturesAndTheirOrder()
     {
         var dir = TempDir.Create();
@@ -175,6 +199,13 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
         using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
         Assert.Equal(new long[] { 3, encoder.FeatureDim }, shape);
         Assert.Equal(encoder.Embed(files).SelectMany(f => f), values);
+
+        // --precision reaches the pictures' encoder too.
+        var bf16 = Path.Combine(dir, "bf16.npy");
+        (code, _, err) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--device", "cpu", "--precision", "bf16-mixed", "--images", pictures, "--output", bf16);
+        Assert.True(code == 0, err);
+        using var mixed = ImageEncoder.Load(tiny.Checkpoint, device: "cpu", precision: "bf16-mixed");
+        Assert.Equal(mixed.Embed(files).SelectMany(f => f), Aavae.IO.Npy.ReadFloat32(bf16).Data);
         Assert.Equal(files, File.ReadAllLines(Path.Combine(dir, "features_files.txt")));
     }
 }
