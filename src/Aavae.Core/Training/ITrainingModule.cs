@@ -19,6 +19,8 @@ public interface ITrainingModule
     IStepOptimizer Optimizer { get; }
     /// <summary>The parameters the optimizer updates, in its order: where gradients are averaged across processes.</summary>
     IReadOnlyList<Parameter> Trainable { get; }
+    /// <summary>Dynamic loss scaling for float16 gradients (16-mixed); null when gradients need none.</summary>
+    GradScaler? Scaler { get; }
     /// <summary>The frozen-feature map the monitors encode the validation split with.</summary>
     nn.Module<Tensor, Tensor> Encoder { get; }
 

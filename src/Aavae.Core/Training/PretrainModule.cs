@@ -30,6 +30,7 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
             var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
             Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
+            Scaler = options.Precision == Precision.Fp16Mixed ? new GradScaler() : null;
             Schedule = LearningRateSchedule.ForEpochs(batchesPerEpoch, options.WarmupEpochs, options.MaxEpochs, options.Decay);
         }
         catch
@@ -45,6 +46,7 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
     public AavaeModel Model { get; }
     public IStepOptimizer Optimizer { get; }
     public LearningRateSchedule Schedule { get; }
+    public GradScaler? Scaler { get; }
     /// <summary>The parameters the optimizer updates, in its order: where gradients are averaged across processes.</summary>
     public IReadOnlyList<Parameter> Trainable { get; }
 

@@ -109,8 +109,6 @@ public sealed record PretrainOptions
     public void Validate()
     {
         Model.Validate();
-        OptionException.Check(Precision != Precision.Fp16Mixed, nameof(Precision),
-            "16-mixed (the reference's --fp16: float16 with a gradient scaler) is not built yet; use --precision bf16-mixed, the same speed-up without a scaler");
         OptionException.Check(KlCoeff >= 0, nameof(KlCoeff), $"must be >= 0, got {KlCoeff}");
         OptionException.Check(CropScale > 0 && CropScale <= 1, nameof(CropScale), $"must lie in (0, 1], got {CropScale}");
         OptionException.Check(JitterStrength is null or >= 0 and <= 2.5, nameof(JitterStrength), $"must lie in [0, 2.5] (hue 0.2s may not pass 0.5), got {JitterStrength}");

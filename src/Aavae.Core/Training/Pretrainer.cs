@@ -48,6 +48,8 @@ public sealed class Pretrainer : IDisposable
         this.options = options;
         this.run = run;
         Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+        OptionException.Check(options.Precision != Precision.Fp16Mixed || Device.type == TorchSharp.DeviceType.CUDA, nameof(PretrainOptions.Precision),
+            "16-mixed (the reference's --fp16: float16 with a gradient scaler) runs on CUDA only; on this CPU use --precision bf16-mixed, the same speed-up without a scaler");
         // The folder is claimed (and found writable) before the data loads; the other processes of a data-parallel run write nothing.
         bool created = !Directory.Exists(run.Path);
         runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;
@@ -81,7 +83,7 @@ public sealed class Pretrainer : IDisposable
             if (options.InitFrom is { } init && resume is null) InitialiseFrom(init, data.Info, observer);
             if (resume is not null)
             {
-                resume.Restore(module.Model, module.Optimizer, probe, resume.Path);
+                resume.Restore(module.Model, module.Optimizer, probe, resume.Path, module.Scaler);
                 start = resume.Position;
                 if (resume.Format == CheckpointFormat.Lightning)
                     observer.OnMessage($"continuing the reference's run from {resume.Path} at epoch {start.Epoch}, step {start.GlobalStep}"

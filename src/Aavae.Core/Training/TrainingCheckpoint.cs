@@ -26,7 +26,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     public CheckpointFormat Format { get; init; } = CheckpointFormat.Aavae;
 
     public static void Save(string path, PretrainOptions options, TrainingPosition position, AavaeModel model,
-        IStepOptimizer optimizer, OnlineProbe? probe)
+        IStepOptimizer optimizer, OnlineProbe? probe, GradScaler? scaler = null)
     {
         // A diverged model must never replace a good checkpoint.
         foreach (var (name, p) in model.named_parameters())
@@ -54,6 +54,8 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
                 ["probe_optimizer"] = probe?.Optimizer.StateDict(),
             },
         };
+        // Lightning's key for the AMP scaler's state, written as it does only when a scaler runs (16-mixed).
+        if (scaler is not null) content["native_amp_scaling_state"] = scaler.StateDict();
         TorchFile.Write(path, content);
     }
 
@@ -82,7 +84,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     public IDictionary StateDict => Content["state_dict"] as IDictionary ?? throw new InvalidDataException("checkpoint has no state_dict");
 
     /// <summary>Puts weights, optimizer moments, probe and generator state back. The model must have the checkpoint's architecture.</summary>
-    public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what)
+    public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what, GradScaler? scaler = null)
     {
         bool own = Format != CheckpointFormat.Lightning;
         StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), OnlineProbe.Prefix), strict: true, what);
@@ -93,6 +95,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
         if (Content["optimizer_states"] is not IList { Count: > 0 } states || states[0] is not IDictionary optimizerState)
             throw new InvalidDataException($"{what}: no optimizer state");
         optimizer.LoadStateDict(own ? optimizerState : LightningRun.ToModelOrder(optimizerState, model, Options, what));
+        if (scaler is not null && Content["native_amp_scaling_state"] is IDictionary scaling) scaler.LoadStateDict(scaling);
         if (!own) return;
         var aavae = (IDictionary)Content["aavae"]!;
         if (probe is not null && aavae["probe_optimizer"] is IDictionary probeState) probe.Optimizer.LoadStateDict(probeState);

@@ -115,19 +115,25 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         long step = position.GlobalStep;
         var (output, lr) = module.TrainingStep(views, step);
         module.Optimizer.ZeroGrad();
-        output.Loss.backward();
+        var scaler = module.Scaler;
+        (scaler is null ? output.Loss : scaler.ScaleLoss(output.Loss)).backward();
         var afterBackward = new AfterBackward(module.Trainable, new Dictionary<string, Tensor>(output.Metrics), stopRequested);
         foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
         var stepMetrics = afterBackward.Metrics;
         var stepLoss = stepMetrics.GetValueOrDefault("loss") ?? output.Loss;
+        // Scaled float16 gradients (averaged across processes first, which commutes with the division) are unscaled before anything reads them.
+        scaler?.Unscale(module.Trainable);
 
         // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights.
         var gradNorm = stack(module.Trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm();
         var read = stack([stepLoss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1)]).data<float>().ToArray();
         double loss = read[0];
         if (!double.IsFinite(loss)) Fail($"non-finite train_loss ({loss}) at step {step} (epoch {epoch})");
-        if (!float.IsFinite(read[1])) Fail($"non-finite gradient norm ({read[1]}) at step {step} (epoch {epoch})");
-        module.Optimizer.Step();
+        // Under loss scaling an overflow is expected now and then: the step is skipped and the scale backs off, as torch's GradScaler does.
+        bool finite = float.IsFinite(read[1]);
+        if (!finite && scaler is null) Fail($"non-finite gradient norm ({read[1]}) at step {step} (epoch {epoch})");
+        if (finite) module.Optimizer.Step();
+        scaler?.Update(finite);
 
         position = new TrainingPosition(epoch, batch, step + 1);
         var metrics = new Dictionary<string, Tensor>(stepMetrics);

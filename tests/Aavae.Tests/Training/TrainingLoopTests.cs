@@ -78,6 +78,22 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     [Fact]
+    public void UnderLossScalingAnOverflowSkipsTheStepAndHalvesTheScale()
+    {
+        // (w - 1)^2 at w = 0: a gradient of -2, times a scale of 3e38, overflows float32; at half that scale it does not.
+        using var module = new StubModule(Options(maxEpochs: 1)) { Scaler = new GradScaler(initScale: 3e38) };
+        var weights = new List<float>();
+        var hooks = new Recorder { OnStep = _ => weights.Add(module.W.item<float>()) };
+        var result = Loop(module, hooks).Run(new TrainingPosition(0, 0, 0));
+        Assert.Equal(new TrainingPosition(1, 0, 3), result.Position);
+        // Step 0 skipped (the weight untouched), then Adam's first step of lr 0.1 on the unscaled gradient.
+        Assert.Equal(0f, weights[0]);
+        Assert.Equal(0.1f, weights[1], 1e-6f);
+        Assert.Equal(1.5e38, module.Scaler.Scale);
+        Assert.Equal(2, module.Scaler.GrowthTracker);
+    }
+
+    [Fact]
     public void ValidationMeansAreWeightedByBatchSize()
     {
         // 5,000 validation images in batches of 3,000: a batch of 3,000 and one of 2,000. The stub's
@@ -107,6 +123,7 @@ public sealed class TrainingLoopTests : IDisposable
         public List<long> Steps { get; } = [];
         public List<bool> Modes { get; } = [];
         public long? NanAt { get; init; }
+        public GradScaler? Scaler { get; init; }
         public PretrainOptions Options { get; }
         public Device Device => CPU;
         public int BatchesPerEpoch => Options.LimitTrainBatches!.Value;

@@ -27,5 +27,5 @@ public sealed class CheckpointCallback(RunFolder run, PretrainModule module, Onl
         observer.OnMessage($"interrupted at epoch {position.Epoch}, step {position.GlobalStep}: wrote {run.LastCheckpoint}");
     }
 
-    private void Save(TrainingPosition at) => TrainingCheckpoint.Save(run.LastCheckpoint, module.Options, at, module.Model, module.Optimizer, probe);
+    private void Save(TrainingPosition at) => TrainingCheckpoint.Save(run.LastCheckpoint, module.Options, at, module.Model, module.Optimizer, probe, module.Scaler);
 }
