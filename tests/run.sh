@@ -22,7 +22,7 @@ if [ ${#packages[@]} -gt 0 ]; then
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo_cmd=(sudo -n); else sudo_cmd=(none); fi
   fi
   if [ "${sudo_cmd[*]-}" = none ] || ! command -v apt-get >/dev/null; then
-    echo "tests/run.sh: cannot install ${packages[*]} here (needs apt-get as root or sudo); their tests will skip" >&2
+    echo "tests/run.sh: cannot install ${packages[*]} here (needs apt-get as root or sudo); their tests will skip (fail under AAVAE_REQUIRE_ALL=1)" >&2
   else
     echo "tests/run.sh: installing ${packages[*]}" >&2
     "${sudo_cmd[@]}" apt-get update -qq

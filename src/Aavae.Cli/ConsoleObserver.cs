@@ -12,6 +12,9 @@ namespace Aavae.Cli;
 /// </summary>
 internal sealed class ConsoleObserver(int epochLineEvery = 1) : ITrainingObserver
 {
+    /// <summary>Where notes on a checkpoint's encoder go (keys it ignored, convolutions rerouted): standard error, as warnings.</summary>
+    public static void Note(string note) => Console.Error.WriteLine($"aavae: {note}");
+
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(30);
     private readonly Stopwatch sincePlain = Stopwatch.StartNew();
     private ProgressTask? task;

@@ -16,15 +16,17 @@ internal sealed class SettingOptions
     /// <param name="record">The option record whose settings become flags.</param>
     /// <param name="defaults">What the help says a setting's default is; null: the record's initial value.</param>
     /// <param name="include">Which of the record's settings this command takes; null: all.</param>
-    public SettingOptions(Type record, Func<Setting, string>? defaults = null, Func<Setting, bool>? include = null)
+    /// <param name="required">Which of them the command cannot run without (a parse error with the usage, as any missing option).</param>
+    public SettingOptions(Type record, Func<Setting, string>? defaults = null, Func<Setting, bool>? include = null, Func<Setting, bool>? required = null)
     {
         var initial = Activator.CreateInstance(record)!;
         foreach (var setting in Settings.Of(record).Where(include ?? (_ => true)))
         {
             var shown = defaults?.Invoke(setting) ?? $"default: {SettingValues.Format(setting.Get(initial))}";
             var help = setting.Help.Contains("default:", StringComparison.Ordinal) ? setting.Help : $"{setting.Help} [{shown}]";
-            var option = CliOptions.Create<string?>(setting.Flag, help, null);
+            var option = CliOptions.Create<string?>(setting.Flag, required?.Invoke(setting) == true ? setting.Help : help, null);
             option.DefaultValueFactory = null;
+            option.Required = required?.Invoke(setting) == true;
             foreach (var alias in setting.Aliases) option.Aliases.Add(alias);
             // A switch alone (--denoising) means true, as argparse's store_true; a value may follow.
             if ((Nullable.GetUnderlyingType(setting.ValueType) ?? setting.ValueType) == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;

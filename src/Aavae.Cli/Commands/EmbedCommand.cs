@@ -13,7 +13,7 @@ internal static class EmbedCommand
 {
     public static Command Create()
     {
-        var source = new SettingOptions(typeof(EncoderSource));
+        var source = new SettingOptions(typeof(EncoderSource), required: s => s.Name == nameof(EncoderSource.Checkpoint));
         var settings = new SettingOptions(typeof(EmbedOptions));
         var input = CliOptions.Create<string?>("--input", "encode this float32 N x 3 x H x W .npy (already normalised) instead of a data set", null);
         var images = new Option<string[]>("--images")
@@ -33,7 +33,7 @@ internal static class EmbedCommand
         {
             TorchRuntime.EnsureLoaded();
             Console.WriteLine(EmbedJob.Run(source.Apply(r, new EncoderSource()), settings.Apply(r, new EmbedOptions()),
-                r.GetValue(output)!, r.GetValue(input), r.GetValue(images), new ConsoleObserver()));
+                r.GetValue(output)!, r.GetValue(input), r.GetValue(images), new ConsoleObserver(), ConsoleObserver.Note));
             return 0;
         });
         return command;

@@ -10,7 +10,7 @@ internal static class KnnCommand
 {
     public static Command Create()
     {
-        var source = new SettingOptions(typeof(EncoderSource));
+        var source = new SettingOptions(typeof(EncoderSource), required: s => s.Name == nameof(EncoderSource.Checkpoint));
         var settings = new SettingOptions(typeof(KnnOptions));
         var command = new Command("knn", "k-nearest-neighbour accuracy of the frozen encoder's features on the test split");
         source.AddTo(command);
@@ -18,7 +18,7 @@ internal static class KnnCommand
         command.SetAction(r =>
         {
             TorchRuntime.EnsureLoaded();
-            Console.WriteLine(KnnJob.Run(source.Apply(r, new EncoderSource()), settings.Apply(r, new KnnOptions()), new ConsoleObserver()));
+            Console.WriteLine(KnnJob.Run(source.Apply(r, new EncoderSource()), settings.Apply(r, new KnnOptions()), new ConsoleObserver(), ConsoleObserver.Note));
             return 0;
         });
         return command;

@@ -32,7 +32,7 @@ internal static class LinearEvalCommand
             var observer = Observer(options);
             var (result, path) = observer.Show("linear evaluation", () => r.GetValue(baseline) is { } which
                 ? LinearEvalJob.Baseline(which, from, model.Apply(r, new ModelOptions()), options, r.GetValue(output), observer)
-                : LinearEvalJob.Checkpoint(from, options, r.GetValue(output), observer));
+                : LinearEvalJob.Checkpoint(from, options, r.GetValue(output), observer, ConsoleObserver.Note));
             Console.WriteLine(result.Summary());
             Console.WriteLine($"wrote {path}");
             return 0;

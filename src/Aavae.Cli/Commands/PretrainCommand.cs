@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Aavae.Checkpoints;
+using Aavae.Configuration;
 using Aavae.Distributed;
 using Aavae.Evaluation;
 using Aavae.Models;
@@ -79,9 +80,9 @@ internal static class PretrainCommand
                     if (perProcessBatch) o = o with { BatchSize = o.BatchSize * group.Size };
                     return o;
                 });
-            o.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+            Pretrainer.CheckPrecision(o, o.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve());
             var evaluate = r.GetValue(linearEval) is { } mode
-                ? evaluation.Apply(r, o.LinearEvaluation(FeatureModes.Parse(mode)))
+                ? evaluation.Apply(r, o.LinearEvaluation(SettingValues.Parse<FeatureMode>(mode, "LinearEval")))
                 : null;
             // Rank 0 names (and creates) the run folder; the others train into the same one and write nothing.
             var folder = group.Rank == 0 ? PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite)).Path : null;

@@ -18,8 +18,6 @@ public enum FeatureMode { Augmented, Cached, Unshuffled }
 
 public static class FeatureModes
 {
-    public static IReadOnlyList<string> Names { get; } = ["augmented", "cached", "unshuffled"];
-
     public static string Name(this FeatureMode mode) => SettingValues.Name(mode);
 
     public static FeatureMode Parse(string mode) => SettingValues.Parse<FeatureMode>(mode, nameof(LinearEvalOptions.Features));

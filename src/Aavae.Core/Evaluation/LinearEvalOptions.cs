@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Aavae.Configuration;
 using Aavae.Data;
 
@@ -44,6 +45,7 @@ public sealed record LinearEvalOptions
     public int? Threads { get; init; }
 
     /// <summary>The protocol that runs; a choice left to the data set must be made by <see cref="For"/> first.</summary>
+    [JsonIgnore]
     public FeatureMode Mode => Features ?? throw new InvalidOperationException("the feature mode is the data set's: call For(dataset) first");
 
     /// <summary>These options on <paramref name="dataset"/>: the feature mode, unless chosen, is the reference's for it.</summary>

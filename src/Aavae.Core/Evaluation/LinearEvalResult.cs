@@ -20,11 +20,12 @@ public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, 
 
     /// <summary>
     /// Writes the result with what produced it (the checkpoint, the data set and every setting of the
-    /// protocol) as JSON, atomically; an existing file is refused, never replaced.
+    /// protocol) as JSON, atomically. An existing file is refused unless <paramref name="replace"/> (a
+    /// run's own result after it trained again); a half-written one never exists.
     /// </summary>
-    public void Save(string path, string checkpoint, LinearEvalOptions options)
+    public void Save(string path, string checkpoint, LinearEvalOptions options, bool replace = false)
     {
-        if (File.Exists(path)) throw new ArgumentException($"{path} already exists; a result is never replaced");
+        if (!replace && File.Exists(path)) throw new ArgumentException($"{path} already exists; a result is never replaced");
         var json = JsonSerializer.SerializeToUtf8Bytes(new { checkpoint, dataset = Dataset, options, result = this }, new JsonSerializerOptions
         {
             WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

@@ -69,8 +69,11 @@ public sealed class ImageEncoder : IImageEmbedder
     /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet); null: the one the
     /// checkpoint says it was trained on. A bare state dict (.pt, .safetensors) says nothing: name it, unless its image size has one data set only.</param>
     /// <param name="device">auto, cpu, cuda or cuda:N.</param>
+    public static ImageEncoder Load(string checkpoint, string? dataset = null, string device = "auto") => Load(checkpoint, dataset, device, "32");
+
+    /// <summary>Loads a checkpoint to compute in <paramref name="precision"/>.</summary>
     /// <param name="precision">32, or bf16-mixed: the convolutions in bfloat16, the features float32 (faster on CPUs with AVX512-BF16 or AMX); 16-mixed on CUDA.</param>
-    public static ImageEncoder Load(string checkpoint, string? dataset = null, string device = "auto", string precision = "32")
+    public static ImageEncoder Load(string checkpoint, string? dataset, string device, string precision)
     {
         var mixed = Precisions.Parse(precision);
         TorchRuntime.EnsureLoaded();

@@ -18,16 +18,19 @@ public static class EmbedJob
     /// <param name="output">The features' .npy; labels go to <c>NAME_labels.npy</c>, picture paths to <c>NAME_files.txt</c>.</param>
     /// <param name="input">An N x 3 x H x W float32 .npy to encode instead of a data split.</param>
     /// <param name="pictures">Files and folders of pictures to encode instead of a data split.</param>
+    /// <param name="notes">Hears what the encoder's checkpoint held that it ignored, and any rerouted convolution; null: the observer.</param>
     /// <returns>What was written, one line.</returns>
-    public static string Run(EncoderSource source, EmbedOptions options, string output, string? input, IReadOnlyList<string>? pictures, ITrainingObserver observer)
+    public static string Run(EncoderSource source, EmbedOptions options, string output, string? input, IReadOnlyList<string>? pictures, ITrainingObserver observer,
+        Action<string>? notes = null)
     {
+        notes ??= observer.OnMessage;
         options.Validate();
         if (!output.EndsWith(".npy", StringComparison.Ordinal)) throw new ArgumentException($"--output {output}: expected a file name ending in .npy");
         if (File.Exists(output)) throw new ArgumentException($"--output {output} already exists");
         var stem = output[..^4];
         if (pictures is { Count: > 0 })
         {
-            var files = PictureFile.List(pictures);
+            var files = Pictures(pictures);
             using var encoder = ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString(), source.Precision.Name());
             var features = encoder.Embed(files, options.BatchSize);
             Npy.Write(output, features.SelectMany(f => f).ToArray(), [features.Length, encoder.FeatureDim]);
@@ -38,7 +41,7 @@ public static class EmbedJob
         if (input is not null)
         {
             using var weights = PretrainedWeights.Read(source.CheckpointPath);
-            using var encoder = source.BuildEncoder(weights, observer.OnMessage);
+            using var encoder = source.BuildEncoder(weights, notes);
             var (array, shape) = Npy.ReadFloat32(input);
             using var features = CheckpointEncoder.EncodeArray(encoder, array, shape, weights.Options.InputHeight, options.BatchSize, source.Device.Resolve(), input);
             Npy.Write(output, features.data<float>().ToArray(), features.shape);
@@ -50,12 +53,29 @@ public static class EmbedJob
         {
             observer.OnMessage(EncoderSource.Describe(w, data));
             var split = CheckpointEncoder.Split(data, options.Split);
-            using var encoder = source.BuildEncoder(w, observer.OnMessage);
+            using var encoder = source.BuildEncoder(w, notes);
             using var set = CheckpointEncoder.Embed(encoder, data, split, options.BatchSize, source.Device.Resolve(), options.LimitBatches);
             var labelsPath = stem + "_labels.npy";
             Npy.Write(output, set.Features.contiguous().data<float>().ToArray(), set.Features.shape);
             Npy.Write(labelsPath, set.Labels.contiguous().data<long>().ToArray(), set.Labels.shape);
             return $"wrote {output} ({set.Count} x {set.Features.shape[1]} float32) and {labelsPath} (int64) for {split.Name}";
+        }
+    }
+
+    /// <summary>The pictures named, a refusal naming the option they came from.</summary>
+    private static IReadOnlyList<string> Pictures(IReadOnlyList<string> paths)
+    {
+        try
+        {
+            return PictureFile.List(paths);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new FileNotFoundException($"--images {e.Message}", e.FileName);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--images {e.Message}");
         }
     }
 }

@@ -13,7 +13,9 @@ namespace Aavae.Jobs;
 public static class LinearEvalJob
 {
     /// <summary>The checkpoint's encoder on its data set; the result goes to <paramref name="output"/>, by default next to the run's checkpoints.</summary>
-    public static (LinearEvalResult Result, string Path) Checkpoint(EncoderSource source, LinearEvalOptions options, string? output, ITrainingObserver observer)
+    /// <param name="notes">Hears what the encoder's checkpoint held that it ignored, and any rerouted convolution; null: the observer.</param>
+    public static (LinearEvalResult Result, string Path) Checkpoint(EncoderSource source, LinearEvalOptions options, string? output, ITrainingObserver observer,
+        Action<string>? notes = null)
     {
         // The feature mode may come from the data set: --standardize is checked against it once that is known.
         (options with { Standardize = null }).Validate();
@@ -25,7 +27,7 @@ public static class LinearEvalJob
             options = options.For(data.Info);
             var path = output ?? new RunFolder(RunFolder.Containing(weights.Path)).LinearEvalResult(options.Mode.Name(), options.Test);
             RefuseExisting(path);
-            using var encoder = source.BuildEncoder(weights, observer.OnMessage);
+            using var encoder = source.BuildEncoder(weights, notes ?? observer.OnMessage);
             var result = new LinearEval(options, observer).Run(encoder, data, source.Device.Resolve());
             result.Save(path, weights.Path, options);
             return (result, path);

@@ -18,6 +18,9 @@ namespace Aavae.Optimization;
 /// </summary>
 public sealed class GradScaler(double initScale = 65536.0, double growthFactor = 2.0, double backoffFactor = 0.5, int growthInterval = 2000)
 {
+    /// <summary>Below this scale an overflow is not float16's range but a diverged run: the training loop stops.</summary>
+    public const double MinScale = 1.0 / (1 << 24);
+
     public double Scale { get; private set; } = initScale;
     public double GrowthFactor { get; } = growthFactor;
     public double BackoffFactor { get; } = backoffFactor;
@@ -55,7 +58,8 @@ public sealed class GradScaler(double initScale = 65536.0, double growthFactor =
             return;
         }
         if (++GrowthTracker < GrowthInterval) return;
-        Scale *= GrowthFactor;
+        // torch keeps the scale in float32 and grows it only while that stays finite.
+        if (float.IsFinite((float)(Scale * GrowthFactor))) Scale *= GrowthFactor;
         GrowthTracker = 0;
     }
 

@@ -13,8 +13,8 @@ public enum OptimizerKind
 
 public static class OptimizerKinds
 {
-    /// <summary>"adam" or "lamb", any case; an <see cref="OptionException"/> naming <paramref name="option"/> otherwise.</summary>
-    public static OptimizerKind Parse(string name, string option = "Optimizer") => (OptimizerKind)SettingValues.Parse(typeof(OptimizerKind), name, option)!;
+    /// <summary>"adam" or "lamb", any case; an <see cref="OptionException"/> naming the optimizer setting otherwise.</summary>
+    public static OptimizerKind Parse(string name) => SettingValues.Parse<OptimizerKind>(name, "Optimizer");
 
     /// <summary>The reference's spelling: adam, lamb.</summary>
     public static string Name(this OptimizerKind kind) => SettingValues.Name(kind);

@@ -18,9 +18,6 @@ public enum MemoryFormat
 
 public static class MemoryFormats
 {
-    /// <summary>torch's spelling: channels_last or contiguous (contiguous_format accepted).</summary>
-    public static MemoryFormat Parse(string text) => SettingValues.Parse<MemoryFormat>(text, nameof(MemoryFormat));
-
     public static string Name(this MemoryFormat format) => SettingValues.Name(format);
 }
 

@@ -68,7 +68,8 @@ public static class HyperParameters
 
     /// <summary>
     /// <paramref name="start"/> (the reference's defaults for the checkpoint's model and data set) with
-    /// every training setting <paramref name="h"/> records; what it lacks keeps <paramref name="start"/>'s value.
+    /// every training setting <paramref name="h"/> records; what it lacks takes vae.py's argparse default
+    /// (<paramref name="start"/>'s value, or for log_scale, learn_scale and jitter_strength, 0, 0 and the data set's).
     /// </summary>
     public static PretrainOptions Read(IDictionary h, PretrainOptions start) =>
         Table.Where(e => e.Read is not null).Aggregate(start, (o, e) => e.Read!(o, h));

@@ -48,8 +48,7 @@ public sealed class Pretrainer : IDisposable
         this.options = options;
         this.run = run;
         Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-        OptionException.Check(options.Precision != Precision.Fp16Mixed || Device.type == TorchSharp.DeviceType.CUDA, nameof(PretrainOptions.Precision),
-            "16-mixed (the reference's --fp16: float16 with a gradient scaler) runs on CUDA only; on this CPU use --precision bf16-mixed, the same speed-up without a scaler");
+        CheckPrecision(options, Device);
         // The folder is claimed (and found writable) before the data loads; the other processes of a data-parallel run write nothing.
         bool created = !Directory.Exists(run.Path);
         runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;
@@ -144,7 +143,7 @@ public sealed class Pretrainer : IDisposable
     {
         var result = new LinearEval(evaluation, evaluationObserver).Run(module.Model.Encoder, data, Device);
         var path = run.LinearEvalResult(result.Mode, evaluation.Test);
-        result.Save(path, run.LastCheckpoint, evaluation.For(data.Info));
+        result.Save(path, run.LastCheckpoint, evaluation.For(data.Info), replace: true);
         return (result, path);
     }
 
@@ -163,6 +162,11 @@ public sealed class Pretrainer : IDisposable
         if (options.BatchSize > data.PretrainTrain.Count)
             throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} is larger than {data.PretrainTrain.Name} ({data.PretrainTrain.Count} images)");
     }
+
+    /// <summary>Refuses a precision the device cannot run; a front end calls it before it touches a run folder.</summary>
+    public static void CheckPrecision(PretrainOptions options, Device device) =>
+        OptionException.Check(options.Precision != Precision.Fp16Mixed || device.type == TorchSharp.DeviceType.CUDA, nameof(PretrainOptions.Precision),
+            "16-mixed (the reference's --fp16: float16 with a gradient scaler) runs on CUDA only; on this CPU use --precision bf16-mixed, the same speed-up without a scaler");
 
     /// <summary>The data-parallel strategy, when training runs over several processes.</summary>
     public DataParallel? Parallel => parallel;

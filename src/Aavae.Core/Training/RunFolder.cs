@@ -80,6 +80,7 @@ public sealed record RunFolder(string Path)
     private void Clear()
     {
         foreach (var file in new[] { Config, Metrics }) if (File.Exists(file)) File.Delete(file);
+        foreach (var result in Directory.EnumerateFiles(Path, "linear_eval_*.json")) File.Delete(result);
         foreach (var dir in new[] { TensorBoard, Reconstructions, Checkpoints }) if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 }

@@ -3,6 +3,7 @@ using Aavae.Augmentation;
 using Aavae.Data;
 using Aavae.Distributed;
 using Aavae.Evaluation;
+using Aavae.Optimization;
 using Aavae.Runtime;
 using static TorchSharp.torch;
 
@@ -121,17 +122,21 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
         var stepMetrics = afterBackward.Metrics;
         var stepLoss = stepMetrics.GetValueOrDefault("loss") ?? output.Loss;
-        // Scaled float16 gradients (averaged across processes first, which commutes with the division) are unscaled before anything reads them.
+        // Under 16-mixed the gradients carry the loss scale (which kept the float16 activations' gradients from
+        // flushing to zero); averaged across processes first, which commutes with the division, they are unscaled before anything reads them.
         scaler?.Unscale(module.Trainable);
 
         // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights.
         var gradNorm = stack(module.Trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm();
         var read = stack([stepLoss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1)]).data<float>().ToArray();
         double loss = read[0];
-        if (!double.IsFinite(loss)) Fail($"non-finite train_loss ({loss}) at step {step} (epoch {epoch})");
-        // Under loss scaling an overflow is expected now and then: the step is skipped and the scale backs off, as torch's GradScaler does.
-        bool finite = float.IsFinite(read[1]);
-        if (!finite && scaler is null) Fail($"non-finite gradient norm ({read[1]}) at step {step} (epoch {epoch})");
+        // Under loss scaling a float16 overflow is expected now and then, in the forward pass or the
+        // gradients: the step is skipped and the scale backs off, as torch's GradScaler does; only a
+        // scale driven below GradScaler.MinScale says the run itself diverged.
+        bool finite = float.IsFinite(read[1]) && double.IsFinite(loss);
+        if (!finite && (scaler is null || scaler.Scale < GradScaler.MinScale))
+            Fail((double.IsFinite(loss) ? $"non-finite gradient norm ({read[1]})" : $"non-finite train_loss ({loss})") + $" at step {step} (epoch {epoch})"
+                + (scaler is null ? "" : $" with the loss scale down to {scaler.Scale:G3}"));
         if (finite) module.Optimizer.Step();
         scaler?.Update(finite);
 
@@ -139,10 +144,14 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         var metrics = new Dictionary<string, Tensor>(stepMetrics);
         var end = new TrainBatchEnd(epoch, batch, step, position, views, metrics, lr, loss, stepClock.Elapsed);
         foreach (var c in callbacks) c.OnTrainBatchEnd(end);
-        train.Add(stepMetrics, 1);
-        train.Add("lr", lr, 1);
-        train.Add(metrics.Where(kv => !stepMetrics.ContainsKey(kv.Key)).ToDictionary(), 1);
-        train.AddWeight(1);
+        // A step the loss scaler skipped did not train: its overflowed metrics stay out of the epoch's means.
+        if (finite)
+        {
+            train.Add(stepMetrics, 1);
+            train.Add("lr", lr, 1);
+            train.Add(metrics.Where(kv => !stepMetrics.ContainsKey(kv.Key)).ToDictionary(), 1);
+            train.AddWeight(1);
+        }
         return afterBackward.StopRequested;
     }
 

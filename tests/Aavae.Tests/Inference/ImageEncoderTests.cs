@@ -166,7 +166,7 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     {
         var dir = TempDir.Create();
         var (files, _) = WritePngs(dir, 300, 6);
-        using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu", precision: "bf16-mixed");
+        using var encoder = ImageEncoder.Load(tiny.Checkpoint, null, "cpu", "bf16-mixed");
         Assert.Equal(Aavae.Runtime.Precision.Bf16Mixed, encoder.Precision);
         var ours = encoder.Embed(files).SelectMany(f => f).ToArray();
 
@@ -204,7 +204,7 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
         var bf16 = Path.Combine(dir, "bf16.npy");
         (code, _, err) = CliRunner.Run(dir, "embed", "--checkpoint", tiny.Checkpoint, "--device", "cpu", "--precision", "bf16-mixed", "--images", pictures, "--output", bf16);
         Assert.True(code == 0, err);
-        using var mixed = ImageEncoder.Load(tiny.Checkpoint, device: "cpu", precision: "bf16-mixed");
+        using var mixed = ImageEncoder.Load(tiny.Checkpoint, null, "cpu", "bf16-mixed");
         Assert.Equal(mixed.Embed(files).SelectMany(f => f), Aavae.IO.Npy.ReadFloat32(bf16).Data);
         Assert.Equal(files, File.ReadAllLines(Path.Combine(dir, "features_files.txt")));
     }

@@ -14,7 +14,8 @@ public class GradScalerTests
         using var w = new Parameter(tensor(new[] { 2f, -1f }));
         var scaler = new GradScaler(initScale: 1024);
         // d/dw of sum(3 w^2) is 6 w: 12 and -6, whatever the scale.
-        using (var loss = w.square().sum().mul(3.ToScalar())) scaler.ScaleLoss(loss).backward();
+        using var three = 3.ToScalar();
+        using (var loss = w.square().sum().mul(three)) scaler.ScaleLoss(loss).backward();
         Assert.Equal([12f * 1024, -6f * 1024], w.grad!.data<float>().ToArray());
         scaler.Unscale([w]);
         Assert.Equal([12f, -6f], w.grad!.data<float>().ToArray());

@@ -2,7 +2,9 @@ using Aavae.Augmentation;
 using Aavae.Data;
 using Aavae.Objectives;
 using Aavae.Optimization;
+using Aavae.Runtime;
 using Aavae.Training;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -82,15 +84,31 @@ public sealed class TrainingLoopTests : IDisposable
     {
         // (w - 1)^2 at w = 0: a gradient of -2, times a scale of 3e38, overflows float32; at half that scale it does not.
         using var module = new StubModule(Options(maxEpochs: 1)) { Scaler = new GradScaler(initScale: 3e38) };
-        var weights = new List<float>();
-        var hooks = new Recorder { OnStep = _ => weights.Add(module.W.item<float>()) };
+        var (weights, grads) = (new List<float>(), new List<float>());
+        var hooks = new Recorder { OnStep = _ => { weights.Add(module.W.item<float>()); grads.Add(module.W.grad!.item<float>()); } };
         var result = Loop(module, hooks).Run(new TrainingPosition(0, 0, 0));
         Assert.Equal(new TrainingPosition(1, 0, 3), result.Position);
-        // Step 0 skipped (the weight untouched), then Adam's first step of lr 0.1 on the unscaled gradient.
+        // Step 0 overflowed and was skipped (the weight untouched); step 1's gradient, unscaled, is the loss's own -2 at w = 0.
+        Assert.True(float.IsInfinity(grads[0]));
         Assert.Equal(0f, weights[0]);
+        Assert.Equal(-2f, grads[1], 1e-5f);
         Assert.Equal(0.1f, weights[1], 1e-6f);
-        Assert.Equal(1.5e38, module.Scaler.Scale);
-        Assert.Equal(2, module.Scaler.GrowthTracker);
+        Assert.Equal((1.5e38, 2), (module.Scaler.Scale, module.Scaler.GrowthTracker));
+    }
+
+    [Fact]
+    public void UnderLossScalingANonFiniteLossIsSkippedUntilTheScaleSaysTheRunDiverged()
+    {
+        // A float16 forward pass may overflow too: skipped, as an overflowing gradient is.
+        using (var module = new StubModule(Options(maxEpochs: 1)) { Scaler = new GradScaler(initScale: 4), NanAt = 1 })
+        {
+            Loop(module, new Recorder()).Run(new TrainingPosition(0, 0, 0));
+            Assert.Equal((2.0, 1), (module.Scaler.Scale, module.Scaler.GrowthTracker));
+        }
+        // Below the smallest scale an overflow is not float16's range any more: the NaN guard stops the run.
+        using var diverged = new StubModule(Options(maxEpochs: 1)) { Scaler = new GradScaler(initScale: GradScaler.MinScale / 2), NanAt = 0 };
+        var e = Assert.Throws<NonFiniteLossException>(() => Loop(diverged, new Recorder()).Run(new TrainingPosition(0, 0, 0)));
+        Assert.Contains("non-finite train_loss (NaN) at step 0 (epoch 0) with the loss scale down to", e.Message);
     }
 
     [Fact]
@@ -113,6 +131,8 @@ public sealed class TrainingLoopTests : IDisposable
     /// <summary>One weight w and the loss (w - 1)^2: a step Adam can take, and nothing else to compute.</summary>
     private sealed class StubModule : ITrainingModule, IDisposable
     {
+        private static readonly Scalar NaN = float.NaN.ToScalar();
+
         public StubModule(PretrainOptions options)
         {
             Options = options;
@@ -134,8 +154,8 @@ public sealed class TrainingLoopTests : IDisposable
         public (ObjectiveOutput Output, double LearningRate) TrainingStep(ViewBatch batch, long globalStep)
         {
             Steps.Add(globalStep);
-            var loss = (W - 1).square().sum();
-            if (globalStep == NanAt) loss = loss * float.NaN;
+            var loss = W.sub(Scalars.One).square().sum();
+            if (globalStep == NanAt) loss = loss.mul(NaN);
             return (new ObjectiveOutput(loss, new Dictionary<string, Tensor> { ["loss"] = loss }), Options.LearningRate);
         }
 
