@@ -45,6 +45,22 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Matches(@"k-NN \(k=200, T=0.1\) on fashion-mnist: top-1 test accuracy \d+\.\d\d%", stdout);
     }
 
+    [Theory]
+    [InlineData("knn", "Option '--checkpoint' is required")]
+    [InlineData("embed --output f.npy", "Option '--checkpoint' is required")]
+    [InlineData("embed --checkpoint CKPT --images missing.png --output f.npy", "--images missing.png: no such file or folder")]
+    [InlineData("embed --checkpoint CKPT --images EMPTY --output f.npy", "--images EMPTY: no PNG or JPEG pictures found")]
+    [InlineData("pretrain --linear-eval bogus", "--linear-eval bogus: expected augmented, cached or unshuffled")]
+    public void ARefusalNamesTheOptionItCameFrom(string command, string expected)
+    {
+        var dir = TempDir.Create();
+        Directory.CreateDirectory(Path.Combine(dir, "EMPTY"));
+        var (code, stdout, stderr) = CliRunner.Run(dir, command.Replace("CKPT", tiny.Checkpoint).Split(' '));
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr);
+        Assert.False(File.Exists(Path.Combine(dir, "f.npy")), stdout);
+    }
+
     [RequiresFact(Need.Numpy)]
     public void EmbedWritesNpyFilesThatNumpyReads()
     {
