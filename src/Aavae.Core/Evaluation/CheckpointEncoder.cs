@@ -30,6 +30,11 @@ public static class CheckpointEncoder
         return DataModule.Load(info.Name, dataDir ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null));
     }
 
+    /// <summary>Refuses a precision an encoder cannot compute in on <paramref name="device"/>: float16 is for CUDA.</summary>
+    public static void CheckPrecision(Precision precision, Device device) =>
+        OptionException.Check(precision != Precision.Fp16Mixed || device.type == DeviceType.CUDA, nameof(Precision),
+            "16-mixed (float16) runs on CUDA only; on a CPU use bf16-mixed");
+
     /// <summary>
     /// The checkpoint's encoder on <paramref name="device"/> in eval mode, its convolutions checked by
     /// the guard (features must be right too, not only gradients). <paramref name="notes"/> hears the
@@ -40,8 +45,7 @@ public static class CheckpointEncoder
     public static ResNetEncoder Build(PretrainedWeights weights, Device device, Action<string>? notes = null, MemoryFormat format = MemoryFormat.ChannelsLast,
         Precision precision = Precision.Full32)
     {
-        OptionException.Check(precision != Precision.Fp16Mixed || device.type == DeviceType.CUDA, nameof(Precision),
-            "16-mixed (float16) runs on CUDA only; on a CPU use bf16-mixed");
+        CheckPrecision(precision, device);
         var encoder = weights.BuildEncoder(out var report);
         try
         {

@@ -1,4 +1,3 @@
-using Aavae.Configuration;
 using Aavae.Augmentation;
 using Aavae.Checkpoints;
 using Aavae.Data;
@@ -31,8 +30,7 @@ public sealed class ImageEncoder : IImageEmbedder
     /// <summary>Builds the networks; the weights are not kept (they would double the memory).</summary>
     private ImageEncoder(PretrainedWeights weights, DatasetInfo dataset, Device device, Precision precision)
     {
-        OptionException.Check(precision != Precision.Fp16Mixed || device.type == DeviceType.CUDA, nameof(Precision),
-            "16-mixed (float16) runs on CUDA only; on a CPU use bf16-mixed");
+        CheckpointEncoder.CheckPrecision(precision, device);
         Precision = precision;
         this.device = device;
         path = weights.Path;
