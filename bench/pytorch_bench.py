@@ -40,11 +40,22 @@ def log_prob(x, mean, std):
     return -((x - mean) ** 2) / (2 * std ** 2) - torch.log(std) - 0.5 * math.log(2 * math.pi)
 
 
-def vae_step(model, x, original):
-    """SPEC section 5 with S = 1 and kl_coeff = 0 (the paper's AAVAE), as the reference's vae.py."""
-    with torch.no_grad():
+def vae_step(model, x, original, autocast):
+    """The AAVAE objective with one posterior sample and kl_coeff 0 (the paper's AAVAE), as the reference's vae.py.
+
+    The original image's no-grad pass and the gradient pass run in separate autocast regions: in one
+    region PyTorch 1.13 reuses the bf16 weight casts made under no_grad, and every encoder convolution
+    weight then gets no gradient (a cheaper, wrong step; main() checks that every gradient exists).
+    """
+    with torch.no_grad(), autocast():
         mu_o, logvar_o = model.projection(model.encoder(original))
-        std_o = torch.exp(logvar_o / 2) + 1e-6
+        std_o = torch.exp(logvar_o.float() / 2) + 1e-6
+        mu_o = mu_o.float()
+    with autocast():
+        return _gradient_pass(model, x, original, mu_o, std_o)
+
+
+def _gradient_pass(model, x, original, mu_o, std_o):
     mu, logvar = model.projection(model.encoder(x))
     std = torch.exp(logvar / 2) + 1e-6
     z = mu + std * torch.randn_like(mu)
@@ -102,9 +113,12 @@ def main():
                 rss_after_warmup = rss_mb()
             start = time.perf_counter()
             adam.zero_grad()
-            with autocast():
-                loss = vae_step(model, x, original)
+            loss = vae_step(model, x, original, autocast)
             loss.backward()
+            if i == 0:
+                missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+                if missing:
+                    sys.exit(f'pytorch_bench: the step left {len(missing)} parameters without a gradient ({missing[0]}, ...)')
             adam.step()
             if i >= args.warmup:
                 times.append(time.perf_counter() - start)
