@@ -88,6 +88,8 @@ public static class Worker
                 encoder.eval();
                 ChannelsLast.Apply(encoder, format);
                 MixedPrecision.Apply(encoder, precision);
+                // As evaluation builds it (CheckpointEncoder.Build); AAVAE_BENCH_FOLD=0 measures without.
+                if (Environment.GetEnvironmentVariable("AAVAE_BENCH_FOLD") != "0") BatchNormFolding.Fold(encoder);
                 using var x = randn(batch, 3, 32, 32);
                 Time(() =>
                 {

@@ -36,9 +36,10 @@ public static class CheckpointEncoder
             "16-mixed (float16) runs on CUDA only; on a CPU use bf16-mixed");
 
     /// <summary>
-    /// The checkpoint's encoder on <paramref name="device"/> in eval mode, its convolutions checked by
-    /// the guard (features must be right too, not only gradients). <paramref name="notes"/> hears the
-    /// encoder keys the checkpoint had and the encoder ignored, and any rerouted convolution.
+    /// The checkpoint's encoder on <paramref name="device"/> in eval mode, each BatchNorm folded into
+    /// its convolution, the convolutions checked by the guard (features must be right too, not only
+    /// gradients). <paramref name="notes"/> hears the encoder keys the checkpoint had and the encoder
+    /// ignored, and any rerouted convolution.
     /// </summary>
     /// <param name="format">The layout the encoder computes in; channels-last is the faster on CPUs (bench/NOTES.md), features are the same.</param>
     /// <param name="precision">bf16-mixed runs the convolutions in bfloat16 (features stay float32); 16-mixed is for CUDA only.</param>
@@ -50,13 +51,7 @@ public static class CheckpointEncoder
         try
         {
             if (report.Unexpected.Count > 0) notes?.Invoke($"unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
-            encoder.to(device);
-            ChannelsLast.Apply(encoder, format);
-            MixedPrecision.Apply(encoder, precision);
-            var check = KernelGuard.Shared.Protect(encoder, device);
-            if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
-            if (check.Summary is { } found) notes?.Invoke(found);
-            encoder.eval();
+            if (PrepareForEvaluation(encoder, encoder, device, format, precision).Summary is { } found) notes?.Invoke(found);
             return encoder;
         }
         catch
@@ -64,6 +59,24 @@ public static class CheckpointEncoder
             encoder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="network"/> (the encoder, or a whole model around it) on
+    /// <paramref name="device"/> in <paramref name="format"/> and <paramref name="precision"/>, in
+    /// eval mode with the encoder's BatchNorms folded into its convolutions, and has the guard check
+    /// the convolutions as they will compute; refuses a CPU where one is wrong beyond repair.
+    /// </summary>
+    internal static KernelReport PrepareForEvaluation(nn.Module network, ResNetEncoder encoder, Device device, MemoryFormat format, Precision precision)
+    {
+        network.to(device);
+        ChannelsLast.Apply(network, format);
+        MixedPrecision.Apply(network, precision);
+        network.eval();
+        BatchNormFolding.Fold(encoder);
+        var check = KernelGuard.Shared.Protect(network, device);
+        if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
+        return check;
     }
 
     /// <summary>A linear-evaluation split by name: train, val or test.</summary>

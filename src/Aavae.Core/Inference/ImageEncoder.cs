@@ -42,12 +42,7 @@ public sealed class ImageEncoder : IImageEmbedder
             var built = weights.BuildModel(out _);
             try
             {
-                built.to(device);
-                ChannelsLast.Apply(built, MemoryFormat.ChannelsLast);
-                MixedPrecision.Apply(built, precision);
-                var check = KernelGuard.Shared.Protect(built, device);
-                if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
-                built.eval();
+                CheckpointEncoder.PrepareForEvaluation(built, built.Encoder, device, MemoryFormat.ChannelsLast, precision);
             }
             catch
             {

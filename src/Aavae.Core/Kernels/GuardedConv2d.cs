@@ -15,13 +15,17 @@ public sealed class GuardedConv2d : Convolution
         : base("Conv2d", inChannels, outChannels, [kernel, kernel], [stride, stride], [padding, padding], null, [1, 1],
             transposed: false, output_padding: [0, 0], groups: 1, bias, PaddingModes.Zeros)
     {
-        Shape = new ConvShape(inChannels, outChannels, kernel, stride, padding, bias);
+        declared = new ConvShape(inChannels, outChannels, kernel, stride, padding, bias);
     }
+
+    private readonly ConvShape declared;
+    private Tensor? foldedWeight, foldedBias;
 
     public static GuardedConv2d Create(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true) =>
         new(inChannels, outChannels, kernelSize, stride, padding, bias);
 
-    public ConvShape Shape { get; }
+    /// <summary>The shape computed in eval mode: with a bias once a BatchNorm is folded in (the guard checks that kernel).</summary>
+    public ConvShape Shape => foldedBias is null ? declared : declared with { Bias = true };
 
     public ConvRoute Route { get; set; } = ConvRoute.Native;
 
@@ -32,11 +36,36 @@ public sealed class GuardedConv2d : Convolution
     /// </summary>
     public ScalarType? ComputeType { get; set; }
 
+    /// <summary>
+    /// Computes with <paramref name="weight"/> and <paramref name="bias"/> in eval mode: the
+    /// BatchNorm after this layer folded in (<see cref="Models.BatchNormFolding"/>). The parameters
+    /// stay as they were, for training mode and the state_dict.
+    /// </summary>
+    public void UseFolded(Tensor weight, Tensor bias)
+    {
+        foldedWeight?.Dispose();
+        foldedBias?.Dispose();
+        // Out of every dispose scope: the layer owns them as it owns its parameters.
+        foldedWeight = weight.detach().DetachFromDisposeScope();
+        foldedBias = bias.detach().DetachFromDisposeScope();
+    }
+
     public override Tensor forward(Tensor input)
     {
-        if (ComputeType is not { } type || type == weight!.dtype)
-            return ConvRoutes.Apply(Route, input, weight, bias, Shape.Stride, Shape.Padding);
+        var (w, b) = !training && foldedWeight is not null ? (foldedWeight, foldedBias) : (weight!, bias);
+        if (ComputeType is not { } type || type == w.dtype)
+            return ConvRoutes.Apply(Route, input, w, b, declared.Stride, declared.Padding);
         using var scope = NewDisposeScope();
-        return ConvRoutes.Apply(Route, input.to(type), weight.to(type), bias?.to(type), Shape.Stride, Shape.Padding).MoveToOuterDisposeScope();
+        return ConvRoutes.Apply(Route, input.to(type), w.to(type), b?.to(type), declared.Stride, declared.Padding).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foldedWeight?.Dispose();
+            foldedBias?.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

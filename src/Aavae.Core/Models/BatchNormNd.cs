@@ -34,9 +34,14 @@ public sealed class BatchNormNd : BatchNorm
             throw new ArgumentException($"expected {inputDims}D input (got {input.ndim}D input)");
     }
 
+    /// <summary>Folded into the convolution before it (<see cref="BatchNormFolding"/>): in eval mode this layer passes its input on.</summary>
+    public bool FoldedIntoConvolution { get; internal set; }
+
     public override Tensor forward(Tensor input)
     {
         ValidateInputDimensions(input);
+        // A new handle on the same storage: Sequential disposes its stages' inputs once consumed.
+        if (FoldedIntoConvolution && !training) return input.alias();
         double factor = momentum ?? 0.0;
         if (training && track_running_stats && num_batches_tracked is not null)
         {

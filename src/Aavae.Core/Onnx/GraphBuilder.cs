@@ -63,20 +63,9 @@ public sealed class GraphBuilder(IReadOnlyDictionary<string, Tensor> weights, bo
             a => a.Float("epsilon", BatchNormEps));
 
     /// <summary>The layer's weight and bias with the BatchNorm after it folded in, per output channel, in float64.</summary>
-    private (Tensor Weight, Tensor Bias) Fold(Tensor w, Tensor? b, string bn)
-    {
-        using var scope = NewDisposeScope();
-        using var eps = ((double)BatchNormEps).ToScalar();
-        var scale = weights[$"{bn}.weight"].to_type(ScalarType.Float64) / weights[$"{bn}.running_var"].to_type(ScalarType.Float64).add(eps, Runtime.Scalars.One).sqrt();
-        var shape = new long[w.dim()];
-        Array.Fill(shape, 1L);
-        shape[0] = -1;
-        var folded = (w.to_type(ScalarType.Float64) * scale.view(shape)).to_type(ScalarType.Float32);
-        var mean = weights[$"{bn}.running_mean"].to_type(ScalarType.Float64);
-        var shift = b is null ? mean.neg() : b.to_type(ScalarType.Float64).sub(mean);
-        var bias = weights[$"{bn}.bias"].to_type(ScalarType.Float64).add(shift.mul(scale), Runtime.Scalars.One).to_type(ScalarType.Float32);
-        return (folded.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope());
-    }
+    private (Tensor Weight, Tensor Bias) Fold(Tensor w, Tensor? b, string bn) =>
+        Models.BatchNormFolding.Fold(w, b, weights[$"{bn}.weight"], weights[$"{bn}.bias"],
+            weights[$"{bn}.running_mean"], weights[$"{bn}.running_var"], BatchNormEps, ScalarType.Float32);
 
     /// <summary>Nearest-neighbour resize by <paramref name="scale"/> in height and width, as PyTorch's <c>interpolate(mode='nearest')</c>
     /// picks its source pixels: floor(destination / scale) (asymmetric coordinates, floor).</summary>
