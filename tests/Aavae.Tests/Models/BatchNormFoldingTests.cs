@@ -23,14 +23,7 @@ public class BatchNormFoldingTests
         using var plain = new ResNetEncoder(Architecture.Encoder(name), stem, 8);
         using var folded = new ResNetEncoder(Architecture.Encoder(name), stem, 8);
         // Statistics and affine parameters far from the identity, so that a wrong fold shows.
-        using (no_grad())
-            foreach (var bn in plain.modules().OfType<BatchNormNd>())
-            {
-                bn.weight!.uniform_(0.5, 1.5);
-                bn.bias!.normal_(0, 0.2);
-                bn.running_mean!.normal_(0, 0.3);
-                bn.running_var!.uniform_(0.3, 2.0);
-            }
+        BatchNorms.Spread(plain);
         folded.load_state_dict(plain.state_dict());
         ChannelsLast.Apply(plain, format);
         ChannelsLast.Apply(folded, format);

@@ -57,17 +57,10 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
         return encoder;
     }
 
-    /// <summary>Every BatchNorm's statistics and affine parameters moved far from their initial values (so folding them is tested), then evaluation mode.</summary>
+    /// <summary>Every BatchNorm spread (so folding them is tested), then evaluation mode.</summary>
     private static void SpreadBatchNorms(TorchSharp.torch.nn.Module module)
     {
-        using (no_grad())
-            foreach (var bn in module.modules().OfType<BatchNormNd>())
-            {
-                bn.weight!.uniform_(0.5, 1.5);
-                bn.bias!.normal_(0, 0.2);
-                bn.running_mean!.normal_(0, 0.3);
-                bn.running_var!.uniform_(0.5, 2.0);
-            }
+        BatchNorms.Spread(module);
         module.eval();
     }
 
