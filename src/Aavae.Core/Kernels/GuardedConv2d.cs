@@ -19,13 +19,13 @@ public sealed class GuardedConv2d : Convolution
     }
 
     private readonly ConvShape declared;
-    private Tensor? foldedWeight, foldedBias;
+    private Func<(Tensor Weight, Tensor Bias)>? folded;
 
     public static GuardedConv2d Create(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true) =>
         new(inChannels, outChannels, kernelSize, stride, padding, bias);
 
     /// <summary>The shape computed in eval mode: with a bias once a BatchNorm is folded in (the guard checks that kernel).</summary>
-    public ConvShape Shape => foldedBias is null ? declared : declared with { Bias = true };
+    public ConvShape Shape => folded is null ? declared : declared with { Bias = true };
 
     public ConvRoute Route { get; set; } = ConvRoute.Native;
 
@@ -37,35 +37,26 @@ public sealed class GuardedConv2d : Convolution
     public ScalarType? ComputeType { get; set; }
 
     /// <summary>
-    /// Computes with <paramref name="weight"/> and <paramref name="bias"/> in eval mode: the
-    /// BatchNorm after this layer folded in (<see cref="Models.BatchNormFolding"/>). The parameters
-    /// stay as they were, for training mode and the state_dict.
+    /// In eval mode, computes with the weight and bias <paramref name="fold"/> gives: the BatchNorm
+    /// after this layer folded in (<see cref="Models.BatchNormFolding"/>). They are made again at each
+    /// call, from the parameters as they are then, so a fold never goes stale; the parameters, the
+    /// state_dict and training mode stay as they were.
     /// </summary>
-    public void UseFolded(Tensor weight, Tensor bias)
-    {
-        foldedWeight?.Dispose();
-        foldedBias?.Dispose();
-        // Out of every dispose scope: the layer owns them as it owns its parameters.
-        foldedWeight = weight.detach().DetachFromDisposeScope();
-        foldedBias = bias.detach().DetachFromDisposeScope();
-    }
+    public void UseFolded(Func<(Tensor Weight, Tensor Bias)> fold) => folded = fold;
 
     public override Tensor forward(Tensor input)
     {
-        var (w, b) = !training && foldedWeight is not null ? (foldedWeight, foldedBias) : (weight!, bias);
+        if (training || folded is null) return Compute(input, weight!, bias);
+        using var scope = NewDisposeScope();
+        var (w, b) = folded();
+        return Compute(input, w, b).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Compute(Tensor input, Tensor w, Tensor? b)
+    {
         if (ComputeType is not { } type || type == w.dtype)
             return ConvRoutes.Apply(Route, input, w, b, declared.Stride, declared.Padding);
         using var scope = NewDisposeScope();
         return ConvRoutes.Apply(Route, input.to(type), w.to(type), b?.to(type), declared.Stride, declared.Padding).MoveToOuterDisposeScope();
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            foldedWeight?.Dispose();
-            foldedBias?.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }

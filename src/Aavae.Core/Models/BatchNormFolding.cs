@@ -10,9 +10,9 @@ namespace Aavae.Models;
 /// before it: W * gamma / sqrt(var + eps) and beta - mean * gamma / sqrt(var + eps) as the
 /// convolution's bias, which oneDNN adds inside the kernel. That spares one pass over every
 /// activation (libtorch's BatchNorm was 8.5% of the w16 evaluation forward, bench/NOTES.md 18).
-/// The parameters and the state_dict stay as they were: the folded weight and bias are kept beside
-/// them and used only in eval mode, so a folded encoder still saves and trains as before; its
-/// weights must not change once folded.
+/// The parameters and the state_dict stay as they were: each forward in eval mode folds the
+/// parameters as they are then (a few small operations per layer), so a folded encoder still
+/// saves, loads and trains as before and its fold never goes stale.
 /// </summary>
 public static class BatchNormFolding
 {
@@ -25,9 +25,11 @@ public static class BatchNormFolding
         {
             if (module is not GuardedConv2d conv || BatchNormAfter(name) is not { } bnName) continue;
             if (!modules.TryGetValue(bnName, out var next) || next is not BatchNormNd bn) continue;
-            using var scope = NewDisposeScope();
-            var (weight, bias) = Fold(conv.weight!, conv.bias, bn.weight!, bn.bias!, bn.running_mean!, bn.running_var!, bn.eps);
-            conv.UseFolded(ChannelsLast.Is(conv.weight!) ? ChannelsLast.Copy(weight) : weight, bias);
+            conv.UseFolded(() =>
+            {
+                var (weight, bias) = Fold(conv.weight!, conv.bias, bn.weight!, bn.bias!, bn.running_mean!, bn.running_var!, bn.eps);
+                return (ChannelsLast.Is(conv.weight!) ? ChannelsLast.Copy(weight) : weight, bias);
+            });
             bn.FoldedIntoConvolution = true;
             folded++;
         }
