@@ -80,7 +80,9 @@ internal static class PretrainCommand
                     if (perProcessBatch) o = o with { BatchSize = o.BatchSize * group.Size };
                     return o;
                 });
-            Pretrainer.CheckPrecision(o, o.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve());
+            var device = o.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+            o = o with { Precision = o.Precision.On(device) };
+            Pretrainer.CheckPrecision(o, device);
             var evaluate = r.GetValue(linearEval) is { } mode
                 ? evaluation.Apply(r, o.LinearEvaluation(SettingValues.Parse<FeatureMode>(mode, "LinearEval")))
                 : null;

@@ -71,7 +71,7 @@ public static class CheckpointEncoder
     {
         network.to(device);
         ChannelsLast.Apply(network, format);
-        MixedPrecision.Apply(network, precision);
+        MixedPrecision.Apply(network, precision.On(device));
         network.eval();
         BatchNormFolding.Fold(encoder);
         var check = KernelGuard.Shared.Protect(network, device);

@@ -90,7 +90,7 @@ public sealed record PretrainOptions
     [Setting("channels_last or contiguous: the memory layout of activations and convolution weights (results are the same)")]
     public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.ChannelsLast;
     /// <summary>Lightning's precision; bf16-mixed runs the convolutions in bfloat16 (Models/MixedPrecision.cs).</summary>
-    [Setting("32 or bf16-mixed (convolutions in bfloat16 on float32 weights; fast on CPUs with AVX512-BF16 or AMX); 16-mixed is the reference's --fp16")]
+    [Setting("32, bf16-mixed (convolutions in bfloat16 on float32 weights; fast on CPUs with AVX512-BF16 or AMX) or auto (bf16-mixed on such a CPU, 32 elsewhere); 16-mixed is the reference's --fp16")]
     public Precision Precision { get; init; } = Precision.Full32;
     /// <summary>Null: libtorch's count (the cores), given up to other processes while they keep cores busy (Runtime/CoreShare.cs).</summary>
     [Setting("libtorch threads, fixed (default: all cores, fewer while other processes keep some busy; a fixed count makes a run bit-reproducible on a busy machine)")]

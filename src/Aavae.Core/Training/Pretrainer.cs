@@ -45,10 +45,12 @@ public sealed class Pretrainer : IDisposable
         group ??= new SingleProcess();
         if (options.BatchSize % group.Size != 0)
             throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
+        Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+        // The run records, and resumes with, the precision it computes in, not "auto".
+        options = options with { Precision = options.Precision.On(Device) };
+        CheckPrecision(options, Device);
         this.options = options;
         this.run = run;
-        Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-        CheckPrecision(options, Device);
         // The folder is claimed (and found writable) before the data loads; the other processes of a data-parallel run write nothing.
         bool created = !Directory.Exists(run.Path);
         runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;

@@ -85,6 +85,20 @@ public class PretrainCommandTests
     }
 
     [Fact]
+    public void PrecisionAutoIsRecordedAsWhatTheRunComputesIn()
+    {
+        // The CPU's own word on its bfloat16 units: the flags Linux lists for it.
+        var flags = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
+        var expected = flags.Contains("avx512_bf16") || flags.Contains("amx_bf16") ? "bf16-mixed" : "32-true";
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--precision", "auto", "--max-steps", "1", "--limit-val-batches", "1", "--output", "run"]);
+        Assert.True(code == 0, err);
+        Assert.Contains($"\"precision\": \"{expected}\"", File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        var hyper = (System.Collections.IDictionary)TorchFile.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"))["hyper_parameters"]!;
+        Assert.Equal(expected, hyper["precision"]);
+    }
+
+    [Fact]
     public async Task CtrlCWritesACheckpointAndExitsWith130()
     {
         var dir = TempDir.Create();

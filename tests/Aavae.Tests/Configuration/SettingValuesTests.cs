@@ -14,6 +14,7 @@ public class SettingValuesTests
     [InlineData(typeof(Precision), "32", Precision.Full32)]
     [InlineData(typeof(Precision), "BF16", Precision.Bf16Mixed)]
     [InlineData(typeof(Precision), "16-mixed", Precision.Fp16Mixed)]
+    [InlineData(typeof(Precision), "Auto", Precision.Auto)]
     [InlineData(typeof(MemoryFormat), "channels-last", MemoryFormat.ChannelsLast)]
     [InlineData(typeof(MemoryFormat), "contiguous_format", MemoryFormat.Contiguous)]
     [InlineData(typeof(Stem), "image_net", Stem.ImageNet)]
@@ -35,7 +36,7 @@ public class SettingValuesTests
         var e = Assert.Throws<OptionException>(() => SettingValues.Parse(typeof(int), "1.5", "BatchSize"));
         Assert.Equal(("BatchSize", "1.5: expected a whole number"), (e.Option, e.Problem));
         e = Assert.Throws<OptionException>(() => SettingValues.Parse(typeof(Precision), "fp8", "Precision"));
-        Assert.Equal("fp8: expected 32-true, bf16-mixed or 16-mixed", e.Problem);
+        Assert.Equal("fp8: expected 32-true, bf16-mixed, 16-mixed or auto", e.Problem);
         // A device's own refusal, re-addressed to the setting it was typed for.
         Assert.Equal("Device", Assert.Throws<OptionException>(() => SettingValues.Parse(typeof(DeviceChoice), "tpu", "Device")).Option);
     }

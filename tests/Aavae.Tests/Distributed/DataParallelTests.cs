@@ -11,7 +11,7 @@ namespace Aavae.Tests.Distributed;
 public class DataParallelTests
 {
     private static readonly string[] Small =
-        ["pretrain", "--preset", "cpu-small", "--width", "4", "--latent-dim", "8", "--batch-size", "16", "--knn-every", "0", "--limit-val-batches", "1", "--device", "cpu"];
+        ["pretrain", "--preset", "cpu-small", "--width", "4", "--latent-dim", "8", "--batch-size", "16", "--precision", "32", "--knn-every", "0", "--limit-val-batches", "1", "--device", "cpu"];
 
     [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi")]

@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
@@ -113,10 +114,11 @@ public class PretrainOptionsTests
     [Fact]
     public void CpuLongIsCpuSmallTrainedLongerWithACurve()
     {
-        // The same model and optimiser, so the long run extends the short one; its probes give the curve.
+        // The same optimiser and views; the model its curves were measured with (width 16, float32); its probes give the curve.
         var small = Presets.Get("cpu-small");
         var longer = Presets.Get("cpu-long");
-        Assert.Equal((small.Model, small.BatchSize, small.LearningRate, small.Decay, small.CropScale), (longer.Model, longer.BatchSize, longer.LearningRate, longer.Decay, longer.CropScale));
+        Assert.Equal((small.Model with { Width = 16 }, small.BatchSize, small.LearningRate, small.Decay, small.CropScale), (longer.Model, longer.BatchSize, longer.LearningRate, longer.Decay, longer.CropScale));
+        Assert.Equal((32, Precision.Auto, Precision.Full32), (small.Model.Width, small.Precision, longer.Precision));
         Assert.True(longer.MaxEpochs >= 5 * small.MaxEpochs);
         Assert.True(longer.LinearProbeEvery > 0 && longer.KnnEvery == longer.LinearProbeEvery && longer.CheckpointEvery == longer.LinearProbeEvery);
         Assert.Equal(0, longer.MaxEpochs % longer.LinearProbeEvery);
@@ -136,7 +138,7 @@ public class PretrainOptionsTests
         var o = PretrainSetup.Resolve("cpu-small", ModelKind.Vae, "stl10", explicitly: x => x with { BatchSize = 7 });
         Assert.Equal((ModelKind.Vae, false, 0.1), (o.Model.Kind, o.Denoising, o.KlCoeff));
         Assert.Equal(("stl10", 96, Stem.Stl10), (o.Dataset.Name, o.Model.InputHeight, o.Model.Stem));
-        Assert.Equal((7, 16, 2), (o.BatchSize, o.Model.Width, o.MaxEpochs));
+        Assert.Equal((7, 32, 2), (o.BatchSize, o.Model.Width, o.MaxEpochs));
         var e = Assert.Throws<OptionException>(() => PretrainSetup.Resolve("paper", explicitly: x => x with { LearningRate = 0 }));
         Assert.Equal(nameof(PretrainOptions.LearningRate), e.Option);
     }
