@@ -11,8 +11,10 @@ namespace Aavae.Runtime;
 /// in again and the kernel zeroes it: a width-16 step spent a fifth of its time in page faults
 /// (bench/NOTES.md, attempt 5).
 /// <see cref="TuneAllocator"/> raises the trim threshold so freed activations stay in the heap
-/// for the next step, and pins the mmap threshold at glibc's dynamic maximum (32 MB) so
-/// mid-sized tensors come from the heap too. Memory then stays at the step's high-water mark;
+/// for the next step, and turns glibc's mmap off, so that tensors of any size come from the heap:
+/// a block above the mmap threshold (at most 32 MB) would otherwise be mapped afresh at each
+/// allocation and faulted in again, as a batch of 256 evaluation images is from width 32 on
+/// (7% of the w64 evaluation forward in the kernel; bench/NOTES.md, attempt 19). Memory then stays at the step's high-water mark;
 /// the trainer gives it back with <see cref="Trim"/> every few dozen steps and after evaluation.
 /// </para>
 /// No-op off glibc, and when the user set glibc's own MALLOC_* variables or AAVAE_MALLOC_TUNING=0.
@@ -21,6 +23,7 @@ public static class NativeMemory
 {
     private const int M_TRIM_THRESHOLD = -1;
     private const int M_MMAP_THRESHOLD = -3;
+    private const int M_MMAP_MAX = -4;
     /// <summary>glibc's ceiling for the mmap threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX).</summary>
     private const int MmapThreshold = 32 << 20;
 
@@ -59,7 +62,9 @@ public static class NativeMemory
         foreach (var name in new[] { "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_" })
             if (Environment.GetEnvironmentVariable(name) is not null) return false;
         if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.", StringComparison.Ordinal) == true) return false;
-        // Setting either option fixes both (glibc stops adjusting them dynamically), so set both.
-        return MallOpt(M_MMAP_THRESHOLD, MmapThreshold) == 1 && MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+        // Setting either threshold fixes both (glibc stops adjusting them dynamically), so set both;
+        // no mmapped blocks at all, so that large tensors are reused from the heap like the rest.
+        return MallOpt(M_MMAP_THRESHOLD, MmapThreshold) == 1 && MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1
+            && MallOpt(M_MMAP_MAX, 0) == 1;
     }
 }
