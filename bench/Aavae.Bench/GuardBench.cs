@@ -22,7 +22,7 @@ public static class GuardBench
         output.WriteLine("| --- | --- | --- | --- | --- |");
         foreach (var (name, options) in new[]
         {
-            ("cpu-long (resnet18 w16)", Presets.Get("cpu-long").Model),
+            ("resnet18 w16", new ModelOptions { Encoder = "resnet18", Width = 16, LatentDim = 64 }),
             ("resnet18 w64", new ModelOptions { Encoder = "resnet18", Width = 64, LatentDim = 128 }),
         })
         {

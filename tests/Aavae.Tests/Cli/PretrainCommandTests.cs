@@ -44,7 +44,7 @@ public class PretrainCommandTests
     [InlineData("--optimizer", "sgd", "--optimizer sgd: expected adam or lamb")]
     [InlineData("--jitter-strength", "3", "--jitter-strength must lie in [0, 2.5]")]
     [InlineData("--warmup-epochs", "-0.5", "--warmup-epochs must lie in [0, 100000], got -0.5")]
-    [InlineData("--precision", "bf17", "--precision bf17: expected 32-true, bf16-mixed or 16-mixed")]
+    [InlineData("--precision", "bf17", "--precision bf17: expected 32-true, bf16-mixed, 16-mixed or auto")]
     [InlineData("--memory-format", "nhwc", "--memory-format nhwc: expected contiguous or channels_last")]
     [InlineData("--threads", "0", "--threads must lie in [1, 4096], got 0")]
     public void ALibraryRefusalNamesTheFlagTheUserTyped(string flag, string value, string expected)
