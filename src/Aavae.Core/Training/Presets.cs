@@ -15,7 +15,7 @@ namespace Aavae.Training;
 /// warm-up epochs). <c>cpu-small</c> is the same architecture family sized so that pre-training
 /// plus linear evaluation on Fashion-MNIST takes about 13 minutes on a 2-core CPU with bfloat16
 /// units; <c>cpu-long</c> trains the same model 5 epochs (about 37 minutes on 2 cores, two hours for the three kinds)
-/// and scores it every 2 epochs, for curves of AAVAE, VAE and AE at the same budget (<c>aavae plot</c>).
+/// and scores it every epoch, for curves of AAVAE, VAE and AE at the same budget (<c>aavae plot</c>).
 /// <para>The decoder: the reference builds <c>decoder50</c> whatever the encoder (vae.py's
 /// <c>--decoder_name</c> default), so <c>paper</c> and <c>reference</c> do too; <c>cpu-small</c>
 /// pairs each encoder with its own decoder (resnet18 -> decoder18), which keeps a small run small.</para>
@@ -83,8 +83,8 @@ public static class Presets
     /// (docs/results.md's ablation): 3x the reference's learning rate with one warm-up epoch and
     /// cosine decay over 2 epochs; the online probe and k-NN off (a quarter of an epoch and a whole
     /// encoding of the training split, and neither is the accuracy reported). Width 32 (256
-    /// features) in bf16-mixed where the CPU has bfloat16 units: at width 16 every setting stopped
-    /// near 85% however long it trained, and bf16 buys the wider encoder's time back.
+    /// features) in bf16-mixed where the CPU has bfloat16 units: at width 16 every setting that fitted in
+    /// 15 minutes stopped near 85%, and bf16 buys the wider encoder's time back.
     /// </summary>
     private static PretrainOptions CpuSmall { get; } = new()
     {
