@@ -29,7 +29,7 @@ internal static class DoctorCommand
             Console.WriteLine($"bf16 units     {(CpuInfo.HasBf16Units ? "yes (AVX512-BF16 or AMX-BF16): --precision bf16-mixed runs its convolutions on them" : "none: --precision bf16-mixed runs, but slower than float32 here")}");
             Console.WriteLine($"bf16 kernels   {Bf16Kernels()}");
             Console.WriteLine($"threads        {report.Threads} intra-op, {report.InteropThreads} inter-op");
-            Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, no mmap: large tensors reused from the heap)" : "off")}");
+            Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, no mmap)" : "off")}{(report.HeapReuse is { } heap ? $": {heap}" : "")}");
             foreach (var (network, check) in report.Checks)
             {
                 var verdict = check.AllNative ? "every one right"

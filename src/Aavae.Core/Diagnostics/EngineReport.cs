@@ -14,11 +14,12 @@ namespace Aavae.Diagnostics;
 /// </summary>
 public sealed record EngineReport(
     string TorchSharpVersion, string LibTorchVersion, string Cpu, string CpuIsa, string OneDnnIsa,
-    int Threads, int InteropThreads, bool MallocTuned, IReadOnlyList<(string Network, KernelReport Check)> Checks)
+    int Threads, int InteropThreads, bool MallocTuned, HeapReuse? HeapReuse, IReadOnlyList<(string Network, KernelReport Check)> Checks)
 {
     /// <summary>True when some convolution is wrong and no fallback is right: training here would be wrong.</summary>
     public bool Broken => Checks.Any(c => c.Check.Unfixable.Any());
 
+    /// <summary>Measured on the calling thread: call it from the process's main thread for the heap figure to mean what the command line gets (<see cref="HeapReuseProbe"/>).</summary>
     public static EngineReport Measure(Device device)
     {
         TorchRuntime.EnsureLoaded();
@@ -36,7 +37,7 @@ public sealed record EngineReport(
         return new EngineReport(
             typeof(torch).Assembly.GetName().Version?.ToString() ?? "?", __version__, CpuModel(), Isa(flags),
             Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is { } cap ? $"capped at {cap.ToLowerInvariant()} by DNNL_MAX_CPU_ISA (the CPU offers {Isa(flags)})" : $"{Isa(flags)}, the highest the CPU offers (no DNNL_MAX_CPU_ISA cap)",
-            get_num_threads(), get_num_interop_threads(), NativeMemory.TuneAllocator(), checks);
+            get_num_threads(), get_num_interop_threads(), NativeMemory.TuneAllocator(), HeapReuseProbe.Measure(), checks);
     }
 
     private static string Field(string name) => CpuInfo.Field(CpuInfo.Lines, name);

@@ -48,7 +48,10 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                 images => { using (no_grad()) return encoder.call(images); });
         using var cached = FeatureExtractor.Encode(encoder, data.Train, views, options.BatchSize, options.LimitTrainBatches,
             (b, n) => { if (b == n) observer.OnMessage($"encoded {data.Train.Name}"); });
-        return Fit(cached, val, test, data.Info.NumClasses, device, clock);
+        // With the training split's features in memory, the k-NN score of the same features costs one
+        // similarity search, not another encoding: reported beside the linear one, on the same split.
+        double knn = Knn.Accuracy(cached, test ?? val, data.Info.NumClasses);
+        return Fit(cached, val, test, data.Info.NumClasses, device, clock) with { KnnAccuracy = knn };
     }
 
     /// <summary>

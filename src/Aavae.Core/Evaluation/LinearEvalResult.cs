@@ -13,10 +13,21 @@ public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, 
     /// <summary>The data set's name; set by <see cref="LinearEval.Run(TorchSharp.torch.nn.Module{TorchSharp.torch.Tensor, TorchSharp.torch.Tensor}, int, Data.DataModule, TorchSharp.torch.Device)"/>, empty for features encoded elsewhere.</summary>
     public string Dataset { get; init; } = "";
 
+    /// <summary>
+    /// Weighted k-NN (k 200, temperature 0.1, <see cref="Knn"/>) on the same features, against the
+    /// training split's: on the test split, or on the validation split when the test split was not
+    /// read. Set by the cached protocols, which hold the training split's features; null otherwise.
+    /// </summary>
+    public double? KnnAccuracy { get; init; }
+
     /// <summary>The line a user reads: top-1 test accuracy, or validation accuracy when the test split was not read.</summary>
-    public string Summary() => TestAccuracy is { } test
-        ? string.Create(CultureInfo.InvariantCulture, $"linear evaluation ({Mode} features) on {Dataset}: top-1 test accuracy {100 * test:F2}% ({TestImages} test images; best val {100 * ValAccuracy.Max():F2}%; {Seconds:F0} s)")
-        : string.Create(CultureInfo.InvariantCulture, $"linear evaluation ({Mode} features) on {Dataset}: top-1 val accuracy {100 * ValAccuracy[^1]:F2}% after the last epoch (best {100 * ValAccuracy.Max():F2}%; test split not read; {Seconds:F0} s)");
+    public string Summary()
+    {
+        var knn = KnnAccuracy is { } k ? string.Create(CultureInfo.InvariantCulture, $"; k-NN {100 * k:F2}%") : "";
+        return TestAccuracy is { } test
+            ? string.Create(CultureInfo.InvariantCulture, $"linear evaluation ({Mode} features) on {Dataset}: top-1 test accuracy {100 * test:F2}% ({TestImages} test images; best val {100 * ValAccuracy.Max():F2}%{knn}; {Seconds:F0} s)")
+            : string.Create(CultureInfo.InvariantCulture, $"linear evaluation ({Mode} features) on {Dataset}: top-1 val accuracy {100 * ValAccuracy[^1]:F2}% after the last epoch (best {100 * ValAccuracy.Max():F2}%{knn}; test split not read; {Seconds:F0} s)");
+    }
 
     /// <summary>
     /// Writes the result with what produced it (the checkpoint, the data set and every setting of the

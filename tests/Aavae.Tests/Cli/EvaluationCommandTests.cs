@@ -18,6 +18,9 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
         using var json = JsonDocument.Parse(File.ReadAllText(outPath));
         var acc = json.RootElement.GetProperty("result").GetProperty("test_accuracy").GetDouble();
         Assert.InRange(acc, 0, 1);
+        // The cached features' k-NN score, printed and saved beside the linear one.
+        var knn = json.RootElement.GetProperty("result").GetProperty("knn_accuracy").GetDouble();
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"k-NN {100 * knn:F2}%"), stdout);
 
         // A second run must not overwrite the first result.
         var again = CliRunner.Run(TempDir.Create(), "linear-eval", "--checkpoint", tiny.Run.Path, "--features", "cached", "--epochs", "1", "--output", outPath);

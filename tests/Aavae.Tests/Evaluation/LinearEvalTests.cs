@@ -106,6 +106,33 @@ public class LinearEvalTests
     }
 
     [Fact]
+    public void TheCachedProtocolReportsTheKnnAccuracyThatTheKnnEvaluationComputesOnTheSameSplits()
+    {
+        // The k-NN figure beside the linear one comes from the features the linear evaluation cached;
+        // the k-NN evaluation encodes both splits itself: the two must agree to the image.
+        using var data = DataModule.Load("fashion-mnist", null);
+        using var pixels = new RawPixels(3, 32, 32);
+        var options = new LinearEvalOptions { Epochs = 1, BatchSize = 64, Features = FeatureMode.Cached, LimitTrainBatches = 4, LimitEvalBatches = 4 };
+        var result = new LinearEval(options, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        var knn = Knn.Evaluate(pixels, data, new KnnOptions { BatchSize = 64, LimitBatches = 4 }, CPU);
+        Assert.Equal((256, 256), (knn.TrainImages, knn.TestImages));
+        Assert.Equal(knn.TestAccuracy, result.KnnAccuracy);
+        // Pixels are a weak but real feature: well above the 10% of chance with 256 neighbours to vote.
+        Assert.InRange(result.KnnAccuracy!.Value, 0.4, 1.0);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"k-NN {100 * knn.TestAccuracy:F2}%"), result.Summary());
+
+        // Without the test split it is scored on the validation split, like the linear figure.
+        var valOnly = new LinearEval(options with { Test = false }, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        var views = new Aavae.Augmentation.Views(data.Info, CPU);
+        using var train = FeatureExtractor.Encode(pixels, data.Train, views, 64, 4);
+        using var val = FeatureExtractor.Encode(pixels, data.Val, views, 64, 4);
+        Assert.Equal(Knn.Accuracy(train, val, data.Info.NumClasses), valOnly.KnnAccuracy);
+
+        var augmented = new LinearEval(options with { Features = FeatureMode.Augmented }, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        Assert.Null(augmented.KnnAccuracy);
+    }
+
+    [Fact]
     public void StandardisedFeaturesUseTheTrainingSplitsStatisticsForEverySplit()
     {
         // The probe on standardised features must be the probe on features standardised by hand

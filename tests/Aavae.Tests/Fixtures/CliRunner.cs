@@ -18,17 +18,24 @@ internal static class CliRunner
         }
     }
 
-    public static Process Start(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <param name="environment">Variables set for the child beside this process's own.</param>
+    public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Program);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         return Process.Start(info)!;
     }
 
-    public static (int Code, string Out, string Err) Run(string workingDirectory, params string[] args)
+    public static (int Code, string Out, string Err) Run(string workingDirectory, params string[] args) =>
+        Run(workingDirectory, new Dictionary<string, string>(), args);
+
+    public static (int Code, string Out, string Err) Run(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var p = Start(workingDirectory, args);
+        using var p = Start(workingDirectory, environment, args);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); throw new TimeoutException($"aavae {string.Join(' ', args)} did not finish"); }
