@@ -68,25 +68,28 @@ int Steps(int full) => quick ? Math.Max(2, full / 3) : full;
 // Rows ending in ":cl" run channels-last on both sides (PyTorch at its best in float32; training's default here).
 var rows = new List<BenchRow>
 {
-    new("step:resnet18:16:64:128", "pre-training step, cpu-small (w16), batch 128, NCHW", 2, Steps(8), true),
-    new("step:resnet18:16:64:128:cl", "pre-training step, cpu-small (w16), batch 128, channels-last", 2, Steps(8), true),
-    new("step:resnet18:16:64:128:cl:bf16", "pre-training step, cpu-small (w16), batch 128, channels-last, bf16-mixed (PyTorch: bf16 autocast)", 2, Steps(8), true),
+    new("step:resnet18:16:64:128", "pre-training step, w16 (cpu-small before 0.3.0), batch 128, NCHW", 2, Steps(8), true),
+    new("step:resnet18:16:64:128:cl", "pre-training step, w16 (cpu-small before 0.3.0), batch 128, channels-last", 2, Steps(8), true),
+    new("step:resnet18:16:64:128:cl:bf16", "pre-training step, w16 (cpu-small before 0.3.0), batch 128, channels-last, bf16-mixed (PyTorch: bf16 autocast)", 2, Steps(8), true),
+    // cpu-small's step since it moved to width 32: bf16-mixed where the CPU has bfloat16 units, float32 elsewhere (--precision auto).
+    new("step:resnet18:32:64:128:cl", "pre-training step, cpu-small (w32), batch 128, channels-last", 2, Steps(8), true),
+    new("step:resnet18:32:64:128:cl:bf16", "pre-training step, cpu-small (w32), batch 128, channels-last, bf16-mixed (PyTorch: bf16 autocast)", 2, Steps(8), true),
     new("step:resnet18:64:128:64", "pre-training step, resnet18 w64, batch 64, NCHW", 1, Steps(5), true),
     new("step:resnet18:64:128:64:cl", "pre-training step, resnet18 w64, batch 64, channels-last", 1, Steps(5), true),
     new("step:resnet18:64:128:64:cl:bf16", "pre-training step, resnet18 w64, batch 64, channels-last, bf16-mixed (PyTorch: bf16 autocast)", 1, Steps(5), true),
-    new("encode:resnet18:16:256:cl", "encoder forward (eval), cpu-small, batch 256, channels-last", 3, Steps(15), true),
+    new("encode:resnet18:16:256:cl", "encoder forward (eval), w16, batch 256, channels-last", 3, Steps(15), true),
     new("encode:resnet18:32:256:cl", "encoder forward (eval), w32, batch 256, channels-last", 2, Steps(8), true),
     new("encode:resnet18:64:256:cl", "encoder forward (eval), w64, batch 256, channels-last", 2, Steps(6), true),
-    new("onnx:resnet18:16:256", "encoder forward (eval), cpu-small, batch 256, ONNX Runtime (against PyTorch channels-last; libtorch: the encode row)", 3, Steps(15), true,
+    new("onnx:resnet18:16:256", "encoder forward (eval), w16, batch 256, ONNX Runtime (against PyTorch channels-last; libtorch: the encode row)", 3, Steps(15), true,
         Baseline: "encode:resnet18:16:256:cl"),
     new("onnx:resnet18:64:256", "encoder forward (eval), w64, batch 256, ONNX Runtime (against PyTorch channels-last; libtorch: the encode row)", 2, Steps(6), true,
         Baseline: "encode:resnet18:64:256:cl"),
     new("eval:resnet18:32:256:cl", "linear evaluation's encoding (data, views, loader), w32, batch 256", 2, Steps(8), false),
     new("augment:32:256", "augmentation alone, 32x32, batch 256", 3, Steps(15), false),
     new("augment:96:256", "augmentation alone, 96x96, batch 256", 2, Steps(6), false),
-    new("epoch:resnet18:16:64:128", "end-to-end epoch (loader+views+step), cpu-small, batch 128", 5, Steps(30), false,
+    new("epoch:resnet18:16:64:128", "end-to-end epoch (loader+views+step), w16, batch 128", 5, Steps(30), false,
         Baseline: "step:resnet18:16:64:128:cl"),
-    new("drift:resnet18:16:64:64:cl", "resident memory over 200 steps, cpu-small, batch 64, channels-last", 20, quick ? 60 : 200, true),
+    new("drift:resnet18:16:64:64:cl", "resident memory over 200 steps, w16, batch 64, channels-last", 20, quick ? 60 : 200, true),
 };
 if (Arg("--only") is { } only) rows = rows.Where(r => only.Split(',').Any(o => r.Row.StartsWith(o, StringComparison.Ordinal))).ToList();
 

@@ -13,8 +13,8 @@ namespace Aavae.Training;
 /// log_scale 0, 3,200 epochs): the setting for GPUs. <c>reference</c> is the reference's own
 /// argparse defaults (vae.py without flags: a VAE with kl_coeff 0.1, batch 128, Adam 1e-3, 20
 /// warm-up epochs). <c>cpu-small</c> is the same architecture family sized so that pre-training
-/// plus linear evaluation on Fashion-MNIST takes about 13 minutes on a 2-core CPU with bfloat16
-/// units; <c>cpu-long</c> trains the same model 5 epochs (about 37 minutes on 2 cores, two hours for the three kinds)
+/// plus linear evaluation on Fashion-MNIST takes 5-15 minutes on a 2-core CPU with bfloat16
+/// units; <c>cpu-long</c> trains the same model 5 epochs (15-35 minutes on 2 cores, 45 minutes to two hours for the three kinds)
 /// and scores it every epoch, for curves of AAVAE, VAE and AE at the same budget (<c>aavae plot</c>).
 /// <para>The decoder: the reference builds <c>decoder50</c> whatever the encoder (vae.py's
 /// <c>--decoder_name</c> default), so <c>paper</c> and <c>reference</c> do too; <c>cpu-small</c>
@@ -29,8 +29,8 @@ public static class Presets
     {
         "paper" => "the paper's CIFAR-10 run: AAVAE, resnet50/decoder50, batch 256, lr 2.5e-4, warm-up 10, val_samples 16, 3,200 epochs; for GPUs",
         "reference" => "vae.py's argparse defaults: a VAE, batch 128, lr 1e-3, warm-up 20",
-        "cpu-small" => "Fashion-MNIST pre-training and linear evaluation in about 13 minutes on a 2-core CPU with bf16 units (width 32, bf16-mixed)",
-        "cpu-long" => "the same model 5 epochs, about 37 minutes, scored every epoch: the curves of aavae plot",
+        "cpu-small" => "Fashion-MNIST pre-training and linear evaluation in 5-15 minutes on a 2-core CPU with bf16 units (width 32, bf16-mixed)",
+        "cpu-long" => "the same model 5 epochs, 15-35 minutes, scored every epoch: the curves of aavae plot",
         _ => throw new OptionException("Preset", $"{preset}: expected one of {string.Join(", ", Names)}"),
     };
 
@@ -102,9 +102,10 @@ public static class Presets
     };
 
     /// <summary>
-    /// <c>cpu-long</c>: <c>cpu-small</c>'s model and optimiser for about 37 minutes of one model on 2
-    /// cores with bfloat16 units (the budget of its earlier width-16 float32 form, 10 epochs), so that
-    /// AAVAE, VAE and AE at the same budget take about two hours together; a point of each curve every epoch.
+    /// <c>cpu-long</c>: <c>cpu-small</c>'s model and optimiser for 5 epochs, the 35 minutes of its
+    /// earlier width-16 float32 form (10 epochs) on the slower of the project's 2-core machines with
+    /// bfloat16 units (15 on the faster), so that AAVAE, VAE and AE at the same budget take at most
+    /// about two hours together; a point of each curve every epoch.
     /// </summary>
     private const int CpuLongEpochs = 5, CpuLongProbeEvery = 1;
 
