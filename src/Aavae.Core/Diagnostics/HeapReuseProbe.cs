@@ -5,13 +5,13 @@ using static TorchSharp.torch;
 namespace Aavae.Diagnostics;
 
 /// <summary>How many of a tensor's pages the kernel had to fault in when it was allocated where a larger one had just been freed.</summary>
-public sealed record HeapReuse(long Pages, long Faults, long FreedBytes)
+public sealed record HeapReuse(long Bytes, long FreedBytes, long Pages, long Faults)
 {
     /// <summary>Reused from the heap: at most a sixteenth of the pages faulted in again (mapped afresh, all of them are).</summary>
     public bool Reused => Faults <= Pages / 16;
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"a {Pages * 4096 >> 20} MB tensor allocated after a {FreedBytes >> 20} MB one was freed faulted in {Faults:N0} of its {Pages:N0} pages ({(Reused ? "reused from the heap" : "mapped afresh")})");
+        $"a {Bytes >> 20} MB tensor allocated after a {FreedBytes >> 20} MB one was freed faulted in {Faults:N0} of its {Pages:N0} pages ({(Reused ? "reused from the heap" : "mapped afresh")})");
 }
 
 /// <summary>
@@ -22,7 +22,7 @@ public sealed record HeapReuse(long Pages, long Faults, long FreedBytes)
 /// <para>
 /// Meaningful on the process's main thread only, which allocates from glibc's main heap, as the
 /// command line does. Other threads get arenas of 64 MB heaps that glibc unmaps once wholly free, so
-/// there the figure depends on what the thread allocated before (a unit test saw both outcomes).
+/// there the figure would depend on what the thread had allocated before.
 /// </para>
 /// </summary>
 public static class HeapReuseProbe
@@ -38,10 +38,12 @@ public static class HeapReuseProbe
         TorchRuntime.EnsureLoaded();
         // The first block a little larger: a freed block serves a request no larger than itself, and
         // libtorch's 64-byte-aligned requests ask glibc for a few bytes more than the block they freed.
-        using (var first = empty(FreedFloats)) first.fill_(1.0f);
+        using (var first = empty(FreedFloats)) first.fill_(Scalars.One);
         long before = MinorFaults();
-        using (var second = empty(Floats)) second.fill_(2.0f);
-        return new HeapReuse(Floats * sizeof(float) / 4096, MinorFaults() - before, FreedFloats * sizeof(float));
+        using (var second = empty(Floats)) second.fill_(Scalars.One);
+        long faults = MinorFaults() - before;
+        const long bytes = Floats * sizeof(float);
+        return new HeapReuse(bytes, FreedFloats * sizeof(float), bytes / Environment.SystemPageSize, faults);
     }
 
     /// <summary>The process's minor page faults so far (/proc/self/stat, field 10).</summary>
