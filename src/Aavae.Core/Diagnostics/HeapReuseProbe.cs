@@ -5,8 +5,10 @@ using static TorchSharp.torch;
 namespace Aavae.Diagnostics;
 
 /// <summary>How many of a tensor's pages the kernel had to fault in when it was allocated where a larger one had just been freed.</summary>
-public sealed record HeapReuse(long Bytes, long FreedBytes, long Pages, long Faults)
+public sealed record HeapReuse(long Bytes, long FreedBytes, long Faults)
 {
+    public long Pages => Bytes / Environment.SystemPageSize;
+
     /// <summary>Reused from the heap: at most a sixteenth of the pages faulted in again (mapped afresh, all of them are).</summary>
     public bool Reused => Faults <= Pages / 16;
 
@@ -41,17 +43,9 @@ public static class HeapReuseProbe
         using (var first = empty(FreedFloats)) first.fill_(Scalars.One);
         long before = MinorFaults();
         using (var second = empty(Floats)) second.fill_(Scalars.One);
-        long faults = MinorFaults() - before;
-        const long bytes = Floats * sizeof(float);
-        return new HeapReuse(bytes, FreedFloats * sizeof(float), bytes / Environment.SystemPageSize, faults);
+        return new HeapReuse(Floats * sizeof(float), FreedFloats * sizeof(float), MinorFaults() - before);
     }
 
-    /// <summary>The process's minor page faults so far (/proc/self/stat, field 10).</summary>
-    private static long MinorFaults()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        // The fields after the command name, which is in parentheses and may hold spaces.
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7], CultureInfo.InvariantCulture);
-    }
+    /// <summary>The process's minor page faults so far (minflt).</summary>
+    private static long MinorFaults() => SelfStat.Field(File.ReadAllText("/proc/self/stat"), 10);
 }

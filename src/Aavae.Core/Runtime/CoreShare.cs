@@ -130,10 +130,8 @@ public sealed record CpuSample(double Seconds, long Busy, long Total, long Self,
         long busy = F(1) + F(2) + F(3) + F(6) + F(7);
         long total = busy + F(4) + F(5) + F(8);
         int cores = lines.Count(l => l.StartsWith("cpu", StringComparison.Ordinal) && l.Length > 3 && char.IsAsciiDigit(l[3]));
-        // The command name in parentheses may hold spaces: fields count from after its closing one.
-        var s = selfStat[(selfStat.LastIndexOf(')') + 2)..].Split(' ');
-        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name (state is 3).
-        long self = long.Parse(s[11], CultureInfo.InvariantCulture) + long.Parse(s[12], CultureInfo.InvariantCulture);
+        // utime and stime.
+        long self = SelfStat.Field(selfStat, 14) + SelfStat.Field(selfStat, 15);
         return new CpuSample(seconds, busy, total, self, Math.Max(1, cores));
     }
 }
