@@ -13,6 +13,7 @@ root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
+root.Subcommands.Add(KernelTrialCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -16,7 +16,12 @@ public sealed record ConvError(double Output, double InputGrad, double WeightGra
     /// <summary>A native kernel not run because it is known to kill the process on this CPU (<see cref="KnownCrashes"/>).</summary>
     public static ConvError Crashes { get; } = new(double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity, double.PositiveInfinity);
 
-    public override string ToString() => ReferenceEquals(this, Crashes) ? "not run: libtorch crashes on it on this CPU" :
+    /// <summary>The check itself did not finish: its trial process crashed or hung (<see cref="KernelTrials"/>).</summary>
+    public string? Failure { get; init; }
+
+    public static ConvError Failed(string how) => Crashes with { Failure = how };
+
+    public override string ToString() => Failure is { } failure ? failure : ReferenceEquals(this, Crashes) ? "not run: libtorch crashes on it on this CPU" :
         $"output {Output:G2}, input grad {InputGrad:G2}, weight grad {WeightGrad:G2}{(BiasGrad > 0 ? $", bias grad {BiasGrad:G2}" : "")}";
 }
 

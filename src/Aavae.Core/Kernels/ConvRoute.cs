@@ -24,6 +24,12 @@ public enum ConvRoute
     /// planning divides by zero on AMD Zen 5 for 512 or more input channels, see <see cref="KnownCrashes"/>).
     /// </summary>
     Subsampled,
+    /// <summary>
+    /// libtorch's own conv2d on NCHW copies of a channels-last input and weight, the output laid back
+    /// in channels-last: the same function through oneDNN's NCHW kernels, for a channels-last problem
+    /// whose kernel crashes or hangs (narrow 1x1 stride-2 weight gradients on AVX2, <see cref="ConvProblem"/>).
+    /// </summary>
+    Contiguous,
 }
 
 public static class ConvRoutes
@@ -46,6 +52,7 @@ public static class ConvRoutes
         ConvRoute.PaddedOutput => Padded(x, weight, bias, stride, padding),
         ConvRoute.Im2col => Im2col(x, weight, bias, stride, padding),
         ConvRoute.Subsampled => Subsampled(x, weight, bias, stride, padding),
+        ConvRoute.Contiguous => Contiguous(x, weight, bias, stride, padding),
         _ => throw new ArgumentOutOfRangeException(nameof(route), route, null),
     };
 
@@ -58,6 +65,13 @@ public static class ConvRoutes
         var b = bias is null ? null : cat([bias, zeros([extra], dtype: bias.dtype, device: bias.device)], 0);
         return F.conv2d(x, w, b, strides: [stride, stride], padding: [padding, padding])
             .narrow(1, 0, outChannels).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor Contiguous(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)
+    {
+        using var scope = NewDisposeScope();
+        var y = F.conv2d(x.contiguous(), weight.contiguous(), bias, strides: [stride, stride], padding: [padding, padding]);
+        return (ChannelsLast.Is(x) || ChannelsLast.Is(weight) ? ChannelsLast.Copy(y) : y).MoveToOuterDisposeScope();
     }
 
     private static Tensor Subsampled(Tensor x, Tensor weight, Tensor? bias, long stride, long padding)

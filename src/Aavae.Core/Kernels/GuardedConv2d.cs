@@ -1,3 +1,4 @@
+using Aavae.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,6 +31,13 @@ public sealed class GuardedConv2d : Convolution
     public ConvRoute Route { get; set; } = ConvRoute.Native;
 
     /// <summary>
+    /// Set by <see cref="KernelGuard.Protect"/> where a trial process can run problems: the route for
+    /// each call, from the problem it is (batch, size, layout, type, backward or not), which the guard
+    /// has run once at its real size in that process before this layer runs it here.
+    /// </summary>
+    internal Func<ConvProblem, ConvRoute>? Router { get; set; }
+
+    /// <summary>
     /// The type the convolution computes in under mixed precision (bfloat16), its float32 weight and
     /// input cast on the way in; null: the weight's own type. The output stays in the compute type,
     /// as under PyTorch's autocast, so the next layers read half the bytes.
@@ -54,9 +62,19 @@ public sealed class GuardedConv2d : Convolution
 
     private Tensor Compute(Tensor input, Tensor w, Tensor? b)
     {
+        var route = RouteFor(input, w);
         if (ComputeType is not { } type || type == w.dtype)
-            return ConvRoutes.Apply(Route, input, w, b, declared.Stride, declared.Padding);
+            return ConvRoutes.Apply(route, input, w, b, declared.Stride, declared.Padding);
         using var scope = NewDisposeScope();
-        return ConvRoutes.Apply(Route, input.to(type), w.to(type), b?.to(type), declared.Stride, declared.Padding).MoveToOuterDisposeScope();
+        return ConvRoutes.Apply(route, input.to(type), w.to(type), b?.to(type), declared.Stride, declared.Padding).MoveToOuterDisposeScope();
+    }
+
+    private ConvRoute RouteFor(Tensor input, Tensor w)
+    {
+        if (Router is not { } router || input.ndim != 4) return Route;
+        // libtorch computes in channels-last when either operand is (at::mkldnn_conv_suggest_memory_format).
+        var format = ChannelsLast.Is(w) || ChannelsLast.Is(input) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
+        bool backward = is_grad_enabled() && (input.requires_grad || w.requires_grad);
+        return router(ConvProblem.Of(Shape, input, format, ComputeType, backward));
     }
 }

@@ -23,6 +23,7 @@ public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool Forced
         ConvRoute.PaddedOutput => $"padded-to-{ConvRoutes.PaddedChannels}-output-channels",
         ConvRoute.Im2col => "unfold+matmul",
         ConvRoute.Subsampled => "subsampled-1x1",
+        ConvRoute.Contiguous => "contiguous-layout",
         _ => "native",
     };
 }
@@ -59,30 +60,58 @@ public sealed record KernelReport(string Device, int Threads, IReadOnlyList<Conv
     };
 }
 
+/// <summary>
+/// What the guard found when it ran one <see cref="ConvProblem"/> at its real size in the trial
+/// process: the routes it tried in order, how each ended, and the first that finished (null: none did).
+/// </summary>
+public sealed record ProblemDecision(ConvProblem Problem, IReadOnlyList<(ConvRoute Route, TrialOutcome Outcome)> Tried, ConvRoute? Route)
+{
+    /// <summary>The route the value check chose did not finish at this size, so another computes this problem.</summary>
+    public bool Rerouted => Tried.Count > 1 || Route is null;
+
+    public override string ToString() =>
+        $"{Problem}: " + string.Join("; ", Tried.Select(t => $"{ConvDecision.RouteName(t.Route)} {t.Outcome}"))
+        + (Route is { } r ? (Rerouted ? $" -> computed by the {ConvDecision.RouteName(r)} route" : "") : " -> no route finishes");
+}
+
 /// <summary>A convolution is wrong on this CPU and no fallback route is right either.</summary>
 public sealed class KernelCheckException(string message) : Exception(message);
 
 /// <summary>
-/// Checks, before a model trains, that libtorch computes each distinct convolution shape of the
-/// model right on this CPU, float32 against float64, output and all gradients (libtorch 2.10's
-/// oneDNN gets input gradients wrong for layers with under 16 output channels on AMD Zen 5). A
-/// wrong shape is routed through the first fallback that checks right; on a CPU where every check
-/// passes nothing changes. Verdicts are cached per device, thread count and shape for the
-/// process, since the kernels libtorch picks depend only on those.
+/// Checks that libtorch computes each convolution of a model right on this CPU, and routes around
+/// the ones that do not. Two checks, both run in a child process where a trial process host exists
+/// (<see cref="TrialHost"/>), because oneDNN's kernels can abort, fault or hang the process that runs them:
+/// <list type="number">
+/// <item>Values, per distinct shape, layout and compute type, before the model runs: float32 (or the
+/// mixed-precision type) against float64 on a small input, output and all three gradients
+/// (libtorch 2.10's oneDNN gets input gradients wrong for layers with under 16 output channels on
+/// AMD Zen 5). A wrong shape takes the first fallback route that checks right.</item>
+/// <item>Completion, per <see cref="ConvProblem"/>, when a layer first meets it: the call at its real
+/// batch, size, layout and type, with its backward pass when gradients will flow, run once in the
+/// trial process under a time limit (narrow channels-last 1x1 stride-2 weight gradients corrupt
+/// memory or spin for ever on AVX2 CPUs, at some batch sizes and not others). One that crashes or
+/// hangs takes the contiguous layout or another route, whichever first finishes and checks right.</item>
+/// </list>
+/// On a CPU where everything passes nothing changes. Verdicts are cached for the process per device,
+/// thread count and problem, since the kernels libtorch picks depend only on those. Without a trial
+/// process host (a library used without the <c>aavae</c> program) the value check runs in this
+/// process and the completion check is skipped.
 /// </summary>
-public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
+public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, TrialHost? host = null) : IDisposable
 {
-    /// <summary>The process's guard, whose cache every trainer shares.</summary>
-    public static KernelGuard Shared { get; } = new();
+    /// <summary>The process's guard, whose cache every trainer shares; its trial process host is <see cref="TrialHost.Discover"/>'s.</summary>
+    public static KernelGuard Shared { get; } = new(host: TrialHost.Discover());
 
-    /// <summary>
-    /// Trials per route: one at the run's thread count, the kernels training will use, and one on a
-    /// single thread, where the oneDNN bug seen on Zen 5 shows every time (with two threads it showed
-    /// in most trials, not all); a shape wrong in either counts as wrong.
-    /// </summary>
-    private static readonly (ulong Seed, bool SingleThread)[] Trials = [(1234, false), (1235, true)];
-
+    private readonly KernelTrials? trials = host is null ? null : new KernelTrials(host);
     private readonly ConcurrentDictionary<(ConvShape, string, int, MemoryFormat, ScalarType?), ConvDecision> verdicts = new();
+    private readonly ConcurrentDictionary<(ConvShape, int, MemoryFormat, ScalarType?, ConvRoute), ConvError> checks = new();
+    private readonly ConcurrentDictionary<(ConvProblem, int), ProblemDecision> problems = new();
+
+    /// <summary>Whether checks run in a child process (<see cref="TrialHost"/>) rather than in this one.</summary>
+    public bool Isolated => trials is not null;
+
+    /// <summary>Every problem tried so far, in the order first met.</summary>
+    public IReadOnlyList<ProblemDecision> Problems => problems.Values.ToList();
 
     public ConvDecision Decide(ConvShape shape, Device device, MemoryFormat format = MemoryFormat.Contiguous, ScalarType? computeType = null) =>
         verdicts.GetOrAdd((shape, device.ToString(), get_num_threads(), format, computeType), _ => Check(shape, device, format, computeType));
@@ -92,50 +121,86 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null)
         double tolerance = ConvCheck.ToleranceFor(computeType);
         // A native kernel known to kill the process is not run, even to check it: it counts as broken.
         bool crashes = KnownCrashes.NativeCrashes(shape, device);
-        var native = crashes ? ConvError.Crashes : Worst(shape, ConvRoute.Native, device, format, computeType);
+        var native = crashes ? ConvError.Crashes : Measure(shape, ConvRoute.Native, device, format, computeType);
         bool forced = crashes || forceBroken?.Invoke(shape) == true;
         if (!forced && native.Max <= tolerance) return new ConvDecision(shape, native, false, ConvRoute.Native, native, tolerance);
         foreach (var route in ConvRoutes.FallbacksFor(shape))
         {
-            var error = Worst(shape, route, device, format, computeType);
+            var error = Measure(shape, route, device, format, computeType);
             if (error.Max <= tolerance) return new ConvDecision(shape, native, forced, route, error, tolerance);
         }
         return new ConvDecision(shape, native, forced, null, null, tolerance);
     }
 
-    private static ConvError Worst(ConvShape shape, ConvRoute route, Device device, MemoryFormat format, ScalarType? computeType)
+    /// <summary>The worst float64 error of a route over the check's seeds, in the trial process when there is one.</summary>
+    private ConvError Measure(ConvShape shape, ConvRoute route, Device device, MemoryFormat format, ScalarType? computeType)
     {
-        ConvError? worst = null;
-        int threads = get_num_threads();
-        foreach (var (seed, singleThread) in Trials)
+        if (trials is null || device.type != DeviceType.CPU)
         {
-            if (singleThread && (threads == 1 || device.type != DeviceType.CPU)) continue;
-            if (singleThread) set_num_threads(1);
-            try
-            {
-                var e = ConvCheck.Measure(shape, route, device, seed, format, computeType);
-                if (worst is null || e.Max > worst.Max) worst = e;
-            }
-            finally
-            {
-                if (singleThread) set_num_threads(threads);
-            }
+            if (device.type == DeviceType.CPU) return KernelTrial.Worst(shape, route, format, computeType);
+            return ConvCheck.Measure(shape, route, device, 1234, format, computeType);
         }
-        return worst!;
+        int threads = get_num_threads();
+        return checks.GetOrAdd((shape, threads, format, computeType, route), _ =>
+            trials.Check(new ConvProblem(shape, shape.CheckBatch, shape.CheckInputSize, shape.CheckInputSize, format, computeType, true), route, threads));
+    }
+
+    /// <summary>
+    /// The route that computes <paramref name="problem"/> for a layer whose shape the value check
+    /// decided: that route when its trial at the real size finishes, else the first other route that
+    /// finishes and checks right. Without a trial process, or off the CPU, the decided route.
+    /// </summary>
+    public ProblemDecision Route(ConvProblem problem, ConvDecision decision, Action<string>? notes = null)
+    {
+        if (trials is null || decision.Route is not { } decided) return new ProblemDecision(problem, [], decision.Route);
+        int threads = get_num_threads();
+        return problems.GetOrAdd((problem, threads), _ =>
+        {
+            var tried = new List<(ConvRoute, TrialOutcome)>();
+            double tolerance = ConvCheck.ToleranceFor(problem.ComputeType);
+            IEnumerable<ConvRoute> candidates = [decided];
+            if (problem.Format == MemoryFormat.ChannelsLast) candidates = candidates.Append(ConvRoute.Contiguous);
+            foreach (var route in candidates.Concat(ConvRoutes.FallbacksFor(problem.Shape)).Distinct())
+            {
+                if (route != decided && Measure(problem.Shape, route, CPU, problem.Format, problem.ComputeType) is { } error && error.Max > tolerance)
+                {
+                    tried.Add((route, new TrialOutcome($"wrong ({error})")));
+                    continue;
+                }
+                var outcome = trials.Run(problem, route, threads);
+                tried.Add((route, outcome));
+                if (!outcome.IsFinished) continue;
+                var found = new ProblemDecision(problem, tried, route);
+                if (found.Rerouted) notes?.Invoke($"convolution check: {found}");
+                return found;
+            }
+            return new ProblemDecision(problem, tried, null);
+        });
     }
 
     /// <summary>
     /// Checks every convolution shape in <paramref name="model"/> on <paramref name="device"/>, in the
-    /// compute type (float32, or bfloat16 under mixed precision) and memory format of the layer's weight (which decides the layout libtorch computes in), and sets each layer's route.
+    /// compute type (float32, or bfloat16 under mixed precision) and memory format of the layer's
+    /// weight (which decides the layout libtorch computes in), and sets each layer's route; from then
+    /// on each layer has every new problem it meets tried before it runs it (<see cref="Route"/>),
+    /// reporting a problem rerouted to <paramref name="notes"/>.
     /// </summary>
-    public KernelReport Protect(nn.Module model, Device device)
+    public KernelReport Protect(nn.Module model, Device device, Action<string>? notes = null)
     {
         var layers = model.modules().OfType<GuardedConv2d>().ToList();
         (ConvShape, MemoryFormat, ScalarType?) KeyOf(GuardedConv2d layer) =>
             (layer.Shape, ChannelsLast.Is(layer.weight!) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous, layer.ComputeType);
         var decisions = layers.Select(KeyOf).Distinct().ToDictionary(k => k, k => Decide(k.Item1, device, k.Item2, k.Item3));
         foreach (var layer in layers)
-            if (decisions[KeyOf(layer)].Route is { } route) layer.Route = route;
+        {
+            var decision = decisions[KeyOf(layer)];
+            if (decision.Route is { } route) layer.Route = route;
+            if (trials is not null && device.type == DeviceType.CPU && decision.Route is not null)
+                layer.Router = problem => Route(problem, decision, notes).Route
+                    ?? throw new KernelCheckException($"convolution check: no route finishes {Route(problem, decision).ToString()}");
+        }
         return new KernelReport(device.ToString(), get_num_threads(), decisions.Values.ToList());
     }
+
+    public void Dispose() => trials?.Dispose();
 }

@@ -71,7 +71,7 @@ public sealed class Pretrainer : IDisposable
             // The seed fixes initialisation (the model's, then the probe's); the loaders derive their own seeds from it per epoch and batch.
             Determinism.Seed(options.Seed);
             module = new PretrainModule(options, Device, BatchesPerEpoch);
-            KernelCheck = KernelGuard.Shared.Protect(module.Model, Device);
+            KernelCheck = KernelGuard.Shared.Protect(module.Model, Device, observer.OnMessage);
             if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
             if (options.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.HasBf16Units)
