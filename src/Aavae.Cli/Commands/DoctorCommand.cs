@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aavae.Diagnostics;
+using Aavae.Kernels;
 using Aavae.Runtime;
 
 namespace Aavae.Cli.Commands;
@@ -12,9 +13,14 @@ internal static class DoctorCommand
         var device = CliOptions.Device();
         // What doctor's child process runs under ONEDNN_VERBOSE (OneDnnProbe).
         var probe = new Option<bool>("--probe-bf16") { Hidden = true };
+        var isa = new Option<string?>("--isa")
+        {
+            Description = "Check the kernels a CPU with this lower instruction set would run: oneDNN's ONEDNN_MAX_CPU_ISA for the check's process (AVX2, AVX, SSE41, AVX512_CORE, ...)",
+        };
         var command = new Command("doctor", "Print the engine's versions, CPU, threads and allocator, and check every convolution the presets build (float32 against float64); exit 1 if one is wrong beyond repair");
         command.Options.Add(device);
         command.Options.Add(probe);
+        command.Options.Add(isa);
         command.SetAction(r =>
         {
             if (r.GetValue(probe))
@@ -22,7 +28,14 @@ internal static class DoctorCommand
                 OneDnnProbe.RunBf16Convolution();
                 return 0;
             }
-            var report = EngineReport.Measure(DeviceChoice.Resolve(r.GetValue(device)!));
+            var cap = r.GetValue(isa);
+            if (cap is not null && !IsaNames.Contains(cap.ToUpperInvariant()))
+                throw new Aavae.Configuration.OptionException("Isa", $"{cap}: expected one of {string.Join(", ", IsaNames)}");
+            var host = TrialHost.Discover();
+            if (cap is not null && host is null)
+                throw new InvalidOperationException("--isa needs the aavae program beside this one to run its checks in (set AAVAE_TRIAL_HOST)");
+            using var capped = cap is null ? null : new KernelGuard(host: host!.CappedAt(cap.ToUpperInvariant()));
+            var report = EngineReport.Measure(DeviceChoice.Resolve(r.GetValue(device)!), capped ?? KernelGuard.Shared, cap?.ToUpperInvariant());
             Console.WriteLine($"engine         TorchSharp {report.TorchSharpVersion}, libtorch {report.LibTorchVersion}");
             Console.WriteLine($"CPU            {report.Cpu}");
             Console.WriteLine($"oneDNN ISA     {report.OneDnnIsa}");
@@ -30,20 +43,30 @@ internal static class DoctorCommand
             Console.WriteLine($"bf16 kernels   {Bf16Kernels()}");
             Console.WriteLine($"threads        {report.Threads} intra-op, {report.InteropThreads} inter-op");
             Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, no mmap)" : "off")}{(report.HeapReuse is { } heap ? $": {heap}" : "")}");
-            foreach (var (network, check) in report.Checks)
+            foreach (var network in report.Checks)
             {
+                var check = network.Check;
                 var verdict = check.AllNative ? "every one right"
                     : check.Unfixable.Any() ? $"WRONG, no fallback right: {string.Join("; ", check.Unfixable.Select(d => d.Shape))}"
                     : $"{check.Rerouted.Count()} wrong, rerouted: {string.Join("; ", check.Rerouted)}";
-                Console.WriteLine($"convolutions   {network}: {check.Decisions.Count} shapes checked, {verdict}");
+                Console.WriteLine($"convolutions   {network.Network}: {check.Decisions.Count} shapes checked, {verdict}");
+                if (network.Problems.Count == 0) continue;
+                var runs = network.Unfinished.Any() ? $"NOT RUNNABLE, no route finishes: {string.Join("; ", network.Unfinished)}"
+                    : network.Rerouted.Any() ? $"{network.Rerouted.Count()} crashed or hung, rerouted: {string.Join("; ", network.Rerouted)}"
+                    : "every one finished";
+                Console.WriteLine($"               {network.Problems.Count} calls at batch {network.Batch} (training) and {network.EvalBatch} (encoding) run in a trial process: {runs}");
             }
             Console.WriteLine(report.Broken
                 ? "verdict        training on this machine would compute wrong gradients; see above"
-                : "verdict        training on this machine computes right gradients" + (report.Checks.All(c => c.Check.AllNative) ? "" : " (through the fallbacks above)"));
+                : "verdict        training on this machine computes right gradients" + (report.Checks.All(c => c.Check.AllNative && !c.Rerouted.Any()) ? "" : " (through the fallbacks above)"));
             return report.Broken ? 1 : 0;
         });
         return command;
     }
+
+    /// <summary>The values of ONEDNN_MAX_CPU_ISA that cap an x86 CPU (oneDNN's names).</summary>
+    private static readonly string[] IsaNames =
+        ["SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI", "AVX512_CORE_BF16", "AVX10_1_512", "AVX512_CORE_FP16", "AVX10_1_512_AMX", "AVX512_CORE_AMX", "AVX10_1_512_AMX_FP16", "AVX512_CORE_AMX_FP16", "ALL"];
 
     /// <summary>oneDNN's implementation of a bf16 convolution here, from its verbose log in a child process (this program, under ONEDNN_VERBOSE=1).</summary>
     private static string Bf16Kernels()

@@ -8,35 +8,57 @@ using static TorchSharp.torch;
 namespace Aavae.Diagnostics;
 
 /// <summary>
+/// The convolution check of one network: its shapes' values (<see cref="KernelReport"/>) and the
+/// problems of a training step at <paramref name="Batch"/> images and of an encoding pass at
+/// <paramref name="EvalBatch"/>, each run once at its real size in the trial process.
+/// </summary>
+public sealed record NetworkCheck(string Network, KernelReport Check, long Batch, long EvalBatch, IReadOnlyList<ProblemDecision> Problems)
+{
+    public IEnumerable<ProblemDecision> Rerouted => Problems.Where(p => p.Rerouted && p.Route is not null);
+
+    public IEnumerable<ProblemDecision> Unfinished => Problems.Where(p => p.Route is null);
+}
+
+/// <summary>
 /// What the engine underneath is and whether it computes right on this machine: versions, CPU and
 /// instruction set, threads, allocator tuning, and the convolution check over the networks the
 /// presets build (what <c>aavae doctor</c> prints).
 /// </summary>
 public sealed record EngineReport(
     string TorchSharpVersion, string LibTorchVersion, string Cpu, string CpuIsa, string OneDnnIsa,
-    int Threads, int InteropThreads, bool MallocTuned, HeapReuse? HeapReuse, IReadOnlyList<(string Network, KernelReport Check)> Checks)
+    int Threads, int InteropThreads, bool MallocTuned, HeapReuse? HeapReuse, IReadOnlyList<NetworkCheck> Checks)
 {
-    /// <summary>True when some convolution is wrong and no fallback is right: training here would be wrong.</summary>
-    public bool Broken => Checks.Any(c => c.Check.Unfixable.Any());
+    /// <summary>True when some convolution is wrong, or never finishes, and no fallback helps: training here would be wrong or would not run.</summary>
+    public bool Broken => Checks.Any(c => c.Check.Unfixable.Any() || c.Unfinished.Any());
 
     /// <summary>Measured on the calling thread: call it from the process's main thread for the heap figure to mean what the command line gets (<see cref="HeapReuseProbe"/>).</summary>
-    public static EngineReport Measure(Device device)
+    /// <param name="guard">The guard whose trial process runs the checks: <see cref="KernelGuard.Shared"/>, or one whose host is capped at a lower instruction set (<see cref="TrialHost.CappedAt"/>).</param>
+    /// <param name="isaCap">The cap that guard's trial process runs under, for the report; null: the environment's.</param>
+    public static EngineReport Measure(Device device, KernelGuard guard, string? isaCap = null)
     {
         TorchRuntime.EnsureLoaded();
-        var networks = Presets.Names.Select(n => (Name: $"preset {n}", Presets.Get(n).Model))
-            .Append(("resnet18 width 8 (tests)", new ModelOptions { Encoder = "resnet18", Width = 8, LatentDim = 16 }));
-        var checks = new List<(string, KernelReport)>();
-        foreach (var (name, options) in networks)
+        var networks = Presets.Names.Select(n => (Name: $"preset {n}", Presets.Get(n).Model, (long)Presets.Get(n).BatchSize))
+            .Append(("resnet18 width 4 (tests)", new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 }, 16L))
+            .Append(("resnet18 width 8 (tests)", new ModelOptions { Encoder = "resnet18", Width = 8, LatentDim = 16 }, 16L));
+        const long evalBatch = 256;
+        var checks = new List<NetworkCheck>();
+        foreach (var (name, options, batch) in networks)
         {
             using var model = new AavaeModel(options);
             // Checked in the layout training runs in: oneDNN picks other kernels for channels-last tensors.
             ChannelsLast.Apply(model, new PretrainOptions().MemoryFormat);
-            checks.Add(($"{name}: {options.Encoder} width {options.Width}, {options.Stem.ToString().ToLowerInvariant()} stem", KernelGuard.Shared.Protect(model, device)));
+            var shapes = guard.Protect(model, device);
+            var problems = device.type == DeviceType.CPU && guard.Isolated
+                ? ConvWorkload.TrainingStep(model, batch).Concat(ConvWorkload.Encoding(model, evalBatch)).Distinct()
+                    .Select(p => guard.Route(p, device)).ToList()
+                : [];
+            checks.Add(new NetworkCheck($"{name}: {options.Encoder} width {options.Width}, {options.Stem.ToString().ToLowerInvariant()} stem", shapes, batch, evalBatch, problems));
         }
         var flags = CpuFlags();
+        var cap = isaCap ?? Environment.GetEnvironmentVariable(TrialHost.IsaVariable) ?? Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA");
         return new EngineReport(
             typeof(torch).Assembly.GetName().Version?.ToString() ?? "?", __version__, CpuModel(), Isa(flags),
-            Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is { } cap ? $"capped at {cap.ToLowerInvariant()} by DNNL_MAX_CPU_ISA (the CPU offers {Isa(flags)})" : $"{Isa(flags)}, the highest the CPU offers (no DNNL_MAX_CPU_ISA cap)",
+            cap is not null ? $"capped at {cap.ToLowerInvariant()} (the CPU offers {Isa(flags)})" : $"{Isa(flags)}, the highest the CPU offers (no {TrialHost.IsaVariable} cap)",
             get_num_threads(), get_num_interop_threads(), NativeMemory.TuneAllocator(), HeapReuseProbe.Measure(), checks);
     }
 

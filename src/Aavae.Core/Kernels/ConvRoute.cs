@@ -16,7 +16,7 @@ public enum ConvRoute
     /// fewer than 16 output channels on some AVX-512 CPUs (AMD Zen 5); at 16 it is right, at full speed.
     /// </summary>
     PaddedOutput,
-    /// <summary>unfold + matrix product: no convolution kernel at all, slower and memory-hungrier, right wherever matmul is.</summary>
+    /// <summary>unfold + matrix product: no convolution kernel at all, slower and memory-hungrier, right wherever matmul is; the output keeps a channels-last input's layout.</summary>
     Im2col,
     /// <summary>
     /// A 1x1 convolution of stride s as every s-th row and column of the input through the same
@@ -91,6 +91,9 @@ public static class ConvRoutes
         var columns = F.unfold(x, kernel, padding: padding, stride: stride);    // [N, C*k*k, L]
         var y = weight.reshape(outChannels, -1).matmul(columns);                 // [N, O, L]
         if (bias is not null) y = y.add(bias.view(1, -1, 1), Scalars.One);
-        return y.view(n, outChannels, height, width).MoveToOuterDisposeScope();
+        y = y.view(n, outChannels, height, width);
+        // The layout libtorch would have given (channels-last when either operand is), so the layers after
+        // this one compute in it: a 1x1 weight alone cannot tell.
+        return ((ChannelsLast.Is(x) || ChannelsLast.Is(weight)) && !ChannelsLast.Is(y) ? ChannelsLast.Copy(y) : y).MoveToOuterDisposeScope();
     }
 }

@@ -16,7 +16,7 @@ public sealed record ConvDecision(ConvShape Shape, ConvError Native, bool Forced
 
     public override string ToString() => NativeIsRight
         ? $"{Shape}: right"
-        : $"{Shape}: {(NativeCrashes ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
+        : $"{Shape}: {(NativeCrashes || Native.Failure is not null ? Native.ToString() : ForcedBroken ? "counted as broken" : $"wrong ({Native})")} -> {(Route is { } r ? $"computed by the {RouteName(r)} route" : "no route is right")}";
 
     public static string RouteName(ConvRoute route) => route switch
     {
@@ -66,8 +66,8 @@ public sealed record KernelReport(string Device, int Threads, IReadOnlyList<Conv
 /// </summary>
 public sealed record ProblemDecision(ConvProblem Problem, IReadOnlyList<(ConvRoute Route, TrialOutcome Outcome)> Tried, ConvRoute? Route)
 {
-    /// <summary>The route the value check chose did not finish at this size, so another computes this problem.</summary>
-    public bool Rerouted => Tried.Count > 1 || Route is null;
+    /// <summary>Something other than libtorch's own kernel computes this problem (or nothing can).</summary>
+    public bool Rerouted => Route != ConvRoute.Native;
 
     public override string ToString() =>
         $"{Problem}: " + string.Join("; ", Tried.Select(t => $"{ConvDecision.RouteName(t.Route)} {t.Outcome}"))
@@ -146,23 +146,27 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, Trial
     }
 
     /// <summary>
-    /// The route that computes <paramref name="problem"/> for a layer whose shape the value check
-    /// decided: that route when its trial at the real size finishes, else the first other route that
-    /// finishes and checks right. Without a trial process, or off the CPU, the decided route.
+    /// The route that computes <paramref name="problem"/>: the one the value check chose for its
+    /// shape, layout and type when its trial at the real size finishes, else the first other route
+    /// that finishes and checks right. Without a trial process, or off the CPU, the value check's route.
     /// </summary>
-    public ProblemDecision Route(ConvProblem problem, ConvDecision decision, Action<string>? notes = null)
+    public ProblemDecision Route(ConvProblem problem, Device device, Action<string>? notes = null)
     {
-        if (trials is null || decision.Route is not { } decided) return new ProblemDecision(problem, [], decision.Route);
+        var decision = Decide(problem.Shape, device, problem.Format, problem.ComputeType);
+        var tried = new List<(ConvRoute, TrialOutcome)>();
+        if (!decision.NativeIsRight)
+            tried.Add((ConvRoute.Native, new TrialOutcome(decision.NativeCrashes || decision.Native.Failure is not null ? $"{decision.Native} in the value check" : decision.ForcedBroken ? "counted as broken" : $"wrong ({decision.Native})")));
+        if (trials is null || device.type != DeviceType.CPU || decision.Route is not { } decided)
+            return new ProblemDecision(problem, tried, decision.Route);
         int threads = get_num_threads();
         return problems.GetOrAdd((problem, threads), _ =>
         {
-            var tried = new List<(ConvRoute, TrialOutcome)>();
             double tolerance = ConvCheck.ToleranceFor(problem.ComputeType);
             IEnumerable<ConvRoute> candidates = [decided];
             if (problem.Format == MemoryFormat.ChannelsLast) candidates = candidates.Append(ConvRoute.Contiguous);
             foreach (var route in candidates.Concat(ConvRoutes.FallbacksFor(problem.Shape)).Distinct())
             {
-                if (route != decided && Measure(problem.Shape, route, CPU, problem.Format, problem.ComputeType) is { } error && error.Max > tolerance)
+                if (route != decided && Measure(problem.Shape, route, device, problem.Format, problem.ComputeType) is { } error && error.Max > tolerance)
                 {
                     tried.Add((route, new TrialOutcome($"wrong ({error})")));
                     continue;
@@ -188,16 +192,18 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, Trial
     public KernelReport Protect(nn.Module model, Device device, Action<string>? notes = null)
     {
         var layers = model.modules().OfType<GuardedConv2d>().ToList();
+        // A 1x1 weight's strides fit both layouts: such a layer computes in the layout of the network around it.
+        bool channelsLast = layers.Any(l => l.Shape.Kernel > 1 && ChannelsLast.Is(l.weight!));
         (ConvShape, MemoryFormat, ScalarType?) KeyOf(GuardedConv2d layer) =>
-            (layer.Shape, ChannelsLast.Is(layer.weight!) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous, layer.ComputeType);
+            (layer.Shape, (layer.Shape.Kernel == 1 ? channelsLast : ChannelsLast.Is(layer.weight!)) ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous, layer.ComputeType);
         var decisions = layers.Select(KeyOf).Distinct().ToDictionary(k => k, k => Decide(k.Item1, device, k.Item2, k.Item3));
         foreach (var layer in layers)
         {
             var decision = decisions[KeyOf(layer)];
             if (decision.Route is { } route) layer.Route = route;
             if (trials is not null && device.type == DeviceType.CPU && decision.Route is not null)
-                layer.Router = problem => Route(problem, decision, notes).Route
-                    ?? throw new KernelCheckException($"convolution check: no route finishes {Route(problem, decision).ToString()}");
+                layer.Router = problem => Route(problem, device, notes) is { Route: { } r } ? r
+                    : throw new KernelCheckException($"convolution check: no route computes {Route(problem, device)}");
         }
         return new KernelReport(device.ToString(), get_num_threads(), decisions.Values.ToList());
     }

@@ -52,7 +52,7 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
     /// <summary>The float64 comparison of <paramref name="route"/> for the problem's shape, layout and type, in the trial process.</summary>
     public ConvError Check(ConvProblem problem, ConvRoute route, int threads)
     {
-        var (outcome, reply) = Ask($"check {route} {problem.ToLine()}", threads, TimeSpan.FromSeconds(60));
+        var (outcome, reply) = Ask($"check {route} {problem.ToLine()}", threads, LimitFor(problem, route) + TimeSpan.FromSeconds(10));
         if (!outcome.IsFinished) return ConvError.Failed(outcome.Failure!);
         var v = reply!.Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         return new ConvError(v[0], v[1], v[2], v[3]);
