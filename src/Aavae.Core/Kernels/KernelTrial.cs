@@ -12,7 +12,7 @@ namespace Aavae.Kernels;
 /// (prefixed <see cref="Prefix"/>, as oneDNN's verbose log may share the stream):
 /// <list type="bullet">
 /// <item><c>threads N</c>: compute on N threads, as the process that asks does (oneDNN picks kernels by thread count too).</item>
-/// <item><c>run ROUTE PROBLEM</c>: the problem at its real size through the route, forward and, when it has one, backward; replies <c>started</c>, then <c>done</c>.</item>
+/// <item><c>run ROUTE PROBLEM</c>: the problem at its real size through the route, forward and, when it has one, backward, on one thread and on N (<see cref="Run"/>); replies <c>started</c>, then <c>done</c>.</item>
 /// <item><c>check ROUTE SHAPE_PROBLEM</c>: <see cref="ConvCheck"/>'s float64 comparison of the route for the problem's shape, layout and type; replies the four errors.</item>
 /// </list>
 /// A reply that never comes, after <c>started</c>, is the verdict: <see cref="KernelTrials"/> reads the exit status or the time limit.
@@ -53,7 +53,7 @@ public static class KernelTrial
                         break;
                     case "run":
                         Reply("started");
-                        RunOnce(ConvProblem.Parse(words[2]), Enum.Parse<ConvRoute>(words[1]));
+                        Run(ConvProblem.Parse(words[2]), Enum.Parse<ConvRoute>(words[1]));
                         Reply("done");
                         break;
                     case "check":
@@ -122,6 +122,23 @@ public static class KernelTrial
             }
         }
         return worst!;
+    }
+
+    /// <summary>
+    /// The problem on one thread, then on the asker's thread count. One thread shows a kernel's
+    /// memory corruption every time (glibc aborts at the next free); on two, the same kernel spins in
+    /// an OpenMP barrier some of the time and returns, having corrupted memory unseen, the rest.
+    /// </summary>
+    public static void Run(ConvProblem problem, ConvRoute route)
+    {
+        int threads = get_num_threads();
+        if (threads > 1)
+        {
+            set_num_threads(1);
+            try { RunOnce(problem, route); }
+            finally { set_num_threads(threads); }
+        }
+        RunOnce(problem, route);
     }
 
     /// <summary>One call of the problem at its real size on random data: what is tried is whether it returns, not its values.</summary>

@@ -34,20 +34,30 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
     public TrialHost Host => host;
 
     /// <summary>
-    /// Time allowed for one problem: 20 s (process start and libtorch's first calls) plus the work at a
-    /// pessimistic 0.1 GFLOP/s, 0.01 through unfold+matmul; the slowest right kernel seen, on 2 cores,
-    /// runs the presets' largest layer in under 2 s.
+    /// Time allowed for one problem: 20 s (libtorch's first calls) plus the work, run twice (on one
+    /// thread and on N), at a pessimistic 0.1 GFLOP/s, 0.01 through unfold+matmul; the slowest right
+    /// kernel seen, on 2 cores, runs the presets' largest layer in under 2 s.
     /// </summary>
     public static TimeSpan LimitFor(ConvProblem problem, ConvRoute route)
     {
-        double work = problem.MultiplyAdds * (problem.Backward ? 3 : 1);
+        double work = 2 * problem.MultiplyAdds * (problem.Backward ? 3 : 1);
         double rate = route == ConvRoute.Im2col ? 1e7 : 1e8;
         return TimeSpan.FromSeconds(20 + work / rate);
     }
 
     /// <summary>Runs <paramref name="problem"/> through <paramref name="route"/> at its real size in the trial process.</summary>
-    public TrialOutcome Run(ConvProblem problem, ConvRoute route, int threads) =>
-        Ask($"run {route} {problem.ToLine()}", threads, LimitFor(problem, route)).Outcome;
+    /// <param name="limit">Null: <see cref="LimitFor"/>.</param>
+    public TrialOutcome Run(ConvProblem problem, ConvRoute route, int threads, TimeSpan? limit = null) =>
+        Ask($"run {route} {problem.ToLine()}", threads, limit ?? LimitFor(problem, route)).Outcome;
+
+    /// <summary>The trial process's id while one is running.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            lock (gate) return child is { HasExited: false } ? child.Id : null;
+        }
+    }
 
     /// <summary>The float64 comparison of <paramref name="route"/> for the problem's shape, layout and type, in the trial process.</summary>
     public ConvError Check(ConvProblem problem, ConvRoute route, int threads)
@@ -92,7 +102,7 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
             {
                 if (replies!.IsCompleted) return (Ended(), null);
                 Kill();
-                return (new TrialOutcome($"did not return within {limit.TotalSeconds:F0} s (hung; its process was killed)"), null);
+                return (new TrialOutcome($"did not return within {limit.TotalSeconds:0.#} s (hung; its process was killed)"), null);
             }
             if (expectStarted && line == "started") continue;
             if (line.StartsWith("error ", StringComparison.Ordinal)) return (new TrialOutcome($"the trial process refused the request: {line[6..]}"), null);
