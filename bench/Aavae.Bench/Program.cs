@@ -3,6 +3,8 @@ using Aavae.Runtime;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
 //        dotnet run -c Release --project bench/Aavae.Bench -- --guard [--batch N]   (the convolution guard's cost)
+//        dotnet run -c Release --project bench/Aavae.Bench -- --isa-map [--isas native,AVX2,AVX,SSE41] [--widths 4,8,16,32,64] [--batches 16,128] [--eval-batch 256]
+//                                                                     (which convolution calls crash, hang or are wrong under each oneDNN ISA cap)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --long-memory [--steps N]   (resident memory of a tiny model over 10,000 steps)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --contention   (a step beside another job: threads fixed or shared)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --data-parallel   (1 vs 2 processes under Open MPI and MPICH, and the N-machine cost model)
@@ -55,11 +57,29 @@ if (args.Contains("--contention"))
     return 0;
 }
 
+// The aavae program serves the guard's trials; built with the bench (its project reference).
+string AavaeProgram()
+{
+    var repo = AppContext.BaseDirectory;
+    while (!File.Exists(Path.Combine(repo, "Aavae.slnx"))) repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("run the bench from the repository");
+    return Path.Combine(repo, "src", "Aavae.Cli", "bin", "Release", "net10.0", "aavae.dll");
+}
+
+if (args.Contains("--isa-map"))
+{
+    var program = AavaeProgram();
+    TorchSharp.torch.set_num_threads(threads);
+    IReadOnlyList<T> List<T>(string name, string fallback, Func<string, T> parse) => (Arg(name) ?? fallback).Split(',').Select(parse).ToList();
+    IsaMapBench.Run(Console.Out, program, List("--isas", "native,AVX2,AVX,SSE41", s => s),
+        List("--widths", "4,8,16,32,64", int.Parse), List("--batches", "16,128", long.Parse), long.Parse(Arg("--eval-batch") ?? "256"));
+    return 0;
+}
+
 if (args.Contains("--guard"))
 {
     TorchSharp.torch.set_num_threads(threads);
     Console.WriteLine($"{threads} threads");
-    GuardBench.Run(Console.Out, int.Parse(Arg("--batch") ?? "128"));
+    GuardBench.Run(Console.Out, int.Parse(Arg("--batch") ?? "128"), AavaeProgram());
     return 0;
 }
 

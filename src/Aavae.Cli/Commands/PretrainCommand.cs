@@ -113,12 +113,14 @@ internal static class PretrainCommand
     private static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint, LinearEvalOptions? evaluation, IProcessGroup group)
     {
         using var stop = new CancellationTokenSource();
+        StalledStepWatch? watch = null;
         bool RequestStop(string how)
         {
             // The first request finishes the step and checkpoints; a second one kills the process.
             if (stop.IsCancellationRequested) return false;
             stop.Cancel();
             if (group.Rank == 0) Console.Error.WriteLine($"aavae: {how}: stopping after this step ({how} again to kill without a checkpoint)");
+            watch?.StopRequested(how);
             return true;
         }
         ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = RequestStop("Ctrl-C");
@@ -129,6 +131,7 @@ internal static class PretrainCommand
             var console = new ConsoleObserver();
             ITrainingObserver observer = group.Rank == 0 ? console : new SilentObserver();
             using var trainer = new Pretrainer(options, run, observer, checkpoint, group: group);
+            using var stalled = watch = new StalledStepWatch(() => trainer.Position.GlobalStep, Console.Error.WriteLine);
             if (group.Rank != 0) return trainer.Run(stop.Token).Interrupted ? Interrupted : 0;
             Console.WriteLine($"device {trainer.Device}, {trainer.BatchesPerEpoch} steps an epoch, {options.MaxEpochs} epochs");
             var result = console.Show("pre-training", () => trainer.Run(stop.Token));

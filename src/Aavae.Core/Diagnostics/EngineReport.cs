@@ -31,18 +31,23 @@ public sealed record EngineReport(
     /// <summary>True when some convolution is wrong, or never finishes, and no fallback helps: training here would be wrong or would not run.</summary>
     public bool Broken => Checks.Any(c => c.Check.Unfixable.Any() || c.Unfinished.Any());
 
+    /// <summary>The name that selects the test suite's small networks (widths 4 and 8, batch 16) beside the presets'.</summary>
+    public const string TestNetworks = "tests";
+
     /// <summary>Measured on the calling thread: call it from the process's main thread for the heap figure to mean what the command line gets (<see cref="HeapReuseProbe"/>).</summary>
     /// <param name="guard">The guard whose trial process runs the checks: <see cref="KernelGuard.Shared"/>, or one whose host is capped at a lower instruction set (<see cref="TrialHost.CappedAt"/>).</param>
     /// <param name="isaCap">The cap that guard's trial process runs under, for the report; null: the environment's.</param>
-    public static EngineReport Measure(Device device, KernelGuard guard, string? isaCap = null)
+    /// <param name="networks">Which networks to check: preset names and <see cref="TestNetworks"/>; null: all of them.</param>
+    public static EngineReport Measure(Device device, KernelGuard guard, string? isaCap = null, IReadOnlyCollection<string>? networks = null)
     {
         TorchRuntime.EnsureLoaded();
-        var networks = Presets.Names.Select(n => (Name: $"preset {n}", Presets.Get(n).Model, (long)Presets.Get(n).BatchSize))
-            .Append(("resnet18 width 4 (tests)", new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 }, 16L))
-            .Append(("resnet18 width 8 (tests)", new ModelOptions { Encoder = "resnet18", Width = 8, LatentDim = 16 }, 16L));
+        var all = Presets.Names.Select(n => (Key: n, Name: $"preset {n}", Options: Presets.Get(n).Model, Batch: (long)Presets.Get(n).BatchSize))
+            .Append((Key: TestNetworks, Name: "resnet18 width 4 (tests)", Options: new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 }, Batch: 16L))
+            .Append((Key: TestNetworks, Name: "resnet18 width 8 (tests)", Options: new ModelOptions { Encoder = "resnet18", Width = 8, LatentDim = 16 }, Batch: 16L));
+        var chosen = all.Where(n => networks is null || networks.Contains(n.Key)).Select(n => (n.Name, n.Options, n.Batch));
         const long evalBatch = 256;
         var checks = new List<NetworkCheck>();
-        foreach (var (name, options, batch) in networks)
+        foreach (var (name, options, batch) in chosen)
         {
             using var model = new AavaeModel(options);
             // Checked in the layout training runs in: oneDNN picks other kernels for channels-last tensors.

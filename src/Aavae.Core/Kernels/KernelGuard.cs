@@ -110,7 +110,7 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, Trial
     /// <summary>Whether checks run in a child process (<see cref="TrialHost"/>) rather than in this one.</summary>
     public bool Isolated => trials is not null;
 
-    /// <summary>Every problem tried so far, in the order first met.</summary>
+    /// <summary>Every problem tried so far (in no particular order).</summary>
     public IReadOnlyList<ProblemDecision> Problems => problems.Values.ToList();
 
     public ConvDecision Decide(ConvShape shape, Device device, MemoryFormat format = MemoryFormat.Contiguous, ScalarType? computeType = null) =>

@@ -99,7 +99,7 @@ public sealed class Pretrainer : IDisposable
             var callbacks = new List<ITrainingCallback>();
             // Gradients are averaged before any other callback sees the step.
             if (group.Size > 1) callbacks.Add(parallel = new DataParallel(group, module, probe));
-            if (chief) callbacks.AddRange([new RunConfigFile(run, options, KernelCheck), new MetricsLogger(run, resumed: resume is not null)]);
+            if (chief) callbacks.AddRange([new RunConfigFile(run, options, KernelCheck, () => KernelGuard.Shared.Problems.Where(p => p.Rerouted).ToList()), new MetricsLogger(run, resumed: resume is not null)]);
             // The probe trains after each step and scores before the k-NN monitor, as the reference's callbacks run.
             if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, group.Shard(), parallel?.ProbeBucket));
             if (chief) callbacks.AddRange([new FeatureMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);

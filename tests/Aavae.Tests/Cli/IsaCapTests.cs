@@ -11,11 +11,11 @@ namespace Aavae.Tests.Cli;
 [Trait(Category.Name, Category.Slow)]
 public class IsaCapTests
 {
-    private static (int Code, string Out, string Err) SmallRun(string? isa, int threads)
+    private static (int Code, string Out, string Err) SmallRun(string? isa, int threads, string? dir = null)
     {
         var environment = new Dictionary<string, string>();
         if (isa is not null) environment[TrialHost.IsaVariable] = isa;
-        return CliRunner.Run(TempDir.Create(), environment,
+        return CliRunner.Run(dir ?? TempDir.Create(), environment,
             ["pretrain", .. PretrainCommandTests.Small, "--batch-size", "16", "--max-steps", "2", "--limit-val-batches", "2", "--threads", $"{threads}", "--output", "run"]);
     }
 
@@ -24,10 +24,16 @@ public class IsaCapTests
     [InlineData(2)]
     public void TheWidth4ChannelsLastRunFinishesUnderTheAvx2CapWithTheBrokenKernelRoutedAround(int threads)
     {
-        var (code, stdout, stderr) = SmallRun("AVX2", threads);
+        var dir = TempDir.Create();
+        var (code, stdout, stderr) = SmallRun("AVX2", threads, dir);
         Assert.True(code == 0, $"exit {code}: {stdout}{stderr}");
-        Assert.Contains("convolution check: conv 4->8 1x1 stride 2 pad 0 on 16x4x32x32 channels_last float32 with backward: native ", stdout);
+        const string call = "conv 4->8 1x1 stride 2 pad 0 on 16x4x32x32 channels_last float32 with backward: native ";
+        Assert.Contains($"convolution check: {call}", stdout);
         Assert.Contains("done: ", stdout);
+        // The run's record keeps what the guard rerouted on the way.
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        var rerouted = config.RootElement.GetProperty("kernel_check").GetProperty("calls_rerouted").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Contains(rerouted, r => r.StartsWith(call, StringComparison.Ordinal));
     }
 
     [RequiresCpuFlagTheory("avx")]

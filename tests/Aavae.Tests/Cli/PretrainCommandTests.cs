@@ -102,17 +102,27 @@ public class PretrainCommandTests
     public async Task CtrlCWritesACheckpointAndExitsWith130()
     {
         var dir = TempDir.Create();
-        using var p = CliRunner.Start(dir, ["pretrain", .. Small, "--batch-size", "16", "--max-epochs", "1", "--output", "run"]);
+        // env execs the program in its own process, so p.Id is the program's.
+        using var p = CliRunner.StartWithDefaultSigint(dir, ["pretrain", .. Small, "--batch-size", "16", "--max-epochs", "1", "--output", "run"]);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        var config = Path.Combine(dir, "run", "config.json");
-        var clock = Stopwatch.StartNew();
-        while (!File.Exists(config) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
-        Thread.Sleep(2000);
-        Assert.False(p.HasExited, "aavae pretrain exited before it could be interrupted");
-        Process.Start("kill", ["-INT", p.Id.ToString()])!.WaitForExit();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)));
-        string output = await stdout, errors = await stderr;
+        string output, errors;
+        try
+        {
+            var config = Path.Combine(dir, "run", "config.json");
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(config) && !p.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(100);
+            Thread.Sleep(2000);
+            Assert.False(p.HasExited, "aavae pretrain exited before it could be interrupted");
+            Process.Start("kill", ["-INT", p.Id.ToString()])!.WaitForExit();
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(2)), "aavae pretrain did not stop within 2 minutes of SIGINT");
+        }
+        finally
+        {
+            // A child that did not stop is not left running beside the rest of the suite.
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+        (output, errors) = (await stdout, await stderr);
 
         Assert.True(p.ExitCode == 130, output + errors);
         var position = TrainingCheckpoint.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt")).Position;

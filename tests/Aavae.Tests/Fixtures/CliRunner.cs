@@ -20,6 +20,17 @@ internal static class CliRunner
 
     public static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, new Dictionary<string, string>(), args);
 
+    /// <summary>
+    /// The program with SIGINT at its default disposition, as an interactive shell starts it: a
+    /// background job's children inherit SIGINT ignored, and .NET then never sees Ctrl-C.
+    /// </summary>
+    public static Process StartWithDefaultSigint(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("env") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Program }.Concat(args)) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
     /// <param name="environment">Variables set for the child beside this process's own.</param>
     public static Process Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {

@@ -5,15 +5,37 @@ using Aavae.Kernels;
 
 namespace Aavae.Training.Callbacks;
 
-/// <summary>Creates the run's folders and writes <c>config.json</c>: every setting, and what the convolution check found on this machine.</summary>
-public sealed class RunConfigFile(RunFolder run, PretrainOptions options, KernelReport kernelCheck) : ITrainingCallback
+/// <summary>
+/// Creates the run's folders and writes <c>config.json</c>: every setting, and what the convolution
+/// check found on this machine. The guard tries each convolution call when a layer first meets it,
+/// so calls it rerouted during the run are added at the end of the epoch that met them.
+/// </summary>
+/// <param name="reroutedCalls">The calls rerouted so far (<see cref="KernelGuard.Problems"/>); null: none are tried.</param>
+public sealed class RunConfigFile(RunFolder run, PretrainOptions options, KernelReport kernelCheck, Func<IReadOnlyList<ProblemDecision>>? reroutedCalls = null)
+    : ITrainingCallback
 {
+    private int written = -1;
+
     public void OnFitStart(TrainingPosition start)
     {
         run.CreateFolders();
+        Write();
+    }
+
+    public void OnEpochEnd(EpochEnd epoch) => Write();
+
+    public void OnInterrupted(TrainingPosition position) => Write();
+
+    private void Write()
+    {
+        var calls = reroutedCalls?.Invoke() ?? [];
+        if (calls.Count == written) return;
         var config = JsonNode.Parse(options.ToJson())!.AsObject();
-        config["kernel_check"] = JsonSerializer.SerializeToNode(kernelCheck.ToJson());
+        var check = JsonSerializer.SerializeToNode(kernelCheck.ToJson())!.AsObject();
+        check["calls_rerouted"] = JsonSerializer.SerializeToNode(calls.Select(c => c.ToString()).ToList());
+        config["kernel_check"] = check;
         var json = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.Write(run.Config, s => s.Write(json));
+        written = calls.Count;
     }
 }
