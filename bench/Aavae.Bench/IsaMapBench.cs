@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Aavae.Diagnostics;
 using Aavae.Kernels;
 using Aavae.Models;
 using Aavae.Runtime;

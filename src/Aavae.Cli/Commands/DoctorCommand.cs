@@ -65,6 +65,9 @@ internal static class DoctorCommand
                     : network.Rerouted.Any() ? $"{network.Rerouted.Count()} crashed or hung, rerouted: {string.Join("; ", network.Rerouted)}"
                     : "every one finished";
                 Console.WriteLine($"               {network.Problems.Count} calls at batch {network.Batch} (training) and {network.EvalBatch} (encoding) run in a trial process: {runs}");
+                int compared = network.Problems.Count(p => p.CheckedTheSameKernels is not null), other = network.CheckedByOtherKernels.Count();
+                if (compared > 0)
+                    Console.WriteLine($"               value checks (batch of 2-4) ran the call's own oneDNN kernels for {compared - other} of {compared} calls");
             }
             Console.WriteLine(report.Broken
                 ? "verdict        training on this machine would compute wrong gradients; see above"

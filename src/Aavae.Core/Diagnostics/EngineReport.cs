@@ -17,6 +17,9 @@ public sealed record NetworkCheck(string Network, KernelReport Check, long Batch
     public IEnumerable<ProblemDecision> Rerouted => Problems.Where(p => p.Rerouted && p.Route is not null);
 
     public IEnumerable<ProblemDecision> Unfinished => Problems.Where(p => p.Route is null);
+
+    /// <summary>Calls whose value check (a smaller batch) ran other oneDNN kernels than the call itself.</summary>
+    public IEnumerable<ProblemDecision> CheckedByOtherKernels => Problems.Where(p => p.CheckedTheSameKernels == false);
 }
 
 /// <summary>

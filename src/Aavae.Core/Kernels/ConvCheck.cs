@@ -19,6 +19,9 @@ public sealed record ConvError(double Output, double InputGrad, double WeightGra
     /// <summary>The check itself did not finish: its trial process crashed or hung (<see cref="KernelTrials"/>).</summary>
     public string? Failure { get; init; }
 
+    /// <summary>The oneDNN kernels the check ran, where it ran in a trial process ("direction implementation").</summary>
+    public IReadOnlyList<string>? Kernels { get; init; }
+
     public static ConvError Failed(string how) => Crashes with { Failure = how };
 
     public override string ToString() => Failure is { } failure ? failure : ReferenceEquals(this, Crashes) ? "not run: libtorch crashes on it on this CPU" :

@@ -66,6 +66,30 @@ public sealed record KernelReport(string Device, int Threads, IReadOnlyList<Conv
 /// </summary>
 public sealed record ProblemDecision(ConvProblem Problem, IReadOnlyList<(ConvRoute Route, TrialOutcome Outcome)> Tried, ConvRoute? Route)
 {
+    /// <summary>
+    /// The oneDNN kernels that computed this call at its real size and those that ran in the value
+    /// check of its route (a smaller batch): the check speaks for the call when they are the same.
+    /// </summary>
+    public (IReadOnlyList<string> Run, IReadOnlyList<string> Check)? Kernels { get; init; }
+
+    /// <summary>
+    /// Whether the value check ran, for each direction the call runs (forward, backward-data,
+    /// backward-weights), the kernels the call runs; null where it is not known.
+    /// </summary>
+    public bool? CheckedTheSameKernels
+    {
+        get
+        {
+            if (Kernels is not { } k) return null;
+            // "forward_training" and "forward_inference" are one direction: the call may run without autograd, the check never does.
+            static ILookup<string, string> ByDirection(IEnumerable<string> kernels) => kernels.Select(x => x.Split(' ', 2))
+                .ToLookup(x => x[0].StartsWith("forward", StringComparison.Ordinal) ? "forward" : x[0], x => x[1]);
+            var run = ByDirection(k.Run);
+            var check = ByDirection(k.Check);
+            return run.All(direction => direction.ToHashSet().SetEquals(check[direction.Key]));
+        }
+    }
+
     /// <summary>Something other than libtorch's own kernel computes this problem (or nothing can).</summary>
     public bool Rerouted => Route != ConvRoute.Native;
 
@@ -174,7 +198,11 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, Trial
                 var outcome = trials.Run(problem, route, threads);
                 tried.Add((route, outcome));
                 if (!outcome.IsFinished) continue;
-                var found = new ProblemDecision(problem, tried, route);
+                var check = Measure(problem.Shape, route, device, problem.Format, problem.ComputeType);
+                var found = new ProblemDecision(problem, tried, route)
+                {
+                    Kernels = outcome.Kernels is { } run && check.Kernels is { } checkedKernels ? (run, checkedKernels) : null,
+                };
                 if (found.Rerouted) notes?.Invoke($"convolution check: {found}");
                 return found;
             }

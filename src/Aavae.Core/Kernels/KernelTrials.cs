@@ -4,14 +4,19 @@ using System.Globalization;
 
 namespace Aavae.Kernels;
 
-/// <summary>How a trial ended: finished, or the failure that ended it (a signal, an error, a time limit).</summary>
-public sealed record TrialOutcome(string? Failure)
+/// <summary>
+/// How a trial ended: finished, or the failure that ended it (a signal, an error, a time limit); and
+/// the oneDNN convolution kernels it ran, as "direction implementation" in the order first run
+/// (from oneDNN's verbose log: the last one of a crashed trial is where it crashed or the one before).
+/// </summary>
+public sealed record TrialOutcome(string? Failure, IReadOnlyList<string>? Kernels = null)
 {
     public static TrialOutcome Finished { get; } = new((string?)null);
 
     public bool IsFinished => Failure is null;
 
-    public override string ToString() => Failure ?? "finished";
+    public override string ToString() => Failure is null ? "finished"
+        : Kernels is { Count: > 0 } k ? $"{Failure} (last kernel run: {k[^1]})" : Failure;
 }
 
 /// <summary>
@@ -50,6 +55,9 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
     public TrialOutcome Run(ConvProblem problem, ConvRoute route, int threads, TimeSpan? limit = null) =>
         Ask($"run {route} {problem.ToLine()}", threads, limit ?? LimitFor(problem, route)).Outcome;
 
+    /// <summary>The prefix under which the reader passes on a oneDNN verbose line naming a convolution kernel.</summary>
+    private const string KernelLine = "kernel ";
+
     /// <summary>The trial process's id while one is running.</summary>
     public int? ProcessId
     {
@@ -63,9 +71,9 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
     public ConvError Check(ConvProblem problem, ConvRoute route, int threads)
     {
         var (outcome, reply) = Ask($"check {route} {problem.ToLine()}", threads, LimitFor(problem, route) + TimeSpan.FromSeconds(10));
-        if (!outcome.IsFinished) return ConvError.Failed(outcome.Failure!);
+        if (!outcome.IsFinished) return ConvError.Failed(outcome.ToString()) with { Kernels = outcome.Kernels };
         var v = reply!.Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return new ConvError(v[0], v[1], v[2], v[3]);
+        return new ConvError(v[0], v[1], v[2], v[3]) { Kernels = outcome.Kernels };
     }
 
     private (TrialOutcome Outcome, string? Reply) Ask(string request, int threads, TimeSpan limit)
@@ -95,18 +103,24 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
             return (Ended(), null);
         }
         var clock = Stopwatch.StartNew();
+        var kernels = new List<string>();
         while (true)
         {
             var left = limit - clock.Elapsed;
             if (left <= TimeSpan.Zero || !replies!.TryTake(out var line, left))
             {
-                if (replies!.IsCompleted) return (Ended(), null);
+                if (replies!.IsCompleted) return (Ended() with { Kernels = kernels }, null);
                 Kill();
-                return (new TrialOutcome($"did not return within {limit.TotalSeconds:0.#} s (hung; its process was killed)"), null);
+                return (new TrialOutcome($"did not return within {limit.TotalSeconds:0.#} s (hung; its process was killed)", kernels), null);
+            }
+            if (line.StartsWith(KernelLine, StringComparison.Ordinal))
+            {
+                if (!kernels.Contains(line[KernelLine.Length..])) kernels.Add(line[KernelLine.Length..]);
+                continue;
             }
             if (expectStarted && line == "started") continue;
-            if (line.StartsWith("error ", StringComparison.Ordinal)) return (new TrialOutcome($"the trial process refused the request: {line[6..]}"), null);
-            return (TrialOutcome.Finished, line);
+            if (line.StartsWith("error ", StringComparison.Ordinal)) return (new TrialOutcome($"the trial process refused the request: {line[6..]}", kernels), null);
+            return (new TrialOutcome(null, kernels), line);
         }
     }
 
@@ -137,6 +151,8 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
     {
         var info = host.StartInfo();
         info.Environment[KernelTrial.ParentVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        // oneDNN names each kernel it runs on standard output, flushed line by line: the trial's record of what ran.
+        info.Environment["ONEDNN_VERBOSE"] = "1";
         var p = Process.Start(info) ?? throw new InvalidOperationException($"could not start the convolution trial process {info.FileName}");
         var queue = new BlockingCollection<string>();
         var log = new ConcurrentQueue<string>();
@@ -145,7 +161,10 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
             try
             {
                 while (p.StandardOutput.ReadLine() is { } line)
+                {
                     if (line.StartsWith(KernelTrial.Prefix, StringComparison.Ordinal)) queue.Add(line[(KernelTrial.Prefix.Length + 1)..]);
+                    else if (Kernel(line) is { } kernel) queue.Add(KernelLine + kernel);
+                }
             }
             catch (IOException) { }
             finally { queue.CompleteAdding(); }
@@ -159,6 +178,16 @@ public sealed class KernelTrials(TrialHost host) : IDisposable
         };
         p.BeginErrorReadLine();
         (child, replies, errors, childThreads) = (p, queue, log, -1);
+    }
+
+    /// <summary>"backward_weights jit_1x1:avx2" from a oneDNN verbose line that executed a float32 or reduced-precision convolution; null for any other line.</summary>
+    internal static string? Kernel(string line)
+    {
+        if (!line.StartsWith("onednn_verbose", StringComparison.Ordinal) || !line.Contains(",exec,", StringComparison.Ordinal)) return null;
+        var fields = line.Split(',');
+        int at = Array.IndexOf(fields, "convolution");
+        if (at < 0 || at + 2 >= fields.Length || fields[(at + 3)..].Any(f => f.Contains("f64", StringComparison.Ordinal))) return null;
+        return $"{fields[at + 2]} {fields[at + 1]}";
     }
 
     private void Kill()

@@ -17,7 +17,11 @@ public class DoctorCommandTests
         Assert.DoesNotContain("preset paper", stdout);
         // oneDNN's own name for the kernel of each direction of a bf16 convolution, read from its verbose log:
         // brgemm or jit kernels with an ISA after the colon (e.g. brg_conv_fwd:avx10_1_512_amx), whatever this CPU picks.
-        Assert.Matches(@"bf16 kernels   forward [a-z_0-9]+:[a-z_0-9+:]+, backward-data [a-z_0-9+:]+, backward-weights [a-z_0-9_]+:[a-z_0-9_+:]+", stdout);
+        // Under an ISA cap below AVX-512 (a suite run testing a lower instruction set's kernels) oneDNN has no bf16 convolution to name.
+        if (Environment.GetEnvironmentVariable(Aavae.Kernels.TrialHost.IsaVariable) ?.ToUpperInvariant() is "AVX2" or "AVX" or "SSE41")
+            Assert.Contains("bf16 kernels   unknown (oneDNN printed no bf16 convolution)", stdout);
+        else
+            Assert.Matches(@"bf16 kernels   forward [a-z_0-9]+:[a-z_0-9+:]+, backward-data [a-z_0-9+:]+, backward-weights [a-z_0-9_]+:[a-z_0-9_+:]+", stdout);
         // The allocator tuning measured on doctor's main thread, as the command line allocates: a 40 MB
         // tensor allocated where a larger one was freed comes from the heap without faulting its pages in again.
         Assert.Matches(@"malloc tuning  on \(trim threshold 2 GB, no mmap\): a 40 MB tensor allocated after a 41 MB one was freed faulted in [0-9,]+ of its 10,240 pages \(reused from the heap\)", stdout);
@@ -49,8 +53,11 @@ public class DoctorCommandTests
         var lines = stdout.Split('\n');
         int at = Array.FindIndex(lines, l => l.StartsWith("convolutions   resnet18 width 4 (tests)", StringComparison.Ordinal));
         Assert.True(at >= 0, stdout);
-        Assert.Contains("rerouted: conv 4->8 1x1 stride 2 pad 0: crashed: ", lines[at]);
-        Assert.Matches(@"^ +[0-9]+ calls at batch 16 \(training\) and 256 \(encoding\) run in a trial process: [0-9]+ crashed or hung, rerouted: conv 4->8 1x1 stride 2 pad 0 on 16x4x32x32 channels_last float32 with backward", lines[at + 1]);
+        // The call at its real size, on one thread first, crashes every time; the value check's smaller
+        // batch may or may not show it (and a crash it causes may surface in a later check), so the
+        // shape-level line is not asserted.
+        Assert.Matches(@"^ +[0-9]+ calls at batch 16 \(training\) and 256 \(encoding\) run in a trial process: [0-9]+ crashed or hung, rerouted: ", lines[at + 1]);
+        Assert.Matches(@"conv 4->8 1x1 stride 2 pad 0 on 16x4x32x32 channels_last float32 with backward: native (crashed|did not return)", lines[at + 1]);
         Assert.Contains("verdict        training on this machine computes right gradients (through the fallbacks above)", stdout);
     }
 

@@ -15,7 +15,8 @@ public class HostileInputTests(TinyRun tiny) : IClassFixture<TinyRun>
     private static void AssertOneLine(int expectedCode, string expected, (int Code, string Out, string Err) result, string? alsoNamed = null)
     {
         var (code, _, err) = result;
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // The convolution guard's notes (a layer rerouted on this CPU, or under an ISA cap) are not the error.
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("aavae: convolution check: ", StringComparison.Ordinal)).ToArray();
         Assert.True(code == expectedCode, $"exit {code}: {err}");
         var line = Assert.Single(lines);
         Assert.StartsWith("aavae: error: ", line);

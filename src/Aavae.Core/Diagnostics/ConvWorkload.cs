@@ -1,7 +1,8 @@
+using Aavae.Kernels;
 using Aavae.Models;
 using static TorchSharp.torch;
 
-namespace Aavae.Kernels;
+namespace Aavae.Diagnostics;
 
 /// <summary>
 /// The convolution problems a network meets in a pass, found by running the pass once with every
