@@ -51,7 +51,7 @@ public static class CheckpointEncoder
         try
         {
             if (report.Unexpected.Count > 0) notes?.Invoke($"unexpected encoder keys (ignored): {string.Join(", ", report.Unexpected)}");
-            if (PrepareForEvaluation(encoder, encoder, device, format, precision).Summary is { } found) notes?.Invoke(found);
+            if (PrepareForEvaluation(encoder, encoder, device, format, precision, notes).Summary is { } found) notes?.Invoke(found);
             return encoder;
         }
         catch
@@ -67,14 +67,16 @@ public static class CheckpointEncoder
     /// eval mode with the encoder's BatchNorms folded into its convolutions, and has the guard check
     /// the convolutions as they will compute; refuses a CPU where one is wrong beyond repair.
     /// </summary>
-    internal static KernelReport PrepareForEvaluation(nn.Module network, ResNetEncoder encoder, Device device, MemoryFormat format, Precision precision)
+    /// <param name="notes">Told of each call the guard reroutes when the encoder first meets it.</param>
+    internal static KernelReport PrepareForEvaluation(nn.Module network, ResNetEncoder encoder, Device device, MemoryFormat format, Precision precision,
+        Action<string>? notes = null)
     {
         network.to(device);
         ChannelsLast.Apply(network, format);
         MixedPrecision.Apply(network, precision.On(device));
         network.eval();
         BatchNormFolding.Fold(encoder);
-        var check = KernelGuard.Shared.Protect(network, device);
+        var check = KernelGuard.Shared.Protect(network, device, notes);
         if (check.Unfixable.Any()) throw new KernelCheckException(check.Summary!);
         return check;
     }

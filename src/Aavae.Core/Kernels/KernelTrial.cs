@@ -25,11 +25,12 @@ public static class KernelTrial
     public const string ParentVariable = "AAVAE_TRIAL_PARENT";
 
     /// <summary>
-    /// Seeds of the float64 comparison: one at the asker's thread count, the kernels training will use,
-    /// and one on a single thread, where the oneDNN bug seen on Zen 5 shows every time (with two threads
-    /// it showed in most trials, not all); a route wrong in either counts as wrong.
+    /// Seeds of the float64 comparison: one on a single thread, where the oneDNN bug seen on Zen 5 shows
+    /// every time (with two threads it showed in most trials, not all) and a kernel that corrupts memory
+    /// aborts rather than spins, so it runs first; then one at the asker's thread count, the kernels
+    /// training will use. A route wrong in either counts as wrong.
     /// </summary>
-    private static readonly (ulong Seed, bool SingleThread)[] Seeds = [(1234, false), (1235, true)];
+    private static readonly (ulong Seed, bool SingleThread)[] Seeds = [(1235, true), (1234, false)];
 
     public static int Serve(TextReader requests, TextWriter replies)
     {

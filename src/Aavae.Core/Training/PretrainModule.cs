@@ -1,6 +1,7 @@
 using Aavae.Optimization;
 using Aavae.Data;
 using Aavae.Models;
+using Aavae.Kernels;
 using Aavae.Objectives;
 using Aavae.Runtime;
 using TorchSharp.Modules;
@@ -16,7 +17,8 @@ namespace Aavae.Training;
 /// </summary>
 public sealed class PretrainModule : ITrainingModule, IDisposable
 {
-    public PretrainModule(PretrainOptions options, Device device, int batchesPerEpoch)
+    /// <param name="notes">Told what the convolution guard reroutes on this CPU, at setup and when a layer first meets a call.</param>
+    public PretrainModule(PretrainOptions options, Device device, int batchesPerEpoch, Action<string>? notes = null)
     {
         Options = options;
         Device = device;
@@ -27,6 +29,8 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
             Model.to(device);
             ChannelsLast.Apply(Model, options.MemoryFormat);
             MixedPrecision.Apply(Model, options.Precision);
+            // Every convolution as it will compute here (layout, precision, each call's batch) is checked before it runs.
+            KernelCheck = KernelGuard.Shared.Protect(Model, device, notes);
             var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
             Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
@@ -44,6 +48,8 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
     public Device Device { get; }
     public int BatchesPerEpoch { get; }
     public AavaeModel Model { get; }
+    /// <summary>What the convolution check found on this CPU and which layers it rerouted.</summary>
+    public KernelReport KernelCheck { get; }
     public IStepOptimizer Optimizer { get; }
     public LearningRateSchedule Schedule { get; }
     public GradScaler? Scaler { get; }

@@ -70,8 +70,8 @@ public sealed class Pretrainer : IDisposable
             BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
             // The seed fixes initialisation (the model's, then the probe's); the loaders derive their own seeds from it per epoch and batch.
             Determinism.Seed(options.Seed);
-            module = new PretrainModule(options, Device, BatchesPerEpoch);
-            KernelCheck = KernelGuard.Shared.Protect(module.Model, Device, observer.OnMessage);
+            module = new PretrainModule(options, Device, BatchesPerEpoch, observer.OnMessage);
+            KernelCheck = module.KernelCheck;
             if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
             if (options.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.HasBf16Units)

@@ -104,3 +104,33 @@ public sealed class NeedCategoryDiscoverer : ITraitDiscoverer
         yield return new(Category.Name, need == Need.Mpi ? Category.Mpi : Category.Python);
     }
 }
+
+/// <summary>A fact for CPUs whose /proc/cpuinfo lists <paramref name="flag"/>: ONEDNN_MAX_CPU_ISA can only lower the instruction set.</summary>
+public sealed class RequiresCpuFlagFactAttribute : FactAttribute
+{
+    public RequiresCpuFlagFactAttribute(string flag) => Skip = CpuFlags.Has(flag) ? null : $"this CPU lacks {flag}";
+}
+
+/// <summary>A theory for CPUs whose /proc/cpuinfo lists <paramref name="flag"/>.</summary>
+public sealed class RequiresCpuFlagTheoryAttribute : TheoryAttribute
+{
+    public RequiresCpuFlagTheoryAttribute(string flag) => Skip = CpuFlags.Has(flag) ? null : $"this CPU lacks {flag}";
+}
+
+internal static class CpuFlags
+{
+    public static bool Has(string flag) => File.Exists("/proc/cpuinfo") &&
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ').Contains(flag) == true;
+}
+
+/// <summary>A fact that needs a program at <paramref name="path"/> (a Debian package's), skipped with its name where it is missing.</summary>
+public sealed class RequiresProgramFactAttribute : FactAttribute
+{
+    public RequiresProgramFactAttribute(string path, string package) => Skip = File.Exists(path) ? null : $"needs {path} (Debian's {package})";
+}
+
+/// <summary>A fact for machines with at least <paramref name="cores"/> logical cores (and Linux, whose /proc it reads).</summary>
+public sealed class RequiresCoresFactAttribute : FactAttribute
+{
+    public RequiresCoresFactAttribute(int cores) => Skip = OperatingSystem.IsLinux() && Environment.ProcessorCount >= cores ? null : $"needs Linux and {cores} cores";
+}

@@ -35,10 +35,9 @@ public class CoreShareTests
         Assert.Equal(0.8, b.OtherCores(a), 12);
     }
 
-    [Fact]
+    [RequiresCoresFact(2)]
     public void TwoBusyLoopsTakeTheSecondThreadAndDisposeRestoresIt()
     {
-        if (!OperatingSystem.IsLinux() || Environment.ProcessorCount < 2) return;
         int before = get_num_threads();
         set_num_threads(2);
         var hogs = Enumerable.Range(0, 2).Select(_ => Process.Start("/bin/sh", ["-c", "while :; do :; done"])).ToList();

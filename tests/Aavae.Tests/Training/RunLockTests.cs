@@ -17,10 +17,10 @@ public class RunLockTests
         using (RunLock.Acquire(dir)) { }
     }
 
-    [Fact]
+    // util-linux's flock(1) takes the same kind of lock (flock(2)) as .NET on Unix.
+    [RequiresProgramFact("/usr/bin/flock", "util-linux")]
     public void AKilledHoldersLockDiesWithIt()
     {
-        if (!File.Exists("/usr/bin/flock")) return; // util-linux's flock(1) takes the same kind of lock (flock(2)) as .NET on Unix
         var dir = Path.Combine(TempDir.Create(), "run");
         Directory.CreateDirectory(dir);
         using var holder = Process.Start("/usr/bin/flock", ["-x", "-o", RunLock.LockFile(dir), "sleep", "60"]);
