@@ -10,7 +10,7 @@ namespace Aavae.Bench;
 
 /// <summary>
 /// Which convolution calls fail under each instruction set oneDNN can be capped to, for the
-/// networks the project builds: ResNet-18 at each width, in each layout, at the tests' and the
+/// networks the project builds: ResNet-18 (or ResNet-50) at each width, in each layout, at the tests' and the
 /// presets' batch sizes (a training step's calls) and the evaluation batch (an encoding pass's).
 /// Every call runs in the guard's trial process under ONEDNN_MAX_CPU_ISA, exactly as the guard
 /// runs it before a real run (one thread, then the bench's thread count); a failure is a crash, a
@@ -18,9 +18,11 @@ namespace Aavae.Bench;
 /// </summary>
 public static class IsaMapBench
 {
-    public static void Run(TextWriter output, string program, IReadOnlyList<string> isas, IReadOnlyList<int> widths, IReadOnlyList<long> batches, long evalBatch)
+    public static void Run(TextWriter output, string program, string encoder, IReadOnlyList<string> isas, IReadOnlyList<int> widths, IReadOnlyList<long> batches, long evalBatch)
     {
         output.WriteLine($"trial host: {program}; {get_num_threads()} threads; CPU: {CpuInfo.Field(CpuInfo.Lines, "model name")}, family {CpuInfo.Field(CpuInfo.Lines, "cpu family")} model {CpuInfo.Field(CpuInfo.Lines, "model")}");
+        output.WriteLine();
+        output.WriteLine($"{encoder} with its decoder:");
         output.WriteLine();
         output.WriteLine("| ISA cap | width | layout | batch | calls | failing natively | rerouted to | seconds |");
         output.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -35,7 +37,7 @@ public static class IsaMapBench
             {
                 var clock = Stopwatch.StartNew();
                 manual_seed(0);
-                using var model = new AavaeModel(new ModelOptions { Encoder = "resnet18", Width = width, LatentDim = Math.Max(8, 2 * width) });
+                using var model = new AavaeModel(new ModelOptions { Encoder = encoder, Width = width, LatentDim = Math.Max(8, 2 * width) });
                 ChannelsLast.Apply(model, format);
                 // A negative batch stands for the encoding pass (forward only, eval mode).
                 var problems = batch > 0 ? ConvWorkload.TrainingStep(model, batch) : ConvWorkload.Encoding(model, -batch);

@@ -3,7 +3,7 @@ using Aavae.Runtime;
 
 // Usage: dotnet run -c Release --project bench/Aavae.Bench [-- --quick] [--json FILE] [--only PREFIX,PREFIX] [--threads N]
 //        dotnet run -c Release --project bench/Aavae.Bench -- --guard [--batch N]   (the convolution guard's cost)
-//        dotnet run -c Release --project bench/Aavae.Bench -- --isa-map [--isas native,AVX2,AVX,SSE41] [--widths 4,8,16,32,64] [--batches 16,128] [--eval-batch 256]
+//        dotnet run -c Release --project bench/Aavae.Bench -- --isa-map [--encoder resnet18] [--isas native,AVX2,AVX,SSE41] [--widths 4,8,16,32,64] [--batches 16,128] [--eval-batch 256]
 //                                                                     (which convolution calls crash, hang or are wrong under each oneDNN ISA cap)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --long-memory [--steps N]   (resident memory of a tiny model over 10,000 steps)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --contention   (a step beside another job: threads fixed or shared)
@@ -70,7 +70,7 @@ if (args.Contains("--isa-map"))
     var program = AavaeProgram();
     TorchSharp.torch.set_num_threads(threads);
     IReadOnlyList<T> List<T>(string name, string fallback, Func<string, T> parse) => (Arg(name) ?? fallback).Split(',').Select(parse).ToList();
-    IsaMapBench.Run(Console.Out, program, List("--isas", "native,AVX2,AVX,SSE41", s => s),
+    IsaMapBench.Run(Console.Out, program, Arg("--encoder") ?? "resnet18", List("--isas", "native,AVX2,AVX,SSE41", s => s),
         List("--widths", "4,8,16,32,64", int.Parse), List("--batches", "16,128", long.Parse), long.Parse(Arg("--eval-batch") ?? "256"));
     return 0;
 }

@@ -7,7 +7,8 @@ namespace Aavae.Kernels;
 /// <summary>
 /// How a trial ended: finished, or the failure that ended it (a signal, an error, a time limit); and
 /// the oneDNN convolution kernels it ran, as "direction implementation" in the order first run
-/// (from oneDNN's verbose log: the last one of a crashed trial is where it crashed or the one before).
+/// (from oneDNN's verbose log, which names a kernel when it returns: a crashed trial died in the
+/// last one named or the one after it).
 /// </summary>
 public sealed record TrialOutcome(string? Failure, IReadOnlyList<string>? Kernels = null)
 {
@@ -16,7 +17,7 @@ public sealed record TrialOutcome(string? Failure, IReadOnlyList<string>? Kernel
     public bool IsFinished => Failure is null;
 
     public override string ToString() => Failure is null ? "finished"
-        : Kernels is { Count: > 0 } k ? $"{Failure} (last kernel run: {k[^1]})" : Failure;
+        : Kernels is { Count: > 0 } k ? $"{Failure} (last kernel that returned: {k[^1]})" : Failure;
 }
 
 /// <summary>
