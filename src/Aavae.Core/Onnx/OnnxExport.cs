@@ -28,7 +28,7 @@ public static class OnnxExport
             return Write(encoder, weights.Options.InputHeight, data, path, Path.GetFileName(weights.Path), foldBatchNorm);
         }
         if (!weights.HasDecoder)
-            throw new OptionException("--with-decoder", $"{weights.Path} holds encoder weights only: no projection and decoder to export");
+            throw new OptionException("WithDecoder", $"{weights.Path} holds encoder weights only: no projection and decoder to export");
         using var model = weights.BuildModel(out _);
         return Write(model, data, path, Path.GetFileName(weights.Path), foldBatchNorm);
     }

@@ -48,6 +48,20 @@ public class OnnxExportTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Contains("--with-decoder", stderr);
     }
 
+    [Fact]
+    public void TheDecoderOfAnEncoderOnlyCheckpointIsRefusedNamingTheFlag()
+    {
+        var dir = TempDir.Create();
+        var path = Path.Combine(dir, "encoder.pt");
+        using (var encoder = new ResNetEncoder(Architecture.Encoder("resnet18"), Stem.Cifar, width: 4))
+            Aavae.Checkpoints.TorchFile.Write(path, Aavae.Checkpoints.StateDicts.WithPrefix(encoder, "encoder."));
+        var output = Path.Combine(dir, "model.onnx");
+        var (code, _, stderr) = CliRunner.Run(dir, "export", "--checkpoint", path, "--format", "onnx", "--with-decoder", "--output", output);
+        Assert.Equal(2, code);
+        Assert.Equal($"aavae: error: --with-decoder {path} holds encoder weights only: no projection and decoder to export", stderr.Trim());
+        Assert.False(File.Exists(output));
+    }
+
     /// <summary>A small-width encoder with BatchNorm statistics and affine parameters far from their initial values, so folding them is tested.</summary>
     private static ResNetEncoder Encoder(string name, Stem stem, int seed)
     {
