@@ -19,19 +19,23 @@ internal static class ShowViewsCommand
         var grid = new SettingOptions(typeof(ViewGridOptions));
         var output = CliOptions.Create("--output", "PNG file to write", "views.png");
         output.Aliases.Add("--out");
+        var overwrite = CliOptions.Create("--overwrite", "replace --output if it exists", false);
         var command = new Command("show-views", "Write a PNG grid of originals and their SimCLR views");
         views.AddTo(command);
         grid.AddTo(command);
         command.Options.Add(output);
+        command.Options.Add(overwrite);
         command.SetAction(r =>
         {
+            var path = r.GetValue(output)!;
+            // A picture already there is someone's: kept unless replacing it is asked for.
+            if (File.Exists(path) && !r.GetValue(overwrite)) throw new ArgumentException($"--output {path} already exists; pass another --output or --overwrite");
             var options = views.Apply(r, new PretrainOptions { Dataset = DatasetInfo.FashionMnist });
             var layout = grid.Apply(r, new ViewGridOptions());
             options.Validate();
             layout.Validate();
             TorchRuntime.EnsureLoaded();
             using var data = DataModule.Load(options.Dataset.Name, options.DataDir);
-            var path = r.GetValue(output)!;
             ViewGrid.WritePng(path, data, new Views(data.Info, CPU, options.CropScale, options.JitterStrength), layout);
             Console.WriteLine($"wrote {path}: first row {layout.Images} originals from {data.Train.Name}, then {layout.Views} SimCLR views of each");
             return 0;

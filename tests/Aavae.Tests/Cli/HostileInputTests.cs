@@ -26,6 +26,19 @@ public class HostileInputTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void ShowViewsLeavesAnExistingPictureAloneUnlessToldToReplaceIt()
+    {
+        var dir = TempDir.Create();
+        var png = Path.Combine(dir, "views.png");
+        File.WriteAllBytes(png, [1, 2, 3]);
+        AssertOneLine(2, $"--output {png} already exists; pass another --output or --overwrite", CliRunner.Run(dir, "show-views", "--output", png));
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(png));
+        var (code, _, err) = CliRunner.Run(dir, "show-views", "--output", png, "--overwrite");
+        Assert.True(code == 0, err);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
+    }
+
+    [Fact]
     public void ASafetensorsHeaderLongerThanItsFileIsRefusedBeforeItIsAllocated()
     {
         var dir = TempDir.Create();
