@@ -58,11 +58,13 @@ if (args.Contains("--contention"))
 }
 
 // The aavae program serves the guard's trials; built with the bench (its project reference).
-string AavaeProgram()
+string AavaeProgram() => Path.Combine(RepositoryRoot(), "src", "Aavae.Cli", "bin", "Release", "net10.0", "aavae.dll");
+
+string RepositoryRoot()
 {
     var repo = AppContext.BaseDirectory;
     while (!File.Exists(Path.Combine(repo, "Aavae.slnx"))) repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("run the bench from the repository");
-    return Path.Combine(repo, "src", "Aavae.Cli", "bin", "Release", "net10.0", "aavae.dll");
+    return repo;
 }
 
 if (args.Contains("--isa-map"))
@@ -113,8 +115,7 @@ var rows = new List<BenchRow>
 };
 if (Arg("--only") is { } only) rows = rows.Where(r => only.Split(',').Any(o => r.Row.StartsWith(o, StringComparison.Ordinal))).ToList();
 
-var root = AppContext.BaseDirectory;
-while (!File.Exists(Path.Combine(root, "Aavae.slnx"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run the bench from the repository");
+var root = RepositoryRoot();
 var python = Environment.GetEnvironmentVariable("AAVAE_PYTHON") ?? (File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 var driver = new Driver(python, Path.Combine(root, "bench", "pytorch_bench.py"), quick ? 1 : 3, threads, Console.Error);
 Console.Error.WriteLine($"{threads} threads on each side (--threads)");

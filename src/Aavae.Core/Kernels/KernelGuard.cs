@@ -176,11 +176,14 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, Trial
     /// </summary>
     public ProblemDecision Route(ConvProblem problem, Device device, Action<string>? notes = null)
     {
+        // Every call of a protected layer comes here: a call tried before is one lookup.
+        bool tryCalls = trials is not null && device.type == DeviceType.CPU;
+        if (tryCalls && problems.TryGetValue((problem, get_num_threads()), out var known)) return known;
         var decision = Decide(problem.Shape, device, problem.Format, problem.ComputeType);
         var tried = new List<(ConvRoute, TrialOutcome)>();
         if (!decision.NativeIsRight)
             tried.Add((ConvRoute.Native, new TrialOutcome(decision.NativeCrashes || decision.Native.Failure is not null ? $"{decision.Native} in the value check" : decision.ForcedBroken ? "counted as broken" : $"wrong ({decision.Native})")));
-        if (trials is null || device.type != DeviceType.CPU || decision.Route is not { } decided)
+        if (!tryCalls || decision.Route is not { } decided)
             return new ProblemDecision(problem, tried, decision.Route);
         int threads = get_num_threads();
         return problems.GetOrAdd((problem, threads), _ =>
@@ -195,7 +198,7 @@ public sealed class KernelGuard(Func<ConvShape, bool>? forceBroken = null, Trial
                     tried.Add((route, new TrialOutcome($"wrong ({error})")));
                     continue;
                 }
-                var outcome = trials.Run(problem, route, threads);
+                var outcome = trials!.Run(problem, route, threads);
                 tried.Add((route, outcome));
                 if (!outcome.IsFinished) continue;
                 var check = Measure(problem.Shape, route, device, problem.Format, problem.ComputeType);
