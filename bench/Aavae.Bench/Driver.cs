@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Aavae.IO;
+using Aavae.Embedding;
 
 namespace Aavae.Bench;
 

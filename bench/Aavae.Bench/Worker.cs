@@ -9,6 +9,9 @@ using Aavae.Runtime;
 using Aavae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Runs;
+using Aavae.Checkpoints;
+using Aavae.Options;
 
 namespace Aavae.Bench;
 
@@ -105,7 +108,7 @@ public static class Worker
                 using var encoder = new ResNetEncoder(Architecture.Encoder(p[1]), Stem.Cifar, int.Parse(p[2]));
                 encoder.eval();
                 var path = Path.Combine(Path.GetTempPath(), $"aavae-bench-{Environment.ProcessId}.onnx");
-                Aavae.Onnx.OnnxExport.Write(encoder, 32, DatasetInfo.Cifar10, path, "bench");
+                Aavae.Export.OnnxExport.Write(encoder, 32, DatasetInfo.Cifar10, path, "bench");
                 using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = get_num_threads(), InterOpNumThreads = 1 };
                 using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path, options);
                 File.Delete(path);

@@ -5,8 +5,8 @@
 //
 // LABELLED_DIR holds one folder of PNG / JPEG pictures per class; the probe is fitted on their
 // features (and saved to PROBE_JSON when given). Every picture in QUERY_DIR is then classified.
-using Aavae;
-using Aavae.Data;
+using Aavae.Embedding;
+using Aavae.Inference;
 
 if (args.Length < 3)
 {

@@ -6,8 +6,7 @@
 //   OnnxPipeline MODEL_ONNX LABELLED_DIR QUERY_DIR
 //
 // LABELLED_DIR holds one folder of PNG / JPEG pictures per class.
-using Aavae;
-using Aavae.Data;
+using Aavae.Embedding;
 using Aavae.Onnx;
 using Microsoft.ML;
 using Microsoft.ML.Data;

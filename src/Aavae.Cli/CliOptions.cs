@@ -2,6 +2,7 @@ using System.CommandLine;
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
+using Aavae.Options;
 
 namespace Aavae.Cli;
 

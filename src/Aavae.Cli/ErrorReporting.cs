@@ -1,6 +1,7 @@
 using Aavae.Configuration;
 using Aavae.Runtime;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Cli;
 

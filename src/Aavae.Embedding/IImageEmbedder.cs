@@ -1,4 +1,4 @@
-namespace Aavae;
+namespace Aavae.Embedding;
 
 /// <summary>
 /// A trained encoder seen from code that only wants feature vectors of pictures: <c>ImageEncoder</c> (Aavae.Core)

@@ -1,7 +1,7 @@
 using StbImageSharp;
 using StbImageWriteSharp;
 
-namespace Aavae;
+namespace Aavae.Embedding;
 
 /// <summary>
 /// A decoded picture: <see cref="Channels"/> (1 grey, 3 RGB) interleaved bytes per pixel, row by
@@ -12,7 +12,7 @@ public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
     /// <summary>Reads a PNG or JPEG file as RGB.</summary>
     public static Pixels Read(string path)
     {
-        var (width, height, rgb) = Aavae.Data.PictureFile.DecodeRgb(path);
+        var (width, height, rgb) = Aavae.Embedding.PictureFile.DecodeRgb(path);
         return new Pixels(width, height, 3, rgb);
     }
 
@@ -21,7 +21,7 @@ public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
     {
         Check();
         var components = Channels == 1 ? StbImageWriteSharp.ColorComponents.Grey : StbImageWriteSharp.ColorComponents.RedGreenBlue;
-        IO.AtomicFile.Write(path, s => new ImageWriter().WritePng(Data, Width, Height, components, s));
+        AtomicFile.Write(path, s => new ImageWriter().WritePng(Data, Width, Height, components, s));
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> unless size, channels and data agree.</summary>

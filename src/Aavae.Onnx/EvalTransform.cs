@@ -1,3 +1,4 @@
+using Aavae.Embedding;
 namespace Aavae.Onnx;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Aavae.Embedding;
 
 namespace Aavae.Onnx;
 

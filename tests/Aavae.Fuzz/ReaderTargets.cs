@@ -5,6 +5,9 @@ using Aavae.Data;
 using Aavae.IO;
 using Aavae.Training;
 using static TorchSharp.torch;
+using Aavae.Embedding;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Fuzz;
 

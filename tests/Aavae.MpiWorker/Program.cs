@@ -8,6 +8,8 @@ using Aavae.Optimization;
 using Aavae.Progress;
 using Aavae.Runtime;
 using Aavae.Training;
+using Aavae.Options;
+using Aavae.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

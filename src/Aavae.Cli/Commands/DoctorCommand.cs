@@ -23,7 +23,7 @@ internal static class DoctorCommand
         command.Options.Add(isa);
         var networks = new Option<string[]>("--preset")
         {
-            Description = $"Check only these networks: preset names ({string.Join(", ", Aavae.Training.Presets.Names)}) or {EngineReport.TestNetworks} (the test suite's widths 4 and 8); default all",
+            Description = $"Check only these networks: preset names ({string.Join(", ", Aavae.Options.Presets.Names)}) or {EngineReport.TestNetworks} (the test suite's widths 4 and 8); default all",
             AllowMultipleArgumentsPerToken = true,
         };
         command.Options.Add(networks);
@@ -42,7 +42,7 @@ internal static class DoctorCommand
                 throw new InvalidOperationException("--isa needs the aavae program beside this one to run its checks in (set AAVAE_TRIAL_HOST)");
             using var capped = cap is null ? null : new KernelGuard(host: host!.CappedAt(cap.ToUpperInvariant()));
             var chosen = r.GetValue(networks) is { Length: > 0 } names ? names.SelectMany(n => n.Split(',')).ToArray() : null;
-            var known = Aavae.Training.Presets.Names.Append(EngineReport.TestNetworks).ToList();
+            var known = Aavae.Options.Presets.Names.Append(EngineReport.TestNetworks).ToList();
             if (chosen?.FirstOrDefault(n => !known.Contains(n)) is { } unknown)
                 throw new Aavae.Configuration.OptionException("Preset", $"{unknown}: expected {string.Join(", ", known)}");
             var report = EngineReport.Measure(DeviceChoice.Resolve(r.GetValue(device)!), capped ?? KernelGuard.Shared, cap?.ToUpperInvariant(), chosen);

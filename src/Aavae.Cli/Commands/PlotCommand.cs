@@ -3,6 +3,8 @@ using System.Globalization;
 using Aavae.IO;
 using Aavae.Training;
 using ScottPlot;
+using Aavae.Embedding;
+using Aavae.Runs;
 
 namespace Aavae.Cli.Commands;
 

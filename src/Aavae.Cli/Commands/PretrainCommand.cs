@@ -1,15 +1,15 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Aavae.Checkpoints;
-using Aavae.Configuration;
 using Aavae.Distributed;
 using Aavae.Evaluation;
 using Aavae.Models;
-using Aavae.Optimization;
+using Aavae.Options;
 using Aavae.Progress;
+using Aavae.Runs;
 using Aavae.Runtime;
 using Aavae.Training;
-using static TorchSharp.torch;
+using Aavae.Configuration;
+using Aavae.Data;
 
 namespace Aavae.Cli.Commands;
 
@@ -25,8 +25,8 @@ internal static class PretrainCommand
     public static Command Create()
     {
         var settings = new SettingOptions(typeof(PretrainOptions), CliOptions.PresetDefault);
-        var preset = CliOptions.Create("--preset", "starting values: " + string.Join(", ", Presets.Names.Select(n => $"{n} ({Presets.Describe(n)})")), "paper");
-        // vae.py's spellings of two settings: --cosine_decay 1 / --linear_decay 1 are --decay, --fp16 is --precision 16-mixed.
+        var preset = CliOptions.Create<string?>("--preset", "starting values (default: " + Presets.Default + "):\n"
+            + string.Join("\n", Presets.All.Select(p => $"{p.Name}: {p.Describe()}")), null);
         var cosine = CliOptions.Create<int>("--cosine-decay", "the reference's flag: 1 is --decay cosine", 0);
         var linear = CliOptions.Create<int>("--linear-decay", "the reference's flag: 1 is --decay linear", 0);
         var fp16 = CliOptions.Create("--fp16", "the reference's flag: --precision 16-mixed", false);
@@ -48,17 +48,7 @@ internal static class PretrainCommand
         {
             TorchRuntime.EnsureLoaded();
             // Under mpirun / mpiexec / srun with several processes this is the MPI job; else one process.
-            using var group = ProcessGroups.Start();
-            try
-            {
-                return Run(r, group);
-            }
-            catch (Exception e) when (group.Size > 1)
-            {
-                // One process failing must end the job, or the others wait for it forever.
-                group.Abort(ErrorReporting.Report(e, $"rank {group.Rank} of {group.Size}: "));
-                throw;
-            }
+            return ProcessGroups.Run(group => Run(r, group), (e, prefix) => ErrorReporting.Report(e, prefix));
         });
         return command;
 
@@ -66,25 +56,20 @@ internal static class PretrainCommand
         {
             string? resumeFrom = r.GetValue(resume);
             TrainingCheckpoint? checkpoint = resumeFrom is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(resumeFrom));
-            // vae.py's --batch_size is per process under DDP; this project's --batch-size is the global batch.
-            bool perProcessBatch = group.Size > 1 && settings.Spelling(r, nameof(PretrainOptions.BatchSize)) == "--batch_size";
+            string presetName = r.GetValue(preset) ?? Presets.Default;
+            var flags = new ReferenceFlags(
+                r.IsExplicit(cosine) || r.IsExplicit(linear) ? (r.GetValue(cosine), r.GetValue(linear)) : null,
+                r.GetValue(fp16), r.GetValue(gpus), settings.Spelling(r, nameof(DataOptions.BatchSize)) == "--batch_size");
+            var kind = (ModelKind?)settings.Value(r, nameof(ModelOptions.Kind));
+            var dataset = (settings.Value(r, nameof(DataOptions.Dataset)) as DatasetInfo)?.Name;
 
             // What the user typed, laid over the preset (or the resumed run) by the library.
-            var o = PretrainSetup.Resolve(r.GetValue(preset)!, (ModelKind?)settings.Value(r, nameof(ModelOptions.Kind)),
-                (settings.Value(r, nameof(PretrainOptions.Dataset)) as Data.DatasetInfo)?.Name, checkpoint, o =>
-                {
-                    o = settings.Apply(r, o);
-                    if (r.IsExplicit(cosine) || r.IsExplicit(linear)) o = o with { Decay = DecayKinds.FromReference(r.GetValue(cosine), r.GetValue(linear)) };
-                    if (r.GetValue(fp16)) o = o with { Precision = Precision.Fp16Mixed };
-                    if (r.GetValue(gpus) is int n) o = o with { Device = DeviceChoice.ForGpus(n, group.Size) };
-                    if (perProcessBatch) o = o with { BatchSize = o.BatchSize * group.Size };
-                    return o;
-                });
-            var device = o.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-            o = o with { Precision = o.Precision.On(device) };
+            var o = PretrainSetup.Resolve(presetName, kind, dataset, checkpoint, o => flags.Apply(settings.Apply(r, o), group.Size));
+            var device = o.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+            o = o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device) } };
             Pretrainer.CheckPrecision(o, device);
             var evaluate = r.GetValue(linearEval) is { } mode
-                ? evaluation.Apply(r, o.LinearEvaluation(SettingValues.Parse<FeatureMode>(mode, "LinearEval")))
+                ? evaluation.Apply(r, Pretrainer.LinearEvaluationOptions(o, SettingValues.Parse<FeatureMode>(mode, "LinearEval")))
                 : null;
             // Rank 0 names (and creates) the run folder; the others train into the same one and write nothing.
             var folder = group.Rank == 0 ? PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite)).Path : null;
@@ -93,66 +78,41 @@ internal static class PretrainCommand
             if (group.Rank == 0)
             {
                 bool continuesOwnRun = checkpoint is not null && checkpoint.Format != CheckpointFormat.Lightning;
-                Console.WriteLine(checkpoint is null ? $"pretrain: new run in {run.Path}"
-                    : continuesOwnRun ? $"pretrain: resuming {run.Path} at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
-                    : $"pretrain: continuing the reference's run {resumeFrom} in {run.Path} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
-                if (perProcessBatch)
-                    Console.WriteLine($"--batch_size {o.BatchSize / group.Size} is per process, as the reference reads it: a global batch of {o.BatchSize} over {group.Size} processes");
-                if (group.Size > 1)
-                    Console.WriteLine($"data-parallel: {group.Size} processes over {group.Backend}, {o.BatchSize / group.Size} images each per step, {get_num_threads()} thread{(get_num_threads() == 1 ? "" : "s")} each");
-                Console.WriteLine(o.ToJson());
+                Console.WriteLine(checkpoint is null ? $"pretrain: new run, preset {presetName}{(r.GetValue(preset) is null ? " (the default; --preset names another)" : "")}"
+                    : continuesOwnRun ? $"pretrain: resuming at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
+                    : $"pretrain: continuing the reference's run {resumeFrom} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
+                var baseline = checkpoint?.Options ?? PretrainSetup.Resolve(presetName, kind, dataset);
+                baseline = baseline with { Trainer = baseline.Trainer with { Precision = baseline.Trainer.Precision.On(device) } };
+                foreach (var line in PretrainSetup.Summary(o, baseline, checkpoint is null ? presetName : "the run", run)) Console.WriteLine(line);
+                if (flags.Note(o, group.Size) is { } note) Console.WriteLine(note);
             }
             return Train(o, run, checkpoint, evaluate, group);
         }
     }
 
-    /// <summary>
-    /// Runs the trainer with a progress display (rank 0's); Ctrl-C, or the SIGTERM a launcher or
-    /// scheduler sends, asks it to stop after the current step and write last.ckpt.
-    /// </summary>
+    /// <summary>Runs the trainer with a progress display (rank 0's); Ctrl-C or SIGTERM stops it after the current step, with a checkpoint.</summary>
     private static int Train(PretrainOptions options, RunFolder run, TrainingCheckpoint? checkpoint, LinearEvalOptions? evaluation, IProcessGroup group)
     {
-        using var stop = new CancellationTokenSource();
-        StalledStepWatch? watch = null;
-        bool RequestStop(string how)
+        using var signals = new StopSignals(group.Rank == 0 ? m => Console.Error.WriteLine($"aavae: {m}") : null);
+        var console = new ConsoleObserver();
+        ITrainingObserver observer = group.Rank == 0 ? console : new SilentObserver();
+        using var trainer = new Pretrainer(options, run, observer, checkpoint, group: group);
+        using var stalled = new StalledStepWatch(() => trainer.Position.GlobalStep, Console.Error.WriteLine);
+        signals.Requested += stalled.StopRequested;
+        if (group.Rank != 0) return trainer.Run(signals.Token).Interrupted ? Interrupted : 0;
+        Console.WriteLine($"device {trainer.Device}, {trainer.BatchesPerEpoch} steps an epoch{(group.Size > 1 ? $", {trainer.Parallel!.Describe()}" : "")}");
+        var result = console.Show("pre-training", () => trainer.Run(signals.Token));
+        Console.WriteLine(result.Interrupted
+            ? $"interrupted; resume with: aavae pretrain --resume {run.Path}"
+            : $"done: {run.Path} (checkpoint {run.LastCheckpoint})");
+        if (result.Interrupted) return Interrupted;
+        if (evaluation is not null)
         {
-            // The first request finishes the step and checkpoints; a second one kills the process.
-            if (stop.IsCancellationRequested) return false;
-            stop.Cancel();
-            if (group.Rank == 0) Console.Error.WriteLine($"aavae: {how}: stopping after this step ({how} again to kill without a checkpoint)");
-            watch?.StopRequested(how);
-            return true;
+            var evaluating = LinearEvalCommand.Observer(evaluation);
+            var (scored, path) = evaluating.Show("linear evaluation", () => trainer.LinearEvaluation(evaluation, evaluating));
+            Console.WriteLine(scored.Summary());
+            Console.WriteLine($"wrote {path}");
         }
-        ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = RequestStop("Ctrl-C");
-        Console.CancelKeyPress += onCancel;
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => c.Cancel = RequestStop("SIGTERM"));
-        try
-        {
-            var console = new ConsoleObserver();
-            ITrainingObserver observer = group.Rank == 0 ? console : new SilentObserver();
-            using var trainer = new Pretrainer(options, run, observer, checkpoint, group: group);
-            using var stalled = watch = new StalledStepWatch(() => trainer.Position.GlobalStep, Console.Error.WriteLine);
-            if (group.Rank != 0) return trainer.Run(stop.Token).Interrupted ? Interrupted : 0;
-            Console.WriteLine($"device {trainer.Device}, {trainer.BatchesPerEpoch} steps an epoch, {options.MaxEpochs} epochs");
-            var result = console.Show("pre-training", () => trainer.Run(stop.Token));
-            Console.WriteLine(result.Interrupted
-                ? $"interrupted; resume with: aavae pretrain --resume {run.Path}"
-                : $"done: {run.Path} (checkpoint {run.LastCheckpoint})");
-            if (result.Interrupted) return Interrupted;
-            if (evaluation is not null)
-            {
-                // The other processes are done: linear evaluation may take every core it is allowed.
-                if (group.Size > 1 && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) set_num_threads(Environment.ProcessorCount);
-                var evaluating = LinearEvalCommand.Observer(evaluation);
-                var (scored, path) = evaluating.Show("linear evaluation", () => trainer.LinearEvaluation(evaluation, evaluating));
-                Console.WriteLine(scored.Summary());
-                Console.WriteLine($"wrote {path}");
-            }
-            return 0;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        return 0;
     }
 }

@@ -5,6 +5,7 @@ using Aavae.Runtime;
 using Aavae.Training;
 using Aavae.Visualization;
 using static TorchSharp.torch;
+using Aavae.Options;
 
 namespace Aavae.Cli.Commands;
 
@@ -14,8 +15,8 @@ internal static class ShowViewsCommand
     public static Command Create()
     {
         // pretrain's own data and view settings, so that an ablated view can be looked at before it is trained on.
-        var views = new SettingOptions(typeof(PretrainOptions), include: s => s.Name is nameof(PretrainOptions.Dataset) or nameof(PretrainOptions.DataDir)
-            or nameof(PretrainOptions.CropScale) or nameof(PretrainOptions.JitterStrength));
+        var views = new SettingOptions(typeof(PretrainOptions), include: s => s.Name is nameof(DataOptions.Dataset) or nameof(DataOptions.DataDir)
+            or nameof(AugmentationOptions.CropScale) or nameof(AugmentationOptions.JitterStrength));
         var grid = new SettingOptions(typeof(ViewGridOptions));
         var output = CliOptions.Create("--output", "PNG file to write", "views.png");
         output.Aliases.Add("--out");
@@ -30,13 +31,13 @@ internal static class ShowViewsCommand
             var path = r.GetValue(output)!;
             // A picture already there is someone's: kept unless replacing it is asked for.
             if (File.Exists(path) && !r.GetValue(overwrite)) throw new ArgumentException($"--output {path} already exists; pass another --output or --overwrite");
-            var options = views.Apply(r, new PretrainOptions { Dataset = DatasetInfo.FashionMnist });
+            var options = views.Apply(r, new PretrainOptions { Data = new() { Dataset = DatasetInfo.FashionMnist } });
             var layout = grid.Apply(r, new ViewGridOptions());
             options.Validate();
             layout.Validate();
             TorchRuntime.EnsureLoaded();
-            using var data = DataModule.Load(options.Dataset.Name, options.DataDir);
-            ViewGrid.WritePng(path, data, new Views(data.Info, CPU, options.CropScale, options.JitterStrength), layout);
+            using var data = DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
+            ViewGrid.WritePng(path, data, new Views(data.Info, CPU, options.Augmentation), layout);
             Console.WriteLine($"wrote {path}: first row {layout.Images} originals from {data.Train.Name}, then {layout.Views} SimCLR views of each");
             return 0;
         });

@@ -16,13 +16,13 @@ public sealed class Views
     private readonly Tensor mean;
     private readonly Tensor std;
 
-    /// <param name="cropScale">The SimCLR view's smallest crop (share of the area); null: the reference's 0.08.</param>
-    /// <param name="jitterStrength">The SimCLR view's colour-jitter strength; null: the data set's.</param>
-    public Views(DatasetInfo dataset, Device device, double? cropScale = null, double? jitterStrength = null)
+    /// <param name="augmentation">The SimCLR view's settings; null: the reference's (crop scale 0.08, the data set's jitter strength).</param>
+    public Views(DatasetInfo dataset, Device device, AugmentationOptions? augmentation = null)
     {
+        augmentation ??= new AugmentationOptions();
         Dataset = dataset;
         Device = device;
-        simclr = new SimClrView(dataset.InputHeight, jitterStrength ?? dataset.JitterStrength, dataset.GaussianBlur, cropScale ?? SimClrView.Scale.Min);
+        simclr = new SimClrView(dataset.InputHeight, augmentation.JitterStrength ?? dataset.JitterStrength, dataset.GaussianBlur, augmentation.CropScale);
         mean = tensor(dataset.Normalization.Mean, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
         std = tensor(dataset.Normalization.Std, device: device).view(1, 3, 1, 1).DetachFromDisposeScope();
     }

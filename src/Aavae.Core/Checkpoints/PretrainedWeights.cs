@@ -5,6 +5,7 @@ using Aavae.Data;
 using Aavae.Models;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
+using Aavae.Options;
 
 namespace Aavae.Checkpoints;
 

@@ -1,6 +1,7 @@
 using Aavae.Configuration;
 using Aavae.IO;
 using TorchSharp.PyBridge;
+using Aavae.Embedding;
 
 namespace Aavae.Checkpoints;
 

@@ -5,6 +5,7 @@ using Aavae.IO;
 using Razorvine.Pickle;
 using TorchSharp;
 using TorchSharp.PyBridge;
+using Aavae.Embedding;
 
 namespace Aavae.Checkpoints;
 

@@ -1,8 +1,9 @@
+using Aavae.Options;
 namespace Aavae.Configuration;
 
 /// <summary>
 /// A setting has a value it cannot take. <see cref="Option"/> names the setting as the library's
-/// option records do (<c>nameof(PretrainOptions.KlCoeff)</c>); a front end maps it to its own
+/// option records do (<c>nameof(ObjectiveOptions.KlCoeff)</c>); a front end maps it to its own
 /// spelling (the command line's <c>--kl-coeff</c>) and prints <see cref="Problem"/> after it.
 /// </summary>
 public sealed class OptionException(string option, string problem) : ArgumentException($"{option} {problem}")

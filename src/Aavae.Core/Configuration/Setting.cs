@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text;
+using Aavae.Options;
 
 namespace Aavae.Configuration;
 

@@ -17,6 +17,18 @@ public sealed class SettingAttribute(string help) : Attribute
 
     /// <summary>Other spellings the reference's command line used (<c>--data_path</c> for <c>--data-dir</c>).</summary>
     public string[] Aliases { get; init; } = [];
+
+    /// <summary>The smallest value allowed (NaN: none); <see cref="Settings.Check"/> refuses a value below it, naming the setting.</summary>
+    public double Min { get; init; } = double.NaN;
+
+    /// <summary>The largest value allowed (NaN: none).</summary>
+    public double Max { get; init; } = double.NaN;
+
+    /// <summary>The value must lie above <see cref="Min"/>, not at it (a learning rate, a temperature).</summary>
+    public bool MinExclusive { get; init; }
+
+    /// <summary>Why the range is what it is, when the bound alone does not say (printed after the refusal).</summary>
+    public string? RangeReason { get; init; }
 }
 
 /// <summary>

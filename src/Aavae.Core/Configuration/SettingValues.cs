@@ -35,6 +35,7 @@ public static class SettingValues
         if (t == typeof(double))
             return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d
                 : throw new OptionException(setting, $"{text}: expected a number");
+        if (t == typeof(TimeSpan)) return ParseDuration(s) ?? throw new OptionException(setting, $"{text}: expected a duration: DD:HH:MM:SS, HH:MM:SS, or a number with s, m, h or d (90m)");
         if (t.IsEnum) return ParseEnum(t, s, setting);
         if (t.GetMethod("Parse", BindingFlags.Public | BindingFlags.Static, [typeof(string)]) is { } parse && parse.ReturnType == t)
         {
@@ -63,6 +64,7 @@ public static class SettingValues
         null => "none",
         bool b => b ? "on" : "off",
         double d => d.ToString("G", CultureInfo.InvariantCulture),
+        TimeSpan time => $"{(int)time.TotalDays:D2}:{time.Hours:D2}:{time.Minutes:D2}:{time.Seconds:D2}",
         Enum e => Name(e),
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };
@@ -78,6 +80,23 @@ public static class SettingValues
         enumType.GetField(member)?.GetCustomAttribute<SettingNameAttribute>()?.Names is { Count: > 0 } names
             ? names
             : [JsonNamingPolicy.SnakeCaseLower.ConvertName(member)];
+
+    /// <summary>Lightning's max_time spellings (DD:HH:MM:SS), .NET's (HH:MM:SS, D.HH:MM:SS), or a number with a unit; null when none fits.</summary>
+    private static TimeSpan? ParseDuration(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length == 4 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            var n = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            return n[1] < 24 && n[2] < 60 && n[3] < 60 ? new TimeSpan(n[0], n[1], n[2], n[3]) : null;
+        }
+        if (parts.Length >= 2) return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? span : null;
+        if (text.Length < 2) return null;
+        double seconds = char.ToLowerInvariant(text[^1]) switch { 's' => 1, 'm' => 60, 'h' => 3600, 'd' => 86400, _ => double.NaN };
+        return !double.IsNaN(seconds) && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var count)
+            && double.IsFinite(count) && count * seconds < TimeSpan.MaxValue.TotalSeconds / 2
+            ? TimeSpan.FromSeconds(count * seconds) : null;
+    }
 
     private static object ParseEnum(Type t, string text, string setting)
     {

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Aavae.Options;
 
 namespace Aavae.Configuration;
 
@@ -36,4 +37,34 @@ public static class Settings
 
     /// <summary>The command line's flag of a setting (or of any option name): its declared flag, else <c>--</c> and its name in kebab case.</summary>
     public static string Flag(string property, params Type[] records) => Find(property, records)?.Flag ?? "--" + Setting.Kebab(property);
+
+    /// <summary>
+    /// Throws an <see cref="OptionException"/> naming the first setting of <paramref name="record"/>
+    /// (nested records included) whose value is outside its declared range; every number must be finite.
+    /// </summary>
+    public static void Check(object record)
+    {
+        foreach (var setting in Of(record.GetType()))
+            switch (setting.Get(record))
+            {
+                case double or int or long: CheckRange(setting, Convert.ToDouble(setting.Get(record), System.Globalization.CultureInfo.InvariantCulture)); break;
+                case TimeSpan time: CheckRange(setting, time.TotalSeconds); break;
+            }
+    }
+
+    private static void CheckRange(Setting setting, double value)
+    {
+        var a = setting.Attribute;
+        string got = $", got {SettingValues.Format(value)}";
+        string why = a.RangeReason is null ? "" : $" ({a.RangeReason})";
+        OptionException.Check(double.IsFinite(value), setting.Name, $"must be a finite number{got}");
+        bool low = double.IsNaN(a.Min) || (a.MinExclusive ? value > a.Min : value >= a.Min);
+        bool high = double.IsNaN(a.Max) || value <= a.Max;
+        if (low && high) return;
+        string min = SettingValues.Format(a.Min), max = SettingValues.Format(a.Max);
+        string range = double.IsNaN(a.Max) ? $"must be {(a.MinExclusive ? ">" : ">=")} {min}"
+            : double.IsNaN(a.Min) ? $"must be <= {max}"
+            : $"must lie in {(a.MinExclusive ? "(" : "[")}{min}, {max}]";
+        throw new OptionException(setting.Name, range + why + got);
+    }
 }

@@ -2,6 +2,7 @@ using Aavae.Runtime;
 using StbImageSharp;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Embedding;
 
 namespace Aavae.Data;
 

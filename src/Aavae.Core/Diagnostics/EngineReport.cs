@@ -4,6 +4,7 @@ using Aavae.Models;
 using Aavae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Options;
 
 namespace Aavae.Diagnostics;
 
@@ -44,7 +45,7 @@ public sealed record EngineReport(
     public static EngineReport Measure(Device device, KernelGuard guard, string? isaCap = null, IReadOnlyCollection<string>? networks = null)
     {
         TorchRuntime.EnsureLoaded();
-        var all = Presets.Names.Select(n => (Key: n, Name: $"preset {n}", Options: Presets.Get(n).Model, Batch: (long)Presets.Get(n).BatchSize))
+        var all = Presets.Names.Select(n => (Key: n, Name: $"preset {n}", Options: Presets.Get(n).Model, Batch: (long)Presets.Get(n).Data.BatchSize))
             .Append((Key: TestNetworks, Name: "resnet18 width 4 (tests)", Options: new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 }, Batch: 16L))
             .Append((Key: TestNetworks, Name: "resnet18 width 8 (tests)", Options: new ModelOptions { Encoder = "resnet18", Width = 8, LatentDim = 16 }, Batch: 16L));
         var chosen = all.Where(n => networks is null || networks.Contains(n.Key)).Select(n => (n.Name, n.Options, n.Batch));
@@ -54,7 +55,7 @@ public sealed record EngineReport(
         {
             using var model = new AavaeModel(options);
             // Checked in the layout training runs in: oneDNN picks other kernels for channels-last tensors.
-            ChannelsLast.Apply(model, new PretrainOptions().MemoryFormat);
+            ChannelsLast.Apply(model, new TrainerOptions().MemoryFormat);
             var shapes = guard.Protect(model, device);
             var problems = device.type == DeviceType.CPU && guard.Isolated
                 ? ConvWorkload.TrainingStep(model, batch).Concat(ConvWorkload.Encoding(model, evalBatch)).Distinct()

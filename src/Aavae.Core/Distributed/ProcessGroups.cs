@@ -62,6 +62,26 @@ public static class ProcessGroups
         return group;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> in this process's group (<see cref="Start"/>). Under several
+    /// processes a failure in one ends the whole job: the others would otherwise wait for it in
+    /// their next collective forever. <paramref name="report"/> says the failure (prefixed with the
+    /// rank) and gives the exit code the job aborts with.
+    /// </summary>
+    public static int Run(Func<IProcessGroup, int> body, Func<Exception, string, int> report)
+    {
+        using var group = Start();
+        try
+        {
+            return body(group);
+        }
+        catch (Exception e) when (group.Size > 1)
+        {
+            group.Abort(report(e, $"rank {group.Rank} of {group.Size}: "));
+            throw;
+        }
+    }
+
     /// <summary>The cores a process may use when <paramref name="localSize"/> processes share <paramref name="cores"/>.</summary>
     public static int ThreadsPerProcess(int cores, int localSize) => Math.Max(1, cores / Math.Max(1, localSize));
 }

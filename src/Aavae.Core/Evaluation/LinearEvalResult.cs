@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aavae.IO;
+using Aavae.Embedding;
 
 namespace Aavae.Evaluation;
 

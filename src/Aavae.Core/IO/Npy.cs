@@ -1,4 +1,5 @@
 using System.Text;
+using Aavae.Embedding;
 
 namespace Aavae.IO;
 

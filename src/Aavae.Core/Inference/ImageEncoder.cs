@@ -7,8 +7,9 @@ using Aavae.Models;
 using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Embedding;
 
-namespace Aavae;
+namespace Aavae.Inference;
 
 /// <summary>
 /// A trained encoder for .NET code that does not want to touch tensors: load any checkpoint (this

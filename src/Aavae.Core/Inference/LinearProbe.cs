@@ -7,8 +7,9 @@ using Aavae.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Aavae.Embedding;
 
-namespace Aavae;
+namespace Aavae.Inference;
 
 /// <summary>How a <see cref="LinearProbe"/> is trained: the linear-evaluation recipe (90 epochs, SGD, Nesterov momentum 0.9, cosine decay from 0.1 x batch / 256).</summary>
 public sealed record LinearProbeOptions

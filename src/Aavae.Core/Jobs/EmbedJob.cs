@@ -5,6 +5,7 @@ using Aavae.Evaluation;
 using Aavae.Inference;
 using Aavae.IO;
 using Aavae.Progress;
+using Aavae.Embedding;
 
 namespace Aavae.Jobs;
 

@@ -7,6 +7,7 @@ using Aavae.Training;
 using static TorchSharp.torch;
 
 using Aavae.Evaluation;
+using Aavae.Runs;
 
 namespace Aavae.Jobs;
 

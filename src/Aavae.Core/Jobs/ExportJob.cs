@@ -1,8 +1,9 @@
 using Aavae.Checkpoints;
 using Aavae.Configuration;
 using Aavae.Data;
-using Aavae.Onnx;
+using Aavae.Export;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Jobs;
 

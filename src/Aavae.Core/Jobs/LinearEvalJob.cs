@@ -3,6 +3,7 @@ using Aavae.Evaluation;
 using Aavae.Models;
 using Aavae.Progress;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Jobs;
 

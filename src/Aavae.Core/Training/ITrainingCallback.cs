@@ -2,6 +2,7 @@ using Aavae.Data;
 using Aavae.Evaluation;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Aavae.Checkpoints;
 
 namespace Aavae.Training;
 

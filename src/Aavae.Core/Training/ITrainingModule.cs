@@ -3,6 +3,7 @@ using Aavae.Objectives;
 using Aavae.Optimization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Aavae.Options;
 
 namespace Aavae.Training;
 

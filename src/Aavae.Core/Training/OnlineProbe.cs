@@ -29,6 +29,9 @@ public sealed class OnlineProbe : IDisposable
 
     public AdamOptimizer Optimizer { get; }
 
+    /// <summary>What a checkpoint keeps of the probe.</summary>
+    public Checkpoints.ProbeState State => new(Layer, Optimizer);
+
     /// <param name="average">Under data parallelism: averages the gradients (and the loss and accuracy) over the processes before the update.</param>
     /// <returns>Cross-entropy and accuracy of the batch, before the update, as tensors (read them when shown).</returns>
     public (Tensor Loss, Tensor Accuracy) TrainStep(Tensor features, Tensor labels, GradientBucket? average = null)

@@ -7,6 +7,7 @@ using Aavae.Runtime;
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Options;
 
 namespace Aavae.Training;
 
@@ -23,19 +24,19 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
         Options = options;
         Device = device;
         BatchesPerEpoch = batchesPerEpoch;
-        Model = new AavaeModel(options.Model, AavaeModel.ObjectiveFor(options.Model.Kind, options.KlCoeff));
+        Model = new AavaeModel(options.Model, AavaeModel.ObjectiveFor(options.Model.Kind, options.Objective.KlCoeff));
         try
         {
             Model.to(device);
-            ChannelsLast.Apply(Model, options.MemoryFormat);
-            MixedPrecision.Apply(Model, options.Precision);
+            ChannelsLast.Apply(Model, options.Trainer.MemoryFormat);
+            MixedPrecision.Apply(Model, options.Trainer.Precision);
             // Every convolution as it will compute here (layout, precision, each call's batch) is checked before it runs.
             KernelCheck = KernelGuard.Shared.Protect(Model, device, notes);
-            var groups = ParameterGroups.Create(Model, options.WeightDecay, options.ExcludeBnBias);
+            var groups = ParameterGroups.Create(Model, options.Optimizer.WeightDecay, options.Optimizer.ExcludeBnBias);
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
-            Optimizer = options.Optimizer == OptimizerKind.Lamb ? new Lamb(groups, options.LearningRate) : new AdamOptimizer(groups, options.LearningRate);
-            Scaler = options.Precision == Precision.Fp16Mixed ? new GradScaler() : null;
-            Schedule = LearningRateSchedule.ForEpochs(batchesPerEpoch, options.WarmupEpochs, options.MaxEpochs, options.Decay);
+            Optimizer = options.Optimizer.Algorithm == OptimizerKind.Lamb ? new Lamb(groups, options.Optimizer.LearningRate) : new AdamOptimizer(groups, options.Optimizer.LearningRate);
+            Scaler = options.Trainer.Precision == Precision.Fp16Mixed ? new GradScaler() : null;
+            Schedule = LearningRateSchedule.ForEpochs(batchesPerEpoch, options.Optimizer.WarmupEpochs, options.Trainer.MaxEpochs, options.Optimizer.Decay);
         }
         catch
         {
@@ -60,13 +61,13 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
     public (ObjectiveOutput Output, double LearningRate) TrainingStep(ViewBatch batch, long globalStep)
     {
         Model.train();
-        double lr = Options.LearningRate * Schedule.Factor(globalStep);
+        double lr = Options.Optimizer.LearningRate * Schedule.Factor(globalStep);
         Optimizer.SetLearningRate(lr);
         return (Model.forward(batch.X, batch.Original, samples: 1), lr);
     }
 
     /// <summary>Loss and metrics with val_samples posterior samples per image; the caller sets eval mode and turns gradients off.</summary>
-    public ObjectiveOutput ValidationStep(ViewBatch batch) => Model.forward(batch.X, batch.Original, Options.ValSamples);
+    public ObjectiveOutput ValidationStep(ViewBatch batch) => Model.forward(batch.X, batch.Original, Options.Objective.ValSamples);
 
     public nn.Module<Tensor, Tensor> Encoder => Model.Encoder;
 

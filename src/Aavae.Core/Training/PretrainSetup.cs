@@ -2,6 +2,8 @@ using Aavae.Checkpoints;
 using Aavae.Configuration;
 using Aavae.Data;
 using Aavae.Models;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Training;
 
@@ -27,11 +29,11 @@ public static class PretrainSetup
         if (resume is not null)
         {
             if (kind is ModelKind k) o = Presets.WithKind(o, k);
-            // A step cap belongs to the session that set it.
-            o = o with { MaxSteps = null };
+            // A step or time cap belongs to the session that set it.
+            o = o with { Trainer = o.Trainer with { MaxSteps = null, MaxTime = null } };
         }
-        var info = dataset is null ? o.Dataset : DatasetInfo.Get(dataset);
-        o = o with { Dataset = info };
+        var info = dataset is null ? o.Data.Dataset : DatasetInfo.Get(dataset);
+        o = o with { Data = o.Data with { Dataset = info } };
         if (resume is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
         if (explicitly is not null) o = explicitly(o);
         o.Validate();
@@ -55,7 +57,7 @@ public static class PretrainSetup
             // Continuing into another folder: it must not hold some other run's files.
             return output is null || SameFolder(output, own) ? new RunFolder(own) : RunFolder.CreateNew(output, overwrite);
         }
-        var folder = output ?? RunFolder.NextFree("runs", $"{options.Model.Kind.ToString().ToLowerInvariant()}-{options.Dataset.Name}");
+        var folder = output ?? RunFolder.NextFree("runs", $"{options.Model.Kind.ToString().ToLowerInvariant()}-{options.Data.Dataset.Name}");
         return RunFolder.CreateNew(folder, overwrite);
     }
 
@@ -65,4 +67,24 @@ public static class PretrainSetup
 
     public static string Describe(PretrainOptions o) =>
         $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px)";
+
+    /// <summary>
+    /// A run's configuration in a few lines, for a front end to print at its start: the model, the
+    /// data, the settings that differ from <paramref name="baseline"/> (the preset, or the resumed
+    /// run's own) by flag, and the run folder. The whole configuration is the run's config.json.
+    /// </summary>
+    public static IReadOnlyList<string> Summary(PretrainOptions options, PretrainOptions baseline, string baselineName, RunFolder run)
+    {
+        var changed = Settings.Of(typeof(PretrainOptions))
+            .Where(s => !Equals(SettingValues.Format(s.Get(options)), SettingValues.Format(s.Get(baseline))))
+            .Select(s => $"{s.Flag} {SettingValues.Format(s.Get(options))}").ToList();
+        var data = options.Data;
+        return
+        [
+            $"model: {Describe(options)}, {SettingValues.Format(options.Trainer.Precision)}",
+            $"data: {data.Dataset.Name}{(data.DataDir is null ? "" : $" from {data.DataDir}")}, batch {data.BatchSize}, {options.Trainer.MaxEpochs} epochs",
+            changed.Count == 0 ? $"settings: {baselineName}'s" : $"settings: {baselineName}'s, except {string.Join(", ", changed)}",
+            $"run folder: {run.Path} (the whole configuration: {run.Config})",
+        ];
+    }
 }

@@ -9,7 +9,10 @@ using Aavae.Kernels;
 using Aavae.Models;
 using Aavae.Runtime;
 using Aavae.Training.Callbacks;
+using Aavae.Training.Strategies;
 using static TorchSharp.torch;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Training;
 
@@ -43,11 +46,11 @@ public sealed class Pretrainer : IDisposable
     {
         options.Validate();
         group ??= new SingleProcess();
-        if (options.BatchSize % group.Size != 0)
-            throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
-        Device = options.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+        if (options.Data.BatchSize % group.Size != 0)
+            throw new OptionException(nameof(DataOptions.BatchSize), $"{options.Data.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
+        Device = options.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
         // The run records, and resumes with, the precision it computes in, not "auto".
-        options = options with { Precision = options.Precision.On(Device) };
+        options = options with { Trainer = options.Trainer with { Precision = options.Trainer.Precision.On(Device) } };
         CheckPrecision(options, Device);
         this.options = options;
         this.run = run;
@@ -56,7 +59,7 @@ public sealed class Pretrainer : IDisposable
         runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;
         try
         {
-            data = DataModule.Load(options.Dataset.Name, options.DataDir);
+            data = DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
         }
         catch
         {
@@ -66,25 +69,25 @@ public sealed class Pretrainer : IDisposable
         try
         {
             CheckFits(options, data);
-            var views = new Views(data.Info, Device, options.CropScale, options.JitterStrength);
-            BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
+            var views = new Views(data.Info, Device, options.Augmentation);
+            BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.Data.BatchSize, options.Trainer.LimitTrainBatches ?? int.MaxValue);
             // The seed fixes initialisation (the model's, then the probe's); the loaders derive their own seeds from it per epoch and batch.
             Determinism.Seed(options.Seed);
             module = new PretrainModule(options, Device, BatchesPerEpoch, observer.OnMessage);
             KernelCheck = module.KernelCheck;
             if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
-            if (options.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.HasBf16Units)
+            if (options.Trainer.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.HasBf16Units)
                 observer.OnMessage("bf16-mixed on a CPU without AVX512-BF16 or AMX: bfloat16 convolutions will be slower than float32 here");
-            if (options.OnlineFt)
+            if (options.Monitors.OnlineFt)
             {
-                if (data.Train.NumClasses < 1) throw new OptionException(nameof(PretrainOptions.OnlineFt), $"needs labels; {data.Train.Name} has none");
+                if (data.Train.NumClasses < 1) throw new OptionException(nameof(MonitorOptions.OnlineFt), $"needs labels; {data.Train.Name} has none");
                 probe = new OnlineProbe(options.Model.FeatureDim, data.Info.NumClasses, Device);
             }
             if (options.InitFrom is { } init && resume is null) InitialiseFrom(init, data.Info, observer);
             if (resume is not null)
             {
-                resume.Restore(module.Model, module.Optimizer, probe, resume.Path, module.Scaler);
+                resume.Restore(module.Model, module.Optimizer, probe?.State, resume.Path, module.Scaler);
                 start = resume.Position;
                 if (resume.Format == CheckpointFormat.Lightning)
                     observer.OnMessage($"continuing the reference's run from {resume.Path} at epoch {start.Epoch}, step {start.GlobalStep}"
@@ -97,15 +100,14 @@ public sealed class Pretrainer : IDisposable
             // posterior noise, so the processes' shards are not sampled alike.
             if (group.Rank > 0) Determinism.Seed(options.Seed + 1_000_003L * group.Rank);
             var callbacks = new List<ITrainingCallback>();
-            // Gradients are averaged before any other callback sees the step.
-            if (group.Size > 1) callbacks.Add(parallel = new DataParallel(group, module, probe));
+            if (group.Size > 1) parallel = new DataParallel(group, module, probe);
             if (chief) callbacks.AddRange([new RunConfigFile(run, options, KernelCheck, () => KernelGuard.Shared.Problems.Where(p => p.Rerouted).ToList()), new MetricsLogger(run, resumed: resume is not null)]);
             // The probe trains after each step and scores before the k-NN monitor, as the reference's callbacks run.
             if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, group.Shard(), parallel?.ProbeBucket));
             if (chief) callbacks.AddRange([new FeatureMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
             callbacks.AddRange(extraCallbacks ?? []);
             if (chief) callbacks.AddRange([new ProgressReporter(observer, options, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
-            loop = new TrainingLoop(module, data, views, callbacks, group)
+            loop = new TrainingLoop(module, data, views, callbacks, parallel)
             {
                 Report = observer.OnMessage,
                 LastGoodCheckpoint = () => File.Exists(run.LastCheckpoint) ? $"the last good checkpoint is {run.LastCheckpoint}" : "no checkpoint was written yet",
@@ -143,11 +145,23 @@ public sealed class Pretrainer : IDisposable
     /// </summary>
     public (LinearEvalResult Result, string Path) LinearEvaluation(LinearEvalOptions evaluation, ITrainingObserver evaluationObserver)
     {
+        // The other processes of a data-parallel run are done: evaluation may take every core it is allowed.
+        if (parallel is not null && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null) set_num_threads(Environment.ProcessorCount);
         var result = new LinearEval(evaluation, evaluationObserver).Run(module.Model.Encoder, data, Device);
         var path = run.LinearEvalResult(result.Mode, evaluation.Test);
         result.Save(path, run.LastCheckpoint, evaluation.For(data.Info), replace: true);
         return (result, path);
     }
+
+    /// <summary>
+    /// Linear evaluation after a run (<c>pretrain --linear-eval</c>): the run's seed, threads and
+    /// batch caps, so that a capped trial run stays capped in evaluation too.
+    /// </summary>
+    public static LinearEvalOptions LinearEvaluationOptions(PretrainOptions options, FeatureMode features) => new()
+    {
+        Features = features, Seed = options.Seed, Threads = options.Trainer.Threads,
+        LimitTrainBatches = options.Trainer.LimitTrainBatches, LimitEvalBatches = options.Trainer.LimitValBatches is > 0 ? options.Trainer.LimitValBatches : null,
+    };
 
     /// <summary>Copies encoder, projection, decoder and log_scale from a checkpoint; the optimizer starts afresh.</summary>
     private void InitialiseFrom(string path, DatasetInfo info, ITrainingObserver observer)
@@ -161,13 +175,13 @@ public sealed class Pretrainer : IDisposable
     {
         if (options.Model.InputHeight != data.Info.InputHeight)
             throw new OptionException(nameof(ModelOptions.InputHeight), $"{options.Model.InputHeight} does not match {data.Info.Name}'s {data.Info.InputHeight}x{data.Info.InputHeight} images");
-        if (options.BatchSize > data.PretrainTrain.Count)
-            throw new OptionException(nameof(PretrainOptions.BatchSize), $"{options.BatchSize} is larger than {data.PretrainTrain.Name} ({data.PretrainTrain.Count} images)");
+        if (options.Data.BatchSize > data.PretrainTrain.Count)
+            throw new OptionException(nameof(DataOptions.BatchSize), $"{options.Data.BatchSize} is larger than {data.PretrainTrain.Name} ({data.PretrainTrain.Count} images)");
     }
 
     /// <summary>Refuses a precision the device cannot run; a front end calls it before it touches a run folder.</summary>
     public static void CheckPrecision(PretrainOptions options, Device device) =>
-        OptionException.Check(options.Precision != Precision.Fp16Mixed || device.type == TorchSharp.DeviceType.CUDA, nameof(PretrainOptions.Precision),
+        OptionException.Check(options.Trainer.Precision != Precision.Fp16Mixed || device.type == TorchSharp.DeviceType.CUDA, nameof(TrainerOptions.Precision),
             "16-mixed (the reference's --fp16: float16 with a gradient scaler) runs on CUDA only; on this CPU use --precision bf16-mixed, the same speed-up without a scaler");
 
     /// <summary>The data-parallel strategy, when training runs over several processes.</summary>

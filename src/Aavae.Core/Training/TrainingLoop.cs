@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using Aavae.Augmentation;
+using Aavae.Configuration;
 using Aavae.Data;
-using Aavae.Distributed;
+using Aavae.Training.Strategies;
 using Aavae.Evaluation;
 using Aavae.Optimization;
 using Aavae.Runtime;
 using static TorchSharp.torch;
+using Aavae.Checkpoints;
+using Aavae.Options;
 
 namespace Aavae.Training;
 
@@ -21,16 +24,19 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// owns the position, cancellation and the NaN guard; everything else (checkpoints, logs,
 /// monitors, pictures, progress) is a callback. Each step waits for the device once, to read the
 /// loss and gradient norm the guard needs; other metrics stay tensors until a callback shows them.
-/// Under data parallelism (a <paramref name="group"/> of several processes) each process trains
+/// Under data parallelism (a <paramref name="strategy"/> of several processes) each process trains
 /// on its <see cref="Shard"/> of every global batch and validates on its shard of the validation
-/// batches; a callback averages the gradients, and the validation sums are added up here.
+/// batches; the strategy averages the gradients and adds up the validation sums.
 /// </summary>
-public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IProcessGroup? group = null)
+public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IStrategy? strategy = null)
 {
     private readonly PretrainOptions options = module.Options;
-    private readonly IProcessGroup group = group ?? new SingleProcess();
-    private Shard Shard => group.Shard();
+    private readonly IStrategy strategy = strategy ?? new SingleDevice();
+    private Shard Shard => strategy.Shard;
     private readonly StepMemory memory = new();
+    /// <summary>This session's training time, which max_time bounds.</summary>
+    private readonly Stopwatch session = new();
+    private const string TimeUpMetric = "max_time_passed";
     private TrainingPosition position = new(0, 0, 0);
 
     /// <summary>Shown in the NaN guard's message: where the last good checkpoint is, if any.</summary>
@@ -46,36 +52,44 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
     public LoopResult Run(TrainingPosition start, CancellationToken stop = default)
     {
         position = start;
-        using var share = CoreShare.ForLoop(options.Threads, Report);
+        session.Restart();
+        using var share = CoreShare.ForLoop(options.Trainer.Threads, Report);
+        strategy.Setup();
         foreach (var c in callbacks) c.OnFitStart(start);
         IReadOnlyDictionary<string, double>? lastEpoch = null;
         var device = module.Device;
-        for (int epoch = position.Epoch; epoch < options.MaxEpochs; epoch++)
+        for (int epoch = position.Epoch; epoch < options.Trainer.MaxEpochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
             using var train = new MetricSums();
             bool stopped = false;
             var loader = new BatchLoader<ViewBatch>(data.PretrainTrain,
-                new LoaderOptions(options.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.LimitTrainBatches, StartBatch: position.Batch,
+                new LoaderOptions(options.Data.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.Trainer.LimitTrainBatches, StartBatch: position.Batch,
                     Prefetch: LoaderOptions.PrefetchOn(device)),
                 ViewsOf(data.PretrainTrain));
             int batch = position.Batch;
             foreach (var views in loader)
             {
-                bool stopAgreed;
+                bool stopAgreed, timeUp;
                 using (views)
                 {
-                    stopAgreed = TrainStep(views, epoch, ++batch, train, stop.IsCancellationRequested);
+                    (stopAgreed, timeUp) = TrainStep(views, epoch, ++batch, train, stop.IsCancellationRequested);
                     memory.AfterStep();
                     share.AfterStep();
                 }
                 // One process reads its own token; several stop together at the step they agreed on, or one would wait for the others forever.
-                if (group.Size == 1 ? stop.IsCancellationRequested : stopAgreed)
+                if (strategy.Group.Size == 1 ? stop.IsCancellationRequested : stopAgreed)
                 {
                     foreach (var c in callbacks) c.OnInterrupted(position);
                     return new LoopResult(position, Interrupted: true, lastEpoch);
                 }
-                if (options.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
+                if (options.Trainer.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
+                if (timeUp)
+                {
+                    Report?.Invoke($"max_time {SettingValues.Format(options.Trainer.MaxTime)} reached at step {position.GlobalStep}: this epoch ends here, validated and checkpointed");
+                    stopped = true;
+                    break;
+                }
             }
 
             var row = new Dictionary<string, double> { ["epoch"] = epoch, ["step"] = position.GlobalStep };
@@ -86,8 +100,8 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
                 row[TrainName(k)] = v;
             }
             bool completed = batch >= BatchesPerEpoch;
-            var end = new EpochEnd(epoch, row, last: stopped || epoch == options.MaxEpochs - 1,
-                () => FeatureExtractor.Encode(module.Encoder, data.Val, views, options.BatchSize, options.LimitValBatches));
+            var end = new EpochEnd(epoch, row, last: stopped || epoch == options.Trainer.MaxEpochs - 1,
+                () => FeatureExtractor.Encode(module.Encoder, data.Val, views, options.Data.BatchSize, options.Trainer.LimitValBatches));
             try
             {
                 Validate(end);
@@ -108,8 +122,8 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         return new LoopResult(position, Interrupted: false, lastEpoch);
     }
 
-    /// <returns>Whether the processes agreed to stop after this step.</returns>
-    private bool TrainStep(ViewBatch views, int epoch, int batch, MetricSums train, bool stopRequested)
+    /// <returns>Whether the processes agreed to stop after this step, and whether max_time has passed on any of them.</returns>
+    private (bool Stop, bool TimeUp) TrainStep(ViewBatch views, int epoch, int batch, MetricSums train, bool stopRequested)
     {
         var stepClock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
@@ -119,6 +133,10 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         var scaler = module.Scaler;
         (scaler is null ? output.Loss : scaler.ScaleLoss(output.Loss)).backward();
         var afterBackward = new AfterBackward(module.Trainable, new Dictionary<string, Tensor>(output.Metrics), stopRequested);
+        // max_time travels with the step's metrics, so every process of a data-parallel run stops at the same step.
+        if (options.Trainer.MaxTime is { } maxTime) afterBackward.Metrics[TimeUpMetric] = tensor(session.Elapsed >= maxTime ? 1f : 0f, device: module.Device);
+        afterBackward.StopRequested = strategy.ReduceStep(afterBackward);
+        bool timeUp = afterBackward.Metrics.Remove(TimeUpMetric, out var timeUpShare) && timeUpShare.item<float>() > 0;
         foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
         var stepMetrics = afterBackward.Metrics;
         var stepLoss = stepMetrics.GetValueOrDefault("loss") ?? output.Loss;
@@ -152,19 +170,19 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
             train.Add(metrics.Where(kv => !stepMetrics.ContainsKey(kv.Key)).ToDictionary(), 1);
             train.AddWeight(1);
         }
-        return afterBackward.StopRequested;
+        return (afterBackward.StopRequested, timeUp);
     }
 
     /// <summary>Validation loss, val_samples posterior samples per image, then the callbacks' epoch metrics; skipped with limit_val_batches 0.</summary>
     private void Validate(EpochEnd end)
     {
-        if (options.LimitValBatches == 0) return;
+        if (options.Trainer.LimitValBatches == 0) return;
         module.SetTraining(false);
         try
         {
             using var sums = new MetricSums();
             var loader = new BatchLoader<ViewBatch>(data.PretrainVal,
-                new LoaderOptions(options.BatchSize, Shuffle: false, DropLast: false, SeedStreams.Validation(options.Seed), end.Epoch, options.LimitValBatches,
+                new LoaderOptions(options.Data.BatchSize, Shuffle: false, DropLast: false, SeedStreams.Validation(options.Seed), end.Epoch, options.Trainer.LimitValBatches,
                     Prefetch: LoaderOptions.PrefetchOn(module.Device)),
                 ViewsOf(data.PretrainVal));
             int index = 0;
@@ -181,7 +199,7 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
                     var batchEnd = new ValidationBatchEnd(end.Epoch, index++, batch);
                     foreach (var c in callbacks) c.OnValidationBatchEnd(batchEnd);
                 }
-            sums.AllReduce(group);
+            strategy.ReduceValidation(sums);
             foreach (var (k, v) in sums.Means()) end.Row["val_" + k] = v;
             foreach (var c in callbacks) c.OnValidationEnd(end);
         }
@@ -197,7 +215,7 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
         using var scope = NewDisposeScope();
         if (Shard.CountIn(indices.Length) == 0) return new ViewBatch(empty(0).DetachFromDisposeScope(), empty(0).DetachFromDisposeScope(), empty(0, ScalarType.Int64).DetachFromDisposeScope());
-        var (x, original, labels) = views.Pretraining(source, indices, options.Denoising, rng, Shard);
+        var (x, original, labels) = views.Pretraining(source, indices, options.Augmentation.Denoising, rng, Shard);
         return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
     };
 

@@ -4,6 +4,7 @@ using Aavae.Runtime;
 using StbImageWriteSharp;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Embedding;
 
 namespace Aavae.Visualization;
 

@@ -22,10 +22,10 @@ public class SimClrViewTests
     [Fact]
     public void TheJitterStrengthSetsTheJittersRanges()
     {
-        var none = new Views(DatasetInfo.FashionMnist, CPU, jitterStrength: 0).SimClr.Sample(new Random(2), 500, 32, 32);
+        var none = new Views(DatasetInfo.FashionMnist, CPU, new AugmentationOptions { JitterStrength = 0 }).SimClr.Sample(new Random(2), 500, 32, 32);
         Assert.All(none.Brightness.Concat(none.Contrast).Concat(none.Saturation), f => Assert.Equal(1f, f));
         Assert.All(none.Hue, h => Assert.Equal(0f, h));
-        var mild = new Views(DatasetInfo.FashionMnist, CPU, jitterStrength: 0.25).SimClr.Sample(new Random(2), 2000, 32, 32);
+        var mild = new Views(DatasetInfo.FashionMnist, CPU, new AugmentationOptions { JitterStrength = 0.25 }).SimClr.Sample(new Random(2), 2000, 32, 32);
         Assert.All(mild.Brightness, b => Assert.InRange(b, 0.8f, 1.2f));
         Assert.Contains(mild.Brightness, b => b < 0.82f);
         Assert.All(mild.Hue, h => Assert.InRange(h, -0.05f, 0.05f));

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Aavae.Checkpoints;
 using Aavae.Training;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Tests.Cli;
 

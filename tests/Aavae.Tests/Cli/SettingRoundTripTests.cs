@@ -6,6 +6,8 @@ using Aavae.Configuration;
 using Aavae.Data;
 using Aavae.Evaluation;
 using Aavae.Training;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Tests.Cli;
 

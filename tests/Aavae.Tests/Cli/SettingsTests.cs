@@ -1,6 +1,7 @@
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
+using Aavae.Options;
 
 namespace Aavae.Tests.Cli;
 
@@ -19,7 +20,7 @@ public class SettingsTests
     }
 
     [Theory]
-    [InlineData(nameof(PretrainOptions.KlCoeff), "--kl-coeff")]
+    [InlineData(nameof(ObjectiveOptions.KlCoeff), "--kl-coeff")]
     [InlineData(nameof(ModelOptions.InputHeight), "--input-size")]
     [InlineData(nameof(ModelOptions.Kind), "--model")]
     [InlineData("Output", "--output")]

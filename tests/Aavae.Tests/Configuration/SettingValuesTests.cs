@@ -3,6 +3,7 @@ using Aavae.Data;
 using Aavae.Models;
 using Aavae.Runtime;
 using Aavae.Training;
+using Aavae.Options;
 
 namespace Aavae.Tests.Configuration;
 

@@ -4,6 +4,7 @@ using System.Text;
 using Aavae.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Embedding;
 
 namespace Aavae.Tests.Data;
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Aavae.Training;
+using Aavae.Checkpoints;
+using Aavae.Options;
 
 namespace Aavae.Tests.Distributed;
 

@@ -5,6 +5,7 @@ using Aavae.Evaluation;
 using Aavae.Models;
 using Aavae.Training;
 using static TorchSharp.torch;
+using Aavae.Embedding;
 
 namespace Aavae.Tests.Evaluation;
 

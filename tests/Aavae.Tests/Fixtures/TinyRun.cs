@@ -1,5 +1,6 @@
 using Aavae.Progress;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Tests;
 

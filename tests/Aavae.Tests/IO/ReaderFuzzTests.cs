@@ -7,6 +7,7 @@ using Aavae.IO;
 using Aavae.Training;
 using CsCheck;
 using static TorchSharp.torch;
+using Aavae.Embedding;
 
 namespace Aavae.Tests.IO;
 

@@ -3,6 +3,8 @@ using Aavae.Checkpoints;
 using Aavae.Data;
 using Aavae.Evaluation;
 using static TorchSharp.torch;
+using Aavae.Embedding;
+using Aavae.Inference;
 
 namespace Aavae.Tests.Inference;
 

@@ -81,7 +81,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
             module.Model.forward(x, x).Loss.backward();
         module.Optimizer.Step();
         var path = Path.Combine(TempDir.Create(), "last.ckpt");
-        Aavae.Training.TrainingCheckpoint.Save(path, module.Options, new Aavae.Training.TrainingPosition(1, 0, 1), module.Model, module.Optimizer, null);
+        Aavae.Checkpoints.TrainingCheckpoint.Save(path, module.Options, new Aavae.Checkpoints.TrainingPosition(1, 0, 1), module.Model, module.Optimizer, null);
 
         var printed = ReferenceFixtures.RunPython("checksums", path).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')).ToDictionary(f => f[0], f => double.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture));

@@ -5,6 +5,7 @@ using Aavae.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;
+using Aavae.Export;
 
 namespace Aavae.Tests.Onnx;
 

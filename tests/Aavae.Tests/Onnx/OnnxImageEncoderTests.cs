@@ -3,6 +3,8 @@ using Aavae.Data;
 using Aavae.Onnx;
 using Aavae.Runtime;
 using static TorchSharp.torch;
+using Aavae.Embedding;
+using Aavae.Inference;
 
 namespace Aavae.Tests.Onnx;
 

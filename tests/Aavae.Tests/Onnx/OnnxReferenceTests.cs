@@ -5,6 +5,7 @@ using Aavae.Tests.Interop;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = TorchSharp.torch.Tensor;
+using Aavae.Export;
 
 namespace Aavae.Tests.Onnx;
 

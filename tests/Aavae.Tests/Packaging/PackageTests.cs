@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Aavae.Data;
+using Aavae.Inference;
 
 namespace Aavae.Tests.Packaging;
 

@@ -4,6 +4,8 @@ using Aavae.Checkpoints;
 using Aavae.Models;
 using Aavae.Training;
 using static TorchSharp.torch;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Tests.Runtime;
 

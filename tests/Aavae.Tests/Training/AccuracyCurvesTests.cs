@@ -1,5 +1,6 @@
 using Aavae.Training;
 using StbImageSharp;
+using Aavae.Runs;
 
 namespace Aavae.Tests.Training;
 

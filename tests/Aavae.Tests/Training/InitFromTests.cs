@@ -1,6 +1,7 @@
 using Aavae.Progress;
 using Aavae.Checkpoints;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Tests.Training;
 

@@ -2,26 +2,28 @@ using Aavae.Runtime;
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Tests.Training;
 
 public class PretrainOptionsTests
 {
     [Theory]
-    [InlineData(nameof(PretrainOptions.LearningRate))]
-    [InlineData(nameof(PretrainOptions.KlCoeff))]
-    [InlineData(nameof(PretrainOptions.BatchSize))]
-    [InlineData(nameof(PretrainOptions.ValSamples))]
-    [InlineData(nameof(PretrainOptions.JitterStrength))]
+    [InlineData(nameof(OptimizerOptions.LearningRate))]
+    [InlineData(nameof(ObjectiveOptions.KlCoeff))]
+    [InlineData(nameof(DataOptions.BatchSize))]
+    [InlineData(nameof(ObjectiveOptions.ValSamples))]
+    [InlineData(nameof(AugmentationOptions.JitterStrength))]
     public void OutOfRangeValuesNameTheirOption(string option)
     {
         var bad = option switch
         {
             // Hue 0.2 s past 0.5 would wrap the colour wheel: torchvision refuses it too.
-            nameof(PretrainOptions.JitterStrength) => new PretrainOptions { JitterStrength = 3 },
-            nameof(PretrainOptions.LearningRate) => new PretrainOptions { LearningRate = -1e-3 },
-            nameof(PretrainOptions.KlCoeff) => new PretrainOptions { KlCoeff = -0.1 },
-            nameof(PretrainOptions.BatchSize) => new PretrainOptions { BatchSize = 0 },
+            nameof(AugmentationOptions.JitterStrength) => new PretrainOptions { JitterStrength = 3 },
+            nameof(OptimizerOptions.LearningRate) => new PretrainOptions { LearningRate = -1e-3 },
+            nameof(ObjectiveOptions.KlCoeff) => new PretrainOptions { KlCoeff = -0.1 },
+            nameof(DataOptions.BatchSize) => new PretrainOptions { BatchSize = 0 },
             _ => new PretrainOptions { ValSamples = 0 },
         };
         var e = Assert.Throws<OptionException>(bad.Validate);
@@ -44,8 +46,8 @@ public class PretrainOptionsTests
         // vae.py's --warmup_epochs is an int; a fraction is this project's and keeps its value.
         Assert.Equal(10, new PretrainOptions().ToHyperParameters()["warmup_epochs"]);
         Assert.Equal(0.5, new PretrainOptions { WarmupEpochs = 0.5 }.ToHyperParameters()["warmup_epochs"]);
-        Assert.Equal(nameof(PretrainOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = double.NaN }.Validate).Option);
-        Assert.Equal(nameof(PretrainOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = 1e12 }.Validate).Option);
+        Assert.Equal(nameof(OptimizerOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = double.NaN }.Validate).Option);
+        Assert.Equal(nameof(OptimizerOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = 1e12 }.Validate).Option);
     }
 
     [Fact]
@@ -140,7 +142,7 @@ public class PretrainOptionsTests
         Assert.Equal(("stl10", 96, Stem.Stl10), (o.Dataset.Name, o.Model.InputHeight, o.Model.Stem));
         Assert.Equal((7, 32, 2), (o.BatchSize, o.Model.Width, o.MaxEpochs));
         var e = Assert.Throws<OptionException>(() => PretrainSetup.Resolve("paper", explicitly: x => x with { LearningRate = 0 }));
-        Assert.Equal(nameof(PretrainOptions.LearningRate), e.Option);
+        Assert.Equal(nameof(OptimizerOptions.LearningRate), e.Option);
     }
 
     [Theory]

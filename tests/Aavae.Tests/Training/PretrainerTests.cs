@@ -7,6 +7,8 @@ using Aavae.Models;
 using Aavae.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Runs;
+using Aavae.Options;
 
 namespace Aavae.Tests.Training;
 
@@ -186,7 +188,7 @@ public class PretrainerTests
     public void BatchLargerThanTheDataSetIsRefused()
     {
         var e = Assert.Throws<OptionException>(() => new Pretrainer(Tiny() with { BatchSize = 100_000 }, RunFolder.CreateNew(TempDir.Create(), false), new SilentObserver()));
-        Assert.Equal(nameof(PretrainOptions.BatchSize), e.Option);
+        Assert.Equal(nameof(DataOptions.BatchSize), e.Option);
         Assert.StartsWith("100000 is larger than", e.Problem);
     }
 

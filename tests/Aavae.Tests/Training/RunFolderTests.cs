@@ -1,5 +1,6 @@
 using Aavae.Configuration;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Tests.Training;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Aavae.Training;
+using Aavae.Runs;
 
 namespace Aavae.Tests.Training;
 

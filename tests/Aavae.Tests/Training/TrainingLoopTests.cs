@@ -7,6 +7,8 @@ using Aavae.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Aavae.Checkpoints;
+using Aavae.Options;
 
 namespace Aavae.Tests.Training;
 

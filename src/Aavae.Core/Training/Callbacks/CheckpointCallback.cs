@@ -1,6 +1,8 @@
 using Aavae.Progress;
 using Aavae.Checkpoints;
 using Aavae.IO;
+using Aavae.Embedding;
+using Aavae.Runs;
 
 namespace Aavae.Training.Callbacks;
 
@@ -13,7 +15,7 @@ public sealed class CheckpointCallback(RunFolder run, PretrainModule module, Onl
     public void OnEpochEnd(EpochEnd epoch)
     {
         Save(epoch.Next);
-        if (epoch.Completed && (epoch.Epoch + 1) % module.Options.CheckpointEvery == 0)
+        if (epoch.Completed && (epoch.Epoch + 1) % module.Options.Trainer.CheckpointEvery == 0)
         {
             var path = run.EpochCheckpoint(epoch.Epoch);
             AtomicFile.Write(path, s => { using var src = File.OpenRead(run.LastCheckpoint); src.CopyTo(s); });
@@ -27,5 +29,5 @@ public sealed class CheckpointCallback(RunFolder run, PretrainModule module, Onl
         observer.OnMessage($"interrupted at epoch {position.Epoch}, step {position.GlobalStep}: wrote {run.LastCheckpoint}");
     }
 
-    private void Save(TrainingPosition at) => TrainingCheckpoint.Save(run.LastCheckpoint, module.Options, at, module.Model, module.Optimizer, probe, module.Scaler);
+    private void Save(TrainingPosition at) => TrainingCheckpoint.Save(run.LastCheckpoint, module.Options, at, module.Model, module.Optimizer, probe?.State, module.Scaler);
 }

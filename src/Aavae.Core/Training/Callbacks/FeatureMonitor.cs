@@ -3,6 +3,7 @@ using Aavae.Data;
 using Aavae.Evaluation;
 using Aavae.Models;
 using Aavae.Progress;
+using Aavae.Options;
 
 namespace Aavae.Training.Callbacks;
 
@@ -17,10 +18,10 @@ public sealed class FeatureMonitor(AavaeModel model, DataModule data, Views view
 {
     public void OnValidationEnd(EpochEnd epoch)
     {
-        bool knn = Due(options.KnnEvery, epoch), probe = Due(options.LinearProbeEvery, epoch);
+        bool knn = Due(options.Monitors.KnnEvery, epoch), probe = Due(options.Monitors.LinearProbeEvery, epoch);
         if (!knn && !probe) return;
-        using var bank = FeatureExtractor.Encode(model.Encoder, data.Train, views, options.BatchSize, options.LimitTrainBatches);
-        if (knn) epoch.Row["knn_acc"] = Knn.Accuracy(bank, epoch.ValFeatures, data.Info.NumClasses, options.KnnK, options.KnnTemperature);
+        using var bank = FeatureExtractor.Encode(model.Encoder, data.Train, views, options.Data.BatchSize, options.Trainer.LimitTrainBatches);
+        if (knn) epoch.Row["knn_acc"] = Knn.Accuracy(bank, epoch.ValFeatures, data.Info.NumClasses, options.Monitors.KnnK, options.Monitors.KnnTemperature);
         if (probe)
         {
             // The probe seeds libtorch's generator for its own initialisation; training's noise must not notice.

@@ -1,4 +1,6 @@
 using Aavae.Objectives;
+using Aavae.Runs;
+using Aavae.Checkpoints;
 
 namespace Aavae.Training.Callbacks;
 

@@ -3,6 +3,7 @@ using Aavae.Data;
 using Aavae.Distributed;
 using Aavae.Models;
 using static TorchSharp.torch;
+using Aavae.Options;
 
 namespace Aavae.Training.Callbacks;
 
@@ -21,7 +22,7 @@ public sealed class OnlineProbeCallback(OnlineProbe probe, AavaeModel model, IIm
     public void OnTrainBatchEnd(TrainBatchEnd step)
     {
         var rng = SeedStreams.OnlineProbe(options.Seed, step.Step);
-        int n = Math.Min(options.BatchSize, labelled.Count);
+        int n = Math.Min(options.Data.BatchSize, labelled.Count);
         var indices = Enumerable.Range(0, n).Select(_ => (long)rng.Next(labelled.Count)).ToArray();
         // Each process's shard draws its own crops and flips.
         if (shard.Count > 1) rng = SeedStreams.OnlineProbe(options.Seed, step.Step, shard.Rank);

@@ -1,4 +1,6 @@
 using Aavae.Progress;
+using Aavae.Checkpoints;
+using Aavae.Options;
 
 namespace Aavae.Training.Callbacks;
 
@@ -11,9 +13,9 @@ public sealed class ProgressReporter(ITrainingObserver observer, PretrainOptions
 
     public void OnTrainBatchEnd(TrainBatchEnd step)
     {
-        long remaining = (long)(options.MaxEpochs - step.Epoch) * batchesPerEpoch - step.Batch;
-        if (options.MaxSteps is long max) remaining = Math.Min(remaining, max - step.Position.GlobalStep);
-        observer.OnStep(new StepReport(step.Epoch, options.MaxEpochs, step.Batch, batchesPerEpoch, step.Position.GlobalStep, step.Loss,
+        long remaining = (long)(options.Trainer.MaxEpochs - step.Epoch) * batchesPerEpoch - step.Batch;
+        if (options.Trainer.MaxSteps is long max) remaining = Math.Min(remaining, max - step.Position.GlobalStep);
+        observer.OnStep(new StepReport(step.Epoch, options.Trainer.MaxEpochs, step.Batch, batchesPerEpoch, step.Position.GlobalStep, step.Loss,
             ProgressClock.ImagesPerSecond(step.Views.X.shape[0] * processes, step.StepTime), clock.Elapsed, clock.Remaining(step.Position.GlobalStep, remaining)));
     }
 

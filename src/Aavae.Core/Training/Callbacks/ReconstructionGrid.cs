@@ -1,6 +1,7 @@
 using Aavae.Data;
 using Aavae.Models;
 using Aavae.Visualization;
+using Aavae.Runs;
 
 namespace Aavae.Training.Callbacks;
 

@@ -2,6 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aavae.IO;
 using Aavae.Kernels;
+using Aavae.Embedding;
+using Aavae.Runs;
+using Aavae.Checkpoints;
+using Aavae.Options;
 
 namespace Aavae.Training.Callbacks;
 

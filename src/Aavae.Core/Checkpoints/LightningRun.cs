@@ -4,8 +4,9 @@ using System.Collections;
 using System.Globalization;
 using Aavae.Data;
 using Aavae.Models;
+using Aavae.Options;
 
-namespace Aavae.Training;
+namespace Aavae.Checkpoints;
 
 /// <summary>
 /// A pre-training checkpoint the reference wrote (PyTorch Lightning's <c>.ckpt</c> of src/vae.py or
@@ -22,15 +23,18 @@ public static class LightningRun
             throw new InvalidDataException($"{path}: this Lightning checkpoint has no hyper_parameters, so how its run was configured is unknown; init_from takes its weights alone");
         if (content["state_dict"] is not IDictionary stateDict)
             throw new InvalidDataException($"{path}: the checkpoint has no state_dict");
-        var tensors = StateDicts.Without(StateDicts.Select(stateDict, ""), OnlineProbe.Prefix);
+        var tensors = StateDicts.Without(StateDicts.Select(stateDict, ""), StateDicts.OnlineProbePrefix);
         var model = ArchitectureInference.Infer(tensors, h, path);
 
         var dataset = DatasetInfo.Get(HyperParameters.Text(h, "dataset") ?? "cifar10");
         var reference = Presets.For("reference", model.Kind) with
         {
             Model = model,
-            Dataset = dataset,
-            DataDir = HyperParameters.Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
+            Data = new DataOptions
+            {
+                Dataset = dataset,
+                DataDir = HyperParameters.Text(h, "data_path") is { } dir && Path.IsPathRooted(dir) && Directory.Exists(dir) ? dir : null,
+            },
         };
         var options = HyperParameters.Read(h, reference);
         return new TrainingCheckpoint(options, Position(content, path), content) { Path = path, Format = CheckpointFormat.Lightning };
@@ -73,17 +77,17 @@ public static class LightningRun
     {
         var named = model.named_parameters().Select((p, i) => (p.name, p.parameter, i)).ToList();
         var referenceOrder = named.OrderBy(p => Rank(p.name)).ThenBy(p => p.i).Select(p => (p.name, p.parameter)).ToList();
-        var referenceIndex = options.ExcludeBnBias
+        var referenceIndex = options.Optimizer.ExcludeBnBias
             ? ParameterGroups.Split(referenceOrder, true).SelectMany(g => g).Select(p => p.Name).ToList()
             : referenceOrder.Select(p => p.name).ToList();
-        var ownIndex = ParameterGroups.Split(named.Select(p => (p.name, p.parameter)), options.ExcludeBnBias)
+        var ownIndex = ParameterGroups.Split(named.Select(p => (p.name, p.parameter)), options.Optimizer.ExcludeBnBias)
             .SelectMany(g => g).Select((p, i) => (p.Name, i)).ToDictionary(p => p.Name, p => p.i);
 
         int held = state["param_groups"] is IList groups
             ? groups.Cast<object>().Sum(g => g is IDictionary d && d["params"] is IList p ? p.Count : 0)
             : throw new InvalidDataException($"{what}: the optimizer state has no param_groups");
         if (held != referenceIndex.Count)
-            throw new InvalidDataException($"{what}: the checkpoint's optimizer holds {held} parameters; the reference's model of this architecture passes {referenceIndex.Count} (exclude_bn_bias {options.ExcludeBnBias})");
+            throw new InvalidDataException($"{what}: the checkpoint's optimizer holds {held} parameters; the reference's model of this architecture passes {referenceIndex.Count} (exclude_bn_bias {options.Optimizer.ExcludeBnBias})");
 
         var perParameter = state["state"] as IDictionary ?? throw new InvalidDataException($"{what}: the optimizer state has no 'state' dictionary");
         var rekeyed = new Dictionary<object, object?>();

@@ -3,9 +3,10 @@ using Aavae.Configuration;
 using Aavae.Data;
 using Aavae.IO;
 using Aavae.Models;
-using static Aavae.Onnx.OnnxFields;
+using static Aavae.Export.OnnxFields;
+using Aavae.Embedding;
 
-namespace Aavae.Onnx;
+namespace Aavae.Export;
 
 /// <summary>
 /// Writes a checkpoint's frozen encoder as an ONNX model (IR version 8, opset 17: the newest that

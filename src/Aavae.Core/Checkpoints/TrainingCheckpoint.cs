@@ -4,8 +4,9 @@ using System.Collections;
 using Aavae.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using Aavae.Options;
 
-namespace Aavae.Training;
+namespace Aavae.Checkpoints;
 
 /// <summary>
 /// A pre-training checkpoint, laid out as a PyTorch Lightning <c>.ckpt</c> so Python reads it
@@ -26,7 +27,7 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     public CheckpointFormat Format { get; init; } = CheckpointFormat.Aavae;
 
     public static void Save(string path, PretrainOptions options, TrainingPosition position, AavaeModel model,
-        IStepOptimizer optimizer, OnlineProbe? probe, GradScaler? scaler = null)
+        IStepOptimizer optimizer, ProbeState? probe, GradScaler? scaler = null)
     {
         // A diverged model must never replace a good checkpoint.
         foreach (var (name, p) in model.named_parameters())
@@ -35,14 +36,14 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
 
         var stateDict = StateDicts.WithPrefix(model, "");
         if (probe is not null)
-            foreach (var (k, v) in StateDicts.WithPrefix(probe.Layer, OnlineProbe.Prefix)) stateDict[k] = v;
+            foreach (var (k, v) in StateDicts.WithPrefix(probe.Layer, StateDicts.OnlineProbePrefix)) stateDict[k] = v;
 
         var content = new Hashtable
         {
             ["epoch"] = Math.Max(0, position.Epoch - (position.Batch == 0 ? 1 : 0)),
             ["global_step"] = position.GlobalStep,
             ["state_dict"] = stateDict,
-            ["hyper_parameters"] = options.ToHyperParameters(),
+            ["hyper_parameters"] = HyperParameters.Write(options),
             ["optimizer_states"] = new List<object> { optimizer.StateDict() },
             ["aavae"] = new Dictionary<string, object?>
             {
@@ -84,11 +85,11 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
     public IDictionary StateDict => Content["state_dict"] as IDictionary ?? throw new InvalidDataException("checkpoint has no state_dict");
 
     /// <summary>Puts weights, optimizer moments, probe and generator state back. The model must have the checkpoint's architecture.</summary>
-    public void Restore(AavaeModel model, IStepOptimizer optimizer, OnlineProbe? probe, string what, GradScaler? scaler = null)
+    public void Restore(AavaeModel model, IStepOptimizer optimizer, ProbeState? probe, string what, GradScaler? scaler = null)
     {
         bool own = Format != CheckpointFormat.Lightning;
-        StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), OnlineProbe.Prefix), strict: true, what);
-        var probeWeights = StateDicts.Select(StateDict, OnlineProbe.Prefix);
+        StateDicts.Load(model, StateDicts.Without(StateDicts.Select(StateDict, ""), StateDicts.OnlineProbePrefix), strict: true, what);
+        var probeWeights = StateDicts.Select(StateDict, StateDicts.OnlineProbePrefix);
         // The reference's probe lives in its callback; its weights are in the state_dict only when online_ft was on.
         if (probe is not null && (own || probeWeights.Count > 0))
             StateDicts.Load(probe.Layer, probeWeights, strict: true, what + " (online probe)");
@@ -102,3 +103,6 @@ public sealed record TrainingCheckpoint(PretrainOptions Options, TrainingPositio
         if (aavae["torch_rng_state"] is Tensor rng) torch.set_rng_state(rng);
     }
 }
+
+/// <summary>The online probe as a checkpoint holds it: its layer, under <see cref="StateDicts.OnlineProbePrefix"/>, and its optimizer's state.</summary>
+public sealed record ProbeState(TorchSharp.torch.nn.Module Layer, IStepOptimizer Optimizer);

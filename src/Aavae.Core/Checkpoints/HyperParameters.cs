@@ -4,8 +4,9 @@ using Aavae.Data;
 using Aavae.Models;
 using Aavae.Optimization;
 using Aavae.Runtime;
+using Aavae.Options;
 
-namespace Aavae.Training;
+namespace Aavae.Checkpoints;
 
 /// <summary>
 /// The reference's hyper-parameter names (src/vae.py's argparse, as Lightning keeps them in a
@@ -21,7 +22,7 @@ public static class HyperParameters
 
     private static readonly Entry[] Table =
     [
-        new("dataset", o => o.Dataset.Name),
+        new("dataset", o => o.Data.Dataset.Name),
         new("encoder_name", o => o.Model.Encoder),
         new("decoder_name", o => o.Model.DecoderName),
         new("h_dim", o => o.Model.FeatureDim),
@@ -31,33 +32,33 @@ public static class HyperParameters
         new("remove_first_maxpool", o => o.Model.Stem.RemoveFirstMaxPool()),
         new("width", o => o.Model.Width),
         new("model", o => o.Model.Kind.ToString().ToLowerInvariant()),
-        new("denoising", o => o.Denoising, (o, h) => o with { Denoising = Flag(h, "denoising", o.Denoising) }),
+        new("denoising", o => o.Augmentation.Denoising, (o, h) => o with { Augmentation = o.Augmentation with { Denoising = Flag(h, "denoising", o.Augmentation.Denoising) } }),
         // vae.py sets jitter_strength per data set before VAE(**args.__dict__), which keeps it among the hyper-parameters.
-        new("jitter_strength", o => o.JitterStrength ?? o.Dataset.JitterStrength,
-            (o, h) => o with { JitterStrength = h.Contains("jitter_strength") ? Number(h, "jitter_strength", o.Dataset.JitterStrength) : null }),
-        new("kl_coeff", o => o.KlCoeff, (o, h) => o with { KlCoeff = Number(h, "kl_coeff", o.KlCoeff) }),
+        new("jitter_strength", o => o.Augmentation.JitterStrength ?? o.Data.Dataset.JitterStrength,
+            (o, h) => o with { Augmentation = o.Augmentation with { JitterStrength = h.Contains("jitter_strength") ? Number(h, "jitter_strength", o.Data.Dataset.JitterStrength) : null } }),
+        new("kl_coeff", o => o.Objective.KlCoeff, (o, h) => o with { Objective = o.Objective with { KlCoeff = Number(h, "kl_coeff", o.Objective.KlCoeff) } }),
         new("log_scale", o => o.Model.LogScale, (o, h) => o with { Model = o.Model with { LogScale = Number(h, "log_scale", 0) } }),
         new("learn_scale", o => o.Model.LearnScale ? 1 : 0, (o, h) => o with { Model = o.Model with { LearnScale = Integer(h, "learn_scale", 0) != 0 } }),
-        new("val_samples", o => o.ValSamples, (o, h) => o with { ValSamples = Integer(h, "val_samples", o.ValSamples) }),
-        new("optimizer", o => o.Optimizer.Name(), (o, h) => o with { Optimizer = Text(h, "optimizer") is { } name ? OptimizerKinds.Parse(name) : o.Optimizer }),
-        new("learning_rate", o => o.LearningRate, (o, h) => o with { LearningRate = Number(h, "learning_rate", o.LearningRate) }),
-        new("weight_decay", o => o.WeightDecay, (o, h) => o with { WeightDecay = Number(h, "weight_decay", o.WeightDecay) }),
-        new("exclude_bn_bias", o => o.ExcludeBnBias, (o, h) => o with { ExcludeBnBias = Flag(h, "exclude_bn_bias", o.ExcludeBnBias) }),
+        new("val_samples", o => o.Objective.ValSamples, (o, h) => o with { Objective = o.Objective with { ValSamples = Integer(h, "val_samples", o.Objective.ValSamples) } }),
+        new("optimizer", o => o.Optimizer.Algorithm.Name(), (o, h) => o with { Optimizer = o.Optimizer with { Algorithm = Text(h, "optimizer") is { } name ? OptimizerKinds.Parse(name) : o.Optimizer.Algorithm } }),
+        new("learning_rate", o => o.Optimizer.LearningRate, (o, h) => o with { Optimizer = o.Optimizer with { LearningRate = Number(h, "learning_rate", o.Optimizer.LearningRate) } }),
+        new("weight_decay", o => o.Optimizer.WeightDecay, (o, h) => o with { Optimizer = o.Optimizer with { WeightDecay = Number(h, "weight_decay", o.Optimizer.WeightDecay) } }),
+        new("exclude_bn_bias", o => o.Optimizer.ExcludeBnBias, (o, h) => o with { Optimizer = o.Optimizer with { ExcludeBnBias = Flag(h, "exclude_bn_bias", o.Optimizer.ExcludeBnBias) } }),
         // vae.py's argparse type is int: whole epochs stay ints for the reference's load_from_checkpoint.
-        new("warmup_epochs", o => o.WarmupEpochs == Math.Floor(o.WarmupEpochs) ? (object)(int)o.WarmupEpochs : o.WarmupEpochs,
-            (o, h) => o with { WarmupEpochs = Number(h, "warmup_epochs", o.WarmupEpochs) }),
-        new("max_epochs", o => o.MaxEpochs, (o, h) => o with { MaxEpochs = Integer(h, "max_epochs", o.MaxEpochs) }),
-        new("cosine_decay", o => o.Decay == DecayKind.Cosine ? 1 : 0,
-            (o, h) => o with { Decay = DecayKinds.FromReference(Integer(h, "cosine_decay", 0), Integer(h, "linear_decay", 0)) }),
-        new("linear_decay", o => o.Decay == DecayKind.Linear ? 1 : 0),
+        new("warmup_epochs", o => o.Optimizer.WarmupEpochs == Math.Floor(o.Optimizer.WarmupEpochs) ? (object)(int)o.Optimizer.WarmupEpochs : o.Optimizer.WarmupEpochs,
+            (o, h) => o with { Optimizer = o.Optimizer with { WarmupEpochs = Number(h, "warmup_epochs", o.Optimizer.WarmupEpochs) } }),
+        new("max_epochs", o => o.Trainer.MaxEpochs, (o, h) => o with { Trainer = o.Trainer with { MaxEpochs = Integer(h, "max_epochs", o.Trainer.MaxEpochs) } }),
+        new("cosine_decay", o => o.Optimizer.Decay == DecayKind.Cosine ? 1 : 0,
+            (o, h) => o with { Optimizer = o.Optimizer with { Decay = DecayKinds.FromReference(Integer(h, "cosine_decay", 0), Integer(h, "linear_decay", 0)) } }),
+        new("linear_decay", o => o.Optimizer.Decay == DecayKind.Linear ? 1 : 0),
         // vae.py's batch_size is per device (global batch = gpus x num_nodes x batch_size); this project's is global.
-        new("batch_size", o => o.BatchSize,
-            (o, h) => o with { BatchSize = Integer(h, "batch_size", o.BatchSize) * Math.Max(1, Integer(h, "gpus", 1)) * Math.Max(1, Integer(h, "num_nodes", 1)) }),
+        new("batch_size", o => o.Data.BatchSize,
+            (o, h) => o with { Data = o.Data with { BatchSize = Integer(h, "batch_size", o.Data.BatchSize) * Math.Max(1, Integer(h, "gpus", 1)) * Math.Max(1, Integer(h, "num_nodes", 1)) } }),
         new("seed", o => o.Seed, (o, h) => o with { Seed = Integer(h, "seed", o.Seed) }),
-        new("online_ft", o => o.OnlineFt, (o, h) => o with { OnlineFt = Flag(h, "online_ft", o.OnlineFt) }),
+        new("online_ft", o => o.Monitors.OnlineFt, (o, h) => o with { Monitors = o.Monitors with { OnlineFt = Flag(h, "online_ft", o.Monitors.OnlineFt) } }),
         // vae.py's own flag, and Lightning's name for what ran.
-        new("fp16", o => o.Precision == Precision.Fp16Mixed),
-        new("precision", o => o.Precision.Name()),
+        new("fp16", o => o.Trainer.Precision == Precision.Fp16Mixed),
+        new("precision", o => o.Trainer.Precision.Name()),
     ];
 
     /// <summary>The names this project writes, in the order it writes them.</summary>

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Aavae.Onnx;
+namespace Aavae.Export;
 
 /// <summary>
 /// The few messages of onnx.proto an encoder needs (ModelProto, GraphProto, NodeProto,

@@ -1,6 +1,6 @@
 using Aavae.Models;
 
-namespace Aavae.Onnx;
+namespace Aavae.Export;
 
 /// <summary>
 /// The rest of a VAE as ONNX nodes, for <c>export --with-decoder</c>: the projection head's mean

@@ -1,6 +1,6 @@
 using StbImageSharp;
 
-namespace Aavae.Data;
+namespace Aavae.Embedding;
 
 /// <summary>
 /// Decodes a PNG or JPEG file to RGB bytes: the one decoder of the project's picture readers

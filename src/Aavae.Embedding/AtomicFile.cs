@@ -1,4 +1,4 @@
-namespace Aavae.IO;
+namespace Aavae.Embedding;
 
 /// <summary>Writes a file through a temporary sibling and a rename, so readers never see half a file.</summary>
 public static class AtomicFile

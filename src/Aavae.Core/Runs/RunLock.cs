@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Aavae.Training;
+namespace Aavae.Runs;
 
 /// <summary>The run folder is locked by another live process, or cannot be written; the message names the folder (and the holder).</summary>
 public sealed class RunFolderException(string message) : IOException(message);

@@ -3,8 +3,9 @@ using System.Text;
 using Aavae.IO;
 using TorchSharp.Modules;
 using static TorchSharp.torch.utils.tensorboard;
+using Aavae.Embedding;
 
-namespace Aavae.Training;
+namespace Aavae.Runs;
 
 /// <summary>
 /// Per-epoch metrics to <c>metrics.csv</c> (one row an epoch, a column a metric, as Lightning's

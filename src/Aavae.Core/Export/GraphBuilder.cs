@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
-using static Aavae.Onnx.OnnxFields;
+using static Aavae.Export.OnnxFields;
 using static TorchSharp.torch;
 
-namespace Aavae.Onnx;
+namespace Aavae.Export;
 
 /// <summary>
 /// Nodes and initializers of an ONNX graph, added in the order the network's forward runs, with the

@@ -1,6 +1,6 @@
 using Aavae.Models;
 
-namespace Aavae.Onnx;
+namespace Aavae.Export;
 
 /// <summary>
 /// A frozen <see cref="ResNetEncoder"/>'s nodes, in the order its forward runs: the stem (Conv,

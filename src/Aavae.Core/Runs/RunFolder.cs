@@ -1,6 +1,6 @@
 using Aavae.Configuration;
 
-namespace Aavae.Training;
+namespace Aavae.Runs;
 
 /// <summary>
 /// The files of one run: <c>config.json</c>, <c>metrics.csv</c>, TensorBoard events,

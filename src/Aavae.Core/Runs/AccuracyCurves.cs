@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Aavae.Training;
+namespace Aavae.Runs;
 
 /// <summary>One metric of one run against epoch, as its <c>metrics.csv</c> holds it.</summary>
 /// <param name="Run">The run's label: its model kind and folder name.</param>

@@ -1,6 +1,6 @@
 using Aavae.Runtime;
 using Aavae.Augmentation;
-using Aavae.Checkpoints;
+using Aavae.Evaluation;
 using Aavae.Configuration;
 using Aavae.Data;
 using Aavae.Kernels;
@@ -8,7 +8,7 @@ using Aavae.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Aavae.Evaluation;
+namespace Aavae.Checkpoints;
 
 /// <summary>
 /// What judging a checkpoint's encoder takes, as the <c>linear-eval</c>, <c>knn</c> and <c>embed</c>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Aavae.Onnx;
+namespace Aavae.Embedding;
 
 /// <summary>
 /// What an exported ONNX encoder holds and how its pictures must be prepared, as the model's metadata

@@ -1,0 +1,15 @@
+using Aavae.Configuration;
+
+namespace Aavae.Objectives;
+
+/// <summary>The loss's own settings (src/vae.py's kl_coeff and val_samples).</summary>
+public sealed record ObjectiveOptions
+{
+    /// <summary>Weight of KL(q(z|x) || p(z)): 0 for AAVAE, whose augmentations regularise instead; 0.1 for the VAE.</summary>
+    [Setting("weight of the KL term", Min = 0)]
+    public double KlCoeff { get; init; }
+
+    /// <summary>Posterior samples per image in validation (the marginal-likelihood estimate).</summary>
+    [Setting("posterior samples per image in validation", Min = 1)]
+    public int ValSamples { get; init; } = 16;
+}

@@ -1,0 +1,43 @@
+using Aavae.Configuration;
+using Aavae.Runtime;
+
+namespace Aavae.Options;
+
+/// <summary>How long a run trains, on what, and how often it keeps a checkpoint (Lightning's Trainer arguments).</summary>
+public sealed record TrainerOptions
+{
+    [Setting("epochs to train", Min = 1)]
+    public int MaxEpochs { get; init; } = 3200;
+
+    [Setting("stop after N optimizer steps", Min = 1)]
+    public long? MaxSteps { get; init; }
+
+    /// <summary>Lightning's max_time: checked after every step, so a run overshoots it by one step, its validation and its checkpoint.</summary>
+    [Setting("stop after this much training time in this session, as Lightning's max_time: DD:HH:MM:SS, HH:MM:SS, or a number with s, m, h or d (90m)", Min = 0, MinExclusive = true)]
+    public TimeSpan? MaxTime { get; init; }
+
+    [Setting("train on at most N batches an epoch", Min = 1)]
+    public int? LimitTrainBatches { get; init; }
+
+    [Setting("validate on at most N batches (0: no validation)", Min = 0)]
+    public int? LimitValBatches { get; init; }
+
+    /// <summary>Keep a numbered checkpoint every this many epochs; last.ckpt is written every epoch.</summary>
+    [Setting("keep a numbered checkpoint every N epochs (last.ckpt is always kept)", Min = 1)]
+    public int CheckpointEvery { get; init; } = 200;
+
+    [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
+    public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
+
+    /// <summary>Layout of activations and convolution weights; channels-last spares oneDNN a conversion around every convolution.</summary>
+    [Setting("channels_last or contiguous: the memory layout of activations and convolution weights (results are the same)")]
+    public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.ChannelsLast;
+
+    /// <summary>Lightning's precision; bf16-mixed runs the convolutions in bfloat16 (Models/MixedPrecision.cs).</summary>
+    [Setting("32, bf16-mixed (convolutions in bfloat16 on float32 weights; fast on CPUs with AVX512-BF16 or AMX) or auto (bf16-mixed on such a CPU, 32 elsewhere); 16-mixed is the reference's --fp16")]
+    public Precision Precision { get; init; } = Precision.Full32;
+
+    /// <summary>Null: libtorch's count (the cores), given up to other processes while they keep cores busy (Runtime/CoreShare.cs).</summary>
+    [Setting("libtorch threads, fixed (default: all cores, fewer while other processes keep some busy; a fixed count makes a run bit-reproducible on a busy machine)", Min = 1, Max = 4096)]
+    public int? Threads { get; init; }
+}
