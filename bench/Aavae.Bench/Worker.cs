@@ -154,11 +154,7 @@ public static class Worker
             {
                 batch = int.Parse(p[4]);
                 var options = new PretrainOptions
-                {
-                    Model = new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) },
-                    Denoising = true, KlCoeff = 0, BatchSize = batch, MaxEpochs = 1, WarmupEpochs = 0, KnnEvery = 0,
-                    LimitTrainBatches = warmup + steps, LimitValBatches = 0, Device = DeviceChoice.Cpu,
-                };
+                { Model = new ModelOptions { Encoder = p[1], Width = int.Parse(p[2]), LatentDim = int.Parse(p[3]) }, Augmentation = new() { Denoising = true }, Objective = new() { KlCoeff = 0 }, Data = new() { BatchSize = batch }, Trainer = new() { MaxEpochs = 1, LimitTrainBatches = warmup + steps, LimitValBatches = 0, Device = DeviceChoice.Cpu }, Optimizer = new() { WarmupEpochs = 0 }, Monitors = new() { KnnEvery = 0 } };
                 var observer = new StepClock(warmup);
                 using var trainer = new Pretrainer(options, RunFolder.CreateNew(Path.Combine(Path.GetTempPath(), $"aavae-bench-{Environment.ProcessId}"), overwrite: true), observer);
                 trainer.Run();

@@ -93,20 +93,7 @@ static void Gradients(IProcessGroup group)
 static void Train(IProcessGroup group, string dir, int steps)
 {
     var options = Presets.WithKind(new PretrainOptions
-    {
-        Model = new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 },
-        BatchSize = 16,
-        LearningRate = 1e-3,
-        ValSamples = 1,
-        MaxEpochs = 2,
-        WarmupEpochs = 1,
-        LimitTrainBatches = (steps + 1) / 2,
-        LimitValBatches = 2,
-        KnnEvery = 0,
-        OnlineFt = true,
-        Device = DeviceChoice.Cpu,
-        Seed = 7,
-    }, ModelKind.Aavae);
+    { Model = new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 }, Data = new() { BatchSize = 16 }, Optimizer = new() { LearningRate = 1e-3, WarmupEpochs = 1 }, Objective = new() { ValSamples = 1 }, Trainer = new() { MaxEpochs = 2, LimitTrainBatches = (steps + 1) / 2, LimitValBatches = 2, Device = DeviceChoice.Cpu }, Monitors = new() { KnnEvery = 0, OnlineFt = true }, Seed = 7 }, ModelKind.Aavae);
     var run = group.Rank == 0 ? RunFolder.CreateNew(dir, overwrite: true) : new RunFolder(dir);
     var losses = new LossRecorder();
     using var trainer = new Pretrainer(options, run, new SilentObserver(), extraCallbacks: [losses], group: group);

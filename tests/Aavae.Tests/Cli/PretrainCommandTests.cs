@@ -23,7 +23,7 @@ public class PretrainCommandTests
 
         var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
         Assert.Equal((3200, 256, 10, 16, 0.0, 0.0, 0.0, 2.5e-4, true, "cpu"),
-            (o.MaxEpochs, o.BatchSize, o.WarmupEpochs, o.ValSamples, o.WeightDecay, o.Model.LogScale, o.KlCoeff, o.LearningRate, o.Denoising, o.Device.ToString()));
+            (o.Trainer.MaxEpochs, o.Data.BatchSize, o.Optimizer.WarmupEpochs, o.Objective.ValSamples, o.Optimizer.WeightDecay, o.Model.LogScale, o.Objective.KlCoeff, o.Optimizer.LearningRate, o.Augmentation.Denoising, o.Trainer.Device.ToString()));
         Assert.Equal(1, TrainingCheckpoint.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt")).Position.GlobalStep);
     }
 
@@ -35,7 +35,7 @@ public class PretrainCommandTests
         Assert.True(code == 0, err);
         var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
         Assert.Equal(("resnet18", "decoder50", Aavae.Models.ModelKind.Ae, 1e-6, 10, false),
-            (o.Model.Encoder, o.Model.DecoderName, o.Model.Kind, o.WeightDecay, o.WarmupEpochs, o.Denoising));
+            (o.Model.Encoder, o.Model.DecoderName, o.Model.Kind, o.Optimizer.WeightDecay, o.Optimizer.WarmupEpochs, o.Augmentation.Denoising));
         using var weights = PretrainedWeights.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
         Assert.Equal("decoder50", weights.Options.DecoderName);
     }
@@ -73,7 +73,7 @@ public class PretrainCommandTests
         Assert.True(code == 0, err);
         var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
         // --logscale: the seed README's CIFAR-10 command spells it so.
-        Assert.Equal((Aavae.Runtime.Precision.Bf16Mixed, Aavae.Runtime.MemoryFormat.Contiguous, (int?)1, -0.5), (o.Precision, o.MemoryFormat, o.Threads, o.Model.LogScale));
+        Assert.Equal((Aavae.Runtime.Precision.Bf16Mixed, Aavae.Runtime.MemoryFormat.Contiguous, (int?)1, -0.5), (o.Trainer.Precision, o.Trainer.MemoryFormat, o.Trainer.Threads, o.Model.LogScale));
         var content = TorchFile.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
         var hyper = (System.Collections.IDictionary)content["hyper_parameters"]!;
         Assert.Equal(("bf16-mixed", false), (hyper["precision"], hyper["fp16"]));

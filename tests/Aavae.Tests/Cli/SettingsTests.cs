@@ -1,3 +1,8 @@
+using Aavae.Objectives;
+using Aavae.Optimization;
+using Aavae.Data;
+using Aavae.Augmentation;
+using Aavae.Evaluation;
 using Aavae.Configuration;
 using Aavae.Models;
 using Aavae.Training;

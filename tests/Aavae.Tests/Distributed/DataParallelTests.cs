@@ -71,7 +71,7 @@ public class DataParallelTests
         var (code, output, err) = MpiLauncher.Get("openmpi").Run(2, CliRunner.Program, args, TempDir.Create());
         Assert.True(code == 0, err);
         Assert.Contains("--batch_size 8 is per process, as the reference reads it: a global batch of 16 over 2 processes", output);
-        Assert.Equal(16, PretrainOptions.Read(Path.Combine(run, "config.json")).BatchSize);
+        Assert.Equal(16, PretrainOptions.Read(Path.Combine(run, "config.json")).Data.BatchSize);
     }
 
     [RequiresTheory(Need.Mpi)]

@@ -10,7 +10,7 @@ public sealed class TinyRun
     private readonly Lazy<RunFolder> run = new(() =>
     {
         var folder = RunFolder.CreateNew(Path.Combine(TempDir.Create(), "tiny"), overwrite: false);
-        using var trainer = new Pretrainer(Training.PretrainerTests.Tiny() with { MaxSteps = 1, OnlineFt = false }, folder, new SilentObserver());
+        using var trainer = new Pretrainer(Training.PretrainerTests.TinyWith(t => t with { MaxSteps = 1 }, m => m with { OnlineFt = false }), folder, new SilentObserver());
         trainer.Run();
         return folder;
     });

@@ -74,7 +74,7 @@ public class PyTorchParityTests(ReferenceFixtures fixtures) : IClassFixture<Refe
         // A training step in channels-last leaves channels-last weights and Adam moments; the file
         // must hold them as PyTorch writes its own: contiguous, each value at its index.
         using var module = new Aavae.Training.PretrainModule(Training.PretrainerTests.Tiny(), CPU, batchesPerEpoch: 1);
-        Assert.Equal(Aavae.Runtime.MemoryFormat.ChannelsLast, module.Options.MemoryFormat);
+        Assert.Equal(Aavae.Runtime.MemoryFormat.ChannelsLast, module.Options.Trainer.MemoryFormat);
         var conv = module.Model.named_parameters().First(p => p.name == "encoder.conv1.weight").parameter;
         Assert.True(Aavae.Runtime.ChannelsLast.Is(conv));
         using (var x = randn(4, 3, 32, 32))

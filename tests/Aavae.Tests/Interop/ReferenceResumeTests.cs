@@ -32,23 +32,23 @@ public class ReferenceResumeTests
         var o = checkpoint.Options;
         Assert.Equal(CheckpointFormat.Lightning, checkpoint.Format);
         Assert.Equal(("resnet18", "decoder50", 4, 8, ModelKind.Aavae), (o.Model.Encoder, o.Model.DecoderName, o.Model.Width, o.Model.LatentDim, o.Model.Kind));
-        Assert.Equal(("fashion-mnist", 16, 1e-3, 1, 3, true, 0.0, excludeBnBias), (o.Dataset.Name, o.BatchSize, o.LearningRate, o.WarmupEpochs, o.MaxEpochs, o.Denoising, o.KlCoeff, o.ExcludeBnBias));
+        Assert.Equal(("fashion-mnist", 16, 1e-3, 1, 3, true, 0.0, excludeBnBias), (o.Data.Dataset.Name, o.Data.BatchSize, o.Optimizer.LearningRate, o.Optimizer.WarmupEpochs, o.Trainer.MaxEpochs, o.Augmentation.Denoising, o.Objective.KlCoeff, o.Optimizer.ExcludeBnBias));
         // vae.py keeps jitter_strength among the hyper-parameters (the fixture's is not Fashion-MNIST's 0.5).
-        Assert.Equal(0.25, o.JitterStrength);
+        Assert.Equal(0.25, o.Augmentation.JitterStrength);
         // Lightning 1.3 stores the next epoch (1) and global_step + 1; the LambdaLR state says 3 steps.
         Assert.Equal(new TrainingPosition(1, 0, 3), checkpoint.Position);
 
         using var scope = NewDisposeScope();
         using var model = new AavaeModel(o.Model);
-        var groups = ParameterGroups.Create(model, o.WeightDecay, o.ExcludeBnBias);
-        using var adam = new AdamOptimizer(groups, o.LearningRate);
+        var groups = ParameterGroups.Create(model, o.Optimizer.WeightDecay, o.Optimizer.ExcludeBnBias);
+        using var adam = new AdamOptimizer(groups, o.Optimizer.LearningRate);
         checkpoint.Restore(model, adam, null, "test");
 
         var expected = TorchFile.Read(path + ".expected.pt");
         var expAvg = StateDicts.Select((IDictionary)expected["exp_avg"]!, "");
         var expAvgSq = StateDicts.Select((IDictionary)expected["exp_avg_sq"]!, "");
         var state = (IDictionary)adam.StateDict()["state"];
-        var names = ParameterGroups.Split(model.named_parameters().Select(p => (p.name, p.parameter)), o.ExcludeBnBias).SelectMany(g => g).Select(p => p.Name).ToList();
+        var names = ParameterGroups.Split(model.named_parameters().Select(p => (p.name, p.parameter)), o.Optimizer.ExcludeBnBias).SelectMany(g => g).Select(p => p.Name).ToList();
         Assert.Equal(expAvg.Keys.Order(), names.Order());
         for (int i = 0; i < names.Count; i++)
         {
@@ -75,7 +75,7 @@ public class ReferenceResumeTests
         var last = TrainingCheckpoint.Read(Path.Combine(dir, "run", "checkpoints", "last.ckpt"));
         // Epochs 1 and 2 of 3, two steps each, after the reference's three.
         Assert.Equal(new TrainingPosition(3, 0, 7), last.Position);
-        Assert.Equal(("decoder50", 16, 1e-3), (last.Options.Model.DecoderName, last.Options.BatchSize, last.Options.LearningRate));
+        Assert.Equal(("decoder50", 16, 1e-3), (last.Options.Model.DecoderName, last.Options.Data.BatchSize, last.Options.Optimizer.LearningRate));
         var metrics = File.ReadAllLines(Path.Combine(dir, "run", "metrics.csv"));
         Assert.Equal(3, metrics.Length); // header and epochs 1 and 2
     }

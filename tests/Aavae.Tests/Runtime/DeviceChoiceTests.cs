@@ -29,7 +29,7 @@ public class DeviceChoiceTests
     [Fact]
     public void TheRunConfigurationKeepsTheDeviceAsText()
     {
-        var o = new PretrainOptions { Device = DeviceChoice.Parse("cuda:2") };
+        var o = new PretrainOptions { Trainer = new() { Device = DeviceChoice.Parse("cuda:2") } };
         Assert.Contains("\"device\": \"cuda:2\"", o.ToJson());
         Assert.Equal(o, PretrainOptions.FromJson(o.ToJson()));
     }

@@ -73,7 +73,7 @@ public class NativeLifetimeSoakTests
         // 300 steps and 12 checkpoint writes: the collector runs well over a hundred collections in
         // them (the assertion below), and the implicit-scalar IL test keeps the hot paths free of the
         // finalizer-freed objects this soak would catch; 1,000 steps cost a third of the suite's time.
-        var options = PretrainerTestsAccess.Tiny() with { MaxEpochs = 12, LimitTrainBatches = 25, CheckpointEvery = 1, OnlineFt = false };
+        var options = Aavae.Tests.Training.PretrainerTests.TinyWith(t => t with { MaxEpochs = 12, LimitTrainBatches = 25, CheckpointEvery = 1 }, m => m with { OnlineFt = false });
         var run = RunFolder.CreateNew(Path.Combine(TempDir.Create(), "soak"), overwrite: false);
         using var collector = new CollectorThread();
         using (var trainer = new Pretrainer(options, run, new SilentObserver()))

@@ -1,3 +1,9 @@
+using Aavae.Checkpoints;
+using Aavae.Objectives;
+using Aavae.Optimization;
+using Aavae.Data;
+using Aavae.Augmentation;
+using Aavae.Evaluation;
 using Aavae.Runtime;
 using Aavae.Configuration;
 using Aavae.Models;
@@ -20,11 +26,11 @@ public class PretrainOptionsTests
         var bad = option switch
         {
             // Hue 0.2 s past 0.5 would wrap the colour wheel: torchvision refuses it too.
-            nameof(AugmentationOptions.JitterStrength) => new PretrainOptions { JitterStrength = 3 },
-            nameof(OptimizerOptions.LearningRate) => new PretrainOptions { LearningRate = -1e-3 },
-            nameof(ObjectiveOptions.KlCoeff) => new PretrainOptions { KlCoeff = -0.1 },
-            nameof(DataOptions.BatchSize) => new PretrainOptions { BatchSize = 0 },
-            _ => new PretrainOptions { ValSamples = 0 },
+            nameof(AugmentationOptions.JitterStrength) => new PretrainOptions { Augmentation = new() { JitterStrength = 3 } },
+            nameof(OptimizerOptions.LearningRate) => new PretrainOptions { Optimizer = new() { LearningRate = -1e-3 } },
+            nameof(ObjectiveOptions.KlCoeff) => new PretrainOptions { Objective = new() { KlCoeff = -0.1 } },
+            nameof(DataOptions.BatchSize) => new PretrainOptions { Data = new() { BatchSize = 0 } },
+            _ => new PretrainOptions { Objective = new() { ValSamples = 0 } },
         };
         var e = Assert.Throws<OptionException>(bad.Validate);
         Assert.Equal(option, e.Option);
@@ -34,20 +40,20 @@ public class PretrainOptionsTests
     public void JitterStrengthIsTheDataSetsUnlessSet()
     {
         // vae.py: 0.5 for CIFAR-10 (Fashion-MNIST follows it), 1.0 for STL-10; the hyper-parameters name the one used.
-        Assert.Equal(0.5, new PretrainOptions().ToHyperParameters()["jitter_strength"]);
-        Assert.Equal(1.0, new PretrainOptions { Dataset = Aavae.Data.DatasetInfo.Stl10 }.ToHyperParameters()["jitter_strength"]);
-        Assert.Equal(0.25, new PretrainOptions { JitterStrength = 0.25 }.ToHyperParameters()["jitter_strength"]);
-        Assert.Equal(0.25, PretrainOptions.FromJson(new PretrainOptions { JitterStrength = 0.25 }.ToJson()).JitterStrength);
+        Assert.Equal(0.5, HyperParameters.Write(new PretrainOptions())["jitter_strength"]);
+        Assert.Equal(1.0, HyperParameters.Write(new PretrainOptions { Data = new() { Dataset = Aavae.Data.DatasetInfo.Stl10 } })["jitter_strength"]);
+        Assert.Equal(0.25, HyperParameters.Write(new PretrainOptions { Augmentation = new() { JitterStrength = 0.25 } })["jitter_strength"]);
+        Assert.Equal(0.25, PretrainOptions.FromJson(new PretrainOptions { Augmentation = new() { JitterStrength = 0.25 } }.ToJson()).Augmentation.JitterStrength);
     }
 
     [Fact]
     public void WholeWarmupEpochsStayIntegersForTheReference()
     {
         // vae.py's --warmup_epochs is an int; a fraction is this project's and keeps its value.
-        Assert.Equal(10, new PretrainOptions().ToHyperParameters()["warmup_epochs"]);
-        Assert.Equal(0.5, new PretrainOptions { WarmupEpochs = 0.5 }.ToHyperParameters()["warmup_epochs"]);
-        Assert.Equal(nameof(OptimizerOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = double.NaN }.Validate).Option);
-        Assert.Equal(nameof(OptimizerOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { WarmupEpochs = 1e12 }.Validate).Option);
+        Assert.Equal(10, HyperParameters.Write(new PretrainOptions())["warmup_epochs"]);
+        Assert.Equal(0.5, HyperParameters.Write(new PretrainOptions { Optimizer = new() { WarmupEpochs = 0.5 } })["warmup_epochs"]);
+        Assert.Equal(nameof(OptimizerOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { Optimizer = new() { WarmupEpochs = double.NaN } }.Validate).Option);
+        Assert.Equal(nameof(OptimizerOptions.WarmupEpochs), Assert.Throws<OptionException>(new PretrainOptions { Optimizer = new() { WarmupEpochs = 1e12 } }.Validate).Option);
     }
 
     [Fact]
@@ -55,14 +61,15 @@ public class PretrainOptionsTests
     {
         // Not a VAE in AAVAE's clothes: the kind, denoising and kl_coeff agree, and they are the paper preset.
         var o = new PretrainOptions();
-        Assert.Equal((ModelKind.Aavae, true, 0.0), (o.Model.Kind, o.Denoising, o.KlCoeff));
+        Assert.Equal((ModelKind.Aavae, true, 0.0), (o.Model.Kind, o.Augmentation.Denoising, o.Objective.KlCoeff));
         Assert.Equal(Presets.For("paper"), o);
     }
 
     [Fact]
     public void JsonRoundTripsAndUsesTheReferenceSpelling()
     {
-        var o = PretrainerTests.Tiny() with { DataDir = "/data", MaxSteps = 12 };
+        var tiny = PretrainerTests.Tiny();
+        var o = tiny with { Data = tiny.Data with { DataDir = "/data" }, Trainer = tiny.Trainer with { MaxSteps = 12, MaxTime = TimeSpan.FromMinutes(90) } };
         var json = o.ToJson();
         Assert.Contains("\"kl_coeff\"", json);
         Assert.Contains("\"max_epochs\"", json);
@@ -76,9 +83,9 @@ public class PretrainOptionsTests
         // --val_samples 16 --weight_decay 0 --logscale 0 --kl_coeff 0 --learning_rate 2.5e-4 --denoising
         var p = Presets.WithKind(Presets.Get("paper"), Presets.Get("paper").Model.Kind);
         Assert.Equal(("resnet50", "decoder50", 64, 3200, 256, 10, 16),
-            (p.Model.Encoder, p.Model.DecoderName, p.Model.Width, p.MaxEpochs, p.BatchSize, p.WarmupEpochs, p.ValSamples));
+            (p.Model.Encoder, p.Model.DecoderName, p.Model.Width, p.Trainer.MaxEpochs, p.Data.BatchSize, p.Optimizer.WarmupEpochs, p.Objective.ValSamples));
         Assert.Equal((2.5e-4, 0.0, 0.0, 0.0, true, ModelKind.Aavae),
-            (p.LearningRate, p.WeightDecay, p.Model.LogScale, p.KlCoeff, p.Denoising, p.Model.Kind));
+            (p.Optimizer.LearningRate, p.Optimizer.WeightDecay, p.Model.LogScale, p.Objective.KlCoeff, p.Augmentation.Denoising, p.Model.Kind));
     }
 
     [Fact]
@@ -87,7 +94,7 @@ public class PretrainOptionsTests
         // vae.py without flags: no --denoising, kl_coeff 0.1, batch 128, lr 1e-3, warm-up 20, val_samples 1, decoder50.
         var r = Presets.WithKind(Presets.Get("reference"), Presets.Get("reference").Model.Kind);
         Assert.Equal(("resnet50", "decoder50", 3200, 128, 20, 1, 1e-3, 0.1, false),
-            (r.Model.Encoder, r.Model.DecoderName, r.MaxEpochs, r.BatchSize, r.WarmupEpochs, r.ValSamples, r.LearningRate, r.KlCoeff, r.Denoising));
+            (r.Model.Encoder, r.Model.DecoderName, r.Trainer.MaxEpochs, r.Data.BatchSize, r.Optimizer.WarmupEpochs, r.Objective.ValSamples, r.Optimizer.LearningRate, r.Objective.KlCoeff, r.Augmentation.Denoising));
     }
 
     [Theory]
@@ -97,9 +104,9 @@ public class PretrainOptionsTests
     {
         // src/ae.py's argparse: --weight_decay 1e-6, --warmup_epochs 10 (vae.py: 0 and 20); no denoising.
         var ae = Presets.For(preset, ModelKind.Ae);
-        Assert.Equal((ModelKind.Ae, 1e-6, 10, false), (ae.Model.Kind, ae.WeightDecay, ae.WarmupEpochs, ae.Denoising));
+        Assert.Equal((ModelKind.Ae, 1e-6, 10, false), (ae.Model.Kind, ae.Optimizer.WeightDecay, ae.Optimizer.WarmupEpochs, ae.Augmentation.Denoising));
         var own = Presets.For(preset);
-        Assert.Equal(Presets.Get(preset).WeightDecay, own.WeightDecay);
+        Assert.Equal(Presets.Get(preset).Optimizer.WeightDecay, own.Optimizer.WeightDecay);
     }
 
     [Theory]
@@ -108,9 +115,9 @@ public class PretrainOptionsTests
     public void CpuPresetsKeepOneSettingForTheThreeKinds(string preset)
     {
         var kinds = new[] { ModelKind.Aavae, ModelKind.Vae, ModelKind.Ae }.Select(k => Presets.For(preset, k)).ToList();
-        Assert.Single(kinds.Select(o => (o.WeightDecay, o.WarmupEpochs, o.LearningRate, o.BatchSize, o.MaxEpochs, o.Decay, o.Model with { Kind = ModelKind.Aavae })).Distinct());
-        Assert.Equal((true, 0.0), (kinds[0].Denoising, kinds[0].KlCoeff));
-        Assert.Equal((false, 0.1), (kinds[1].Denoising, kinds[1].KlCoeff));
+        Assert.Single(kinds.Select(o => (o.Optimizer.WeightDecay, o.Optimizer.WarmupEpochs, o.Optimizer.LearningRate, o.Data.BatchSize, o.Trainer.MaxEpochs, o.Optimizer.Decay, o.Model with { Kind = ModelKind.Aavae })).Distinct());
+        Assert.Equal((true, 0.0), (kinds[0].Augmentation.Denoising, kinds[0].Objective.KlCoeff));
+        Assert.Equal((false, 0.1), (kinds[1].Augmentation.Denoising, kinds[1].Objective.KlCoeff));
     }
 
     [Fact]
@@ -119,11 +126,11 @@ public class PretrainOptionsTests
         // The same model, precision and optimiser, so the long run extends the short one; its probes give the curve.
         var small = Presets.Get("cpu-small");
         var longer = Presets.Get("cpu-long");
-        Assert.Equal((small.Model, small.Precision, small.BatchSize, small.LearningRate, small.Decay, small.CropScale), (longer.Model, longer.Precision, longer.BatchSize, longer.LearningRate, longer.Decay, longer.CropScale));
-        Assert.Equal((32, Precision.Auto), (small.Model.Width, small.Precision));
-        Assert.True(longer.MaxEpochs > 2 * small.MaxEpochs);
-        Assert.True(longer.LinearProbeEvery > 0 && longer.KnnEvery == longer.LinearProbeEvery && longer.CheckpointEvery == longer.LinearProbeEvery);
-        Assert.Equal(0, longer.MaxEpochs % longer.LinearProbeEvery);
+        Assert.Equal((small.Model, small.Trainer.Precision, small.Data.BatchSize, small.Optimizer.LearningRate, small.Optimizer.Decay, small.Augmentation.CropScale), (longer.Model, longer.Trainer.Precision, longer.Data.BatchSize, longer.Optimizer.LearningRate, longer.Optimizer.Decay, longer.Augmentation.CropScale));
+        Assert.Equal((32, Precision.Auto), (small.Model.Width, small.Trainer.Precision));
+        Assert.True(longer.Trainer.MaxEpochs > 2 * small.Trainer.MaxEpochs);
+        Assert.True(longer.Monitors.LinearProbeEvery > 0 && longer.Monitors.KnnEvery == longer.Monitors.LinearProbeEvery && longer.Trainer.CheckpointEvery == longer.Monitors.LinearProbeEvery);
+        Assert.Equal(0, longer.Trainer.MaxEpochs % longer.Monitors.LinearProbeEvery);
     }
 
     [Fact]
@@ -137,11 +144,11 @@ public class PretrainOptionsTests
     [Fact]
     public void SetupLaysPresetKindDataSetAndExplicitSettingsInThatOrder()
     {
-        var o = PretrainSetup.Resolve("cpu-small", ModelKind.Vae, "stl10", explicitly: x => x with { BatchSize = 7 });
-        Assert.Equal((ModelKind.Vae, false, 0.1), (o.Model.Kind, o.Denoising, o.KlCoeff));
-        Assert.Equal(("stl10", 96, Stem.Stl10), (o.Dataset.Name, o.Model.InputHeight, o.Model.Stem));
-        Assert.Equal((7, 32, 2), (o.BatchSize, o.Model.Width, o.MaxEpochs));
-        var e = Assert.Throws<OptionException>(() => PretrainSetup.Resolve("paper", explicitly: x => x with { LearningRate = 0 }));
+        var o = PretrainSetup.Resolve("cpu-small", ModelKind.Vae, "stl10", explicitly: x => x with { Data = x.Data with { BatchSize = 7 } });
+        Assert.Equal((ModelKind.Vae, false, 0.1), (o.Model.Kind, o.Augmentation.Denoising, o.Objective.KlCoeff));
+        Assert.Equal(("stl10", 96, Stem.Stl10), (o.Data.Dataset.Name, o.Model.InputHeight, o.Model.Stem));
+        Assert.Equal((7, 32, 2), (o.Data.BatchSize, o.Model.Width, o.Trainer.MaxEpochs));
+        var e = Assert.Throws<OptionException>(() => PretrainSetup.Resolve("paper", explicitly: x => x with { Optimizer = x.Optimizer with { LearningRate = 0 } }));
         Assert.Equal(nameof(OptimizerOptions.LearningRate), e.Option);
     }
 

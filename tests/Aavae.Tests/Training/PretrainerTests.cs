@@ -1,3 +1,5 @@
+using Aavae.Data;
+using Aavae.Evaluation;
 using Aavae.Optimization;
 using Aavae.Progress;
 using Aavae.Kernels;
@@ -20,22 +22,21 @@ public class PretrainerTests
     internal static PretrainOptions Tiny(string optimizer = "adam") => Presets.WithKind(new PretrainOptions
     {
         Model = new ModelOptions { Encoder = "resnet18", Width = 4, LatentDim = 8 },
-        BatchSize = 16,
-        LearningRate = 1e-3,
-        ValSamples = 1,
-        MaxEpochs = 2,
-        WarmupEpochs = 1,
-        Decay = DecayKind.Cosine,
-        LimitTrainBatches = 3,
-        LimitValBatches = 1,
-        KnnEvery = 0,
-        OnlineFt = true,
-        Optimizer = OptimizerKinds.Parse(optimizer),
-        Device = Aavae.Runtime.DeviceChoice.Cpu,
+        Data = new() { BatchSize = 16 },
+        Optimizer = new() { Algorithm = OptimizerKinds.Parse(optimizer), LearningRate = 1e-3, WarmupEpochs = 1, Decay = DecayKind.Cosine },
+        Objective = new() { ValSamples = 1 },
+        // A fixed thread count: a resumed run and an uninterrupted one must sum in the same order whatever else runs on the machine (Runtime/CoreShare.cs).
+        Trainer = new() { MaxEpochs = 2, LimitTrainBatches = 3, LimitValBatches = 1, Device = Aavae.Runtime.DeviceChoice.Cpu, Threads = 2 },
+        Monitors = new() { KnnEvery = 0, OnlineFt = true },
         Seed = 7,
-        // A fixed count: a resumed run and an uninterrupted one must sum in the same order whatever else runs on the machine (Runtime/CoreShare.cs).
-        Threads = 2,
     }, ModelKind.Aavae);
+
+    /// <summary>Tiny with its trainer and monitor settings changed.</summary>
+    internal static PretrainOptions TinyWith(Func<TrainerOptions, TrainerOptions>? trainer = null, Func<MonitorOptions, MonitorOptions>? monitors = null)
+    {
+        var tiny = Tiny();
+        return tiny with { Trainer = trainer?.Invoke(tiny.Trainer) ?? tiny.Trainer, Monitors = monitors?.Invoke(tiny.Monitors) ?? tiny.Monitors };
+    }
 
     private static Dictionary<string, Tensor> Train(PretrainOptions options, string dir, CancellationToken stop = default, Action<StepReport>? onStep = null)
     {
@@ -75,7 +76,7 @@ public class PretrainerTests
         var straight = Train(options, Path.Combine(TempDir.Create(), "straight"));
 
         var dir = Path.Combine(TempDir.Create(), "split");
-        Train(options with { MaxSteps = 3 }, dir);
+        Train(options with { Trainer = options.Trainer with { MaxSteps = 3 } }, dir);
         Assert.Equal(new TrainingPosition(1, 0, 3), TrainingCheckpoint.Read(new RunFolder(dir).LastCheckpoint).Position);
         var resumed = Resume(options, dir);
 
@@ -111,10 +112,10 @@ public class PretrainerTests
     public void FeatureMonitorLogsTheLinearProbeAndKnnAtTheirOwnCadence()
     {
         var dir = Path.Combine(TempDir.Create(), "run");
-        var options = Tiny() with { MaxEpochs = 3, KnnEvery = 2, LinearProbeEvery = 1, OnlineFt = false };
+        var options = TinyWith(t => t with { MaxEpochs = 3 }, m => m with { KnnEvery = 2, LinearProbeEvery = 1, OnlineFt = false });
         var probed = Train(options, dir);
         // The probe seeds its own initialisation; training's draws (the posterior noise) must not notice.
-        AssertBitIdentical(Train(options with { KnnEvery = 0, LinearProbeEvery = 0 }, Path.Combine(TempDir.Create(), "unprobed")), probed);
+        AssertBitIdentical(Train(options with { Monitors = options.Monitors with { KnnEvery = 0, LinearProbeEvery = 0 } }, Path.Combine(TempDir.Create(), "unprobed")), probed);
         var rows = MetricsLog.ReadCsv(new RunFolder(dir).Metrics);
         Assert.Equal(3, rows.Count);
         // k-NN every 2 epochs and after the last (epochs 2 and 3); the probe after every epoch.
@@ -128,10 +129,10 @@ public class PretrainerTests
     public void RunFolderHoldsConfigMetricsPicturesAndLightningStyleCheckpoints()
     {
         var dir = Path.Combine(TempDir.Create(), "run");
-        Train(Tiny() with { CheckpointEvery = 1 }, dir);
+        Train(TinyWith(t => t with { CheckpointEvery = 1 }), dir);
         var run = new RunFolder(dir);
 
-        Assert.Equal(Tiny() with { CheckpointEvery = 1 }, PretrainOptions.FromJson(File.ReadAllText(run.Config)));
+        Assert.Equal(TinyWith(t => t with { CheckpointEvery = 1 }), PretrainOptions.FromJson(File.ReadAllText(run.Config)));
         // The convolution check's outcome travels with the run: every shape of the width-4 model, each right or rerouted.
         using (var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.Config)))
         {
@@ -162,7 +163,8 @@ public class PretrainerTests
     public void DivergingRunStopsNamingTheStepAndKeepsNoNaNCheckpoint()
     {
         var dir = Path.Combine(TempDir.Create(), "nan");
-        var options = Tiny() with { LearningRate = 1e30, WarmupEpochs = 0, OnlineFt = false };
+        var tiny = TinyWith(monitors: m => m with { OnlineFt = false });
+        var options = tiny with { Optimizer = tiny.Optimizer with { LearningRate = 1e30, WarmupEpochs = 0 } };
         var e = Assert.Throws<NonFiniteLossException>(() => Train(options, dir));
         Assert.Contains("at step", e.Message);
         var last = new RunFolder(dir).LastCheckpoint;
@@ -177,7 +179,7 @@ public class PretrainerTests
     public void ResumingIntoAnotherArchitectureIsRefusedNamingAKey()
     {
         var dir = Path.Combine(TempDir.Create(), "arch");
-        Train(Tiny() with { MaxSteps = 1 }, dir);
+        Train(TinyWith(t => t with { MaxSteps = 1 }), dir);
         var checkpoint = TrainingCheckpoint.Read(new RunFolder(dir).LastCheckpoint);
         var wider = Tiny() with { Model = Tiny().Model with { Width = 8 } };
         var e = Assert.Throws<InvalidDataException>(() => new Pretrainer(wider, new RunFolder(dir), new SilentObserver(), checkpoint));
@@ -187,7 +189,7 @@ public class PretrainerTests
     [Fact]
     public void BatchLargerThanTheDataSetIsRefused()
     {
-        var e = Assert.Throws<OptionException>(() => new Pretrainer(Tiny() with { BatchSize = 100_000 }, RunFolder.CreateNew(TempDir.Create(), false), new SilentObserver()));
+        var e = Assert.Throws<OptionException>(() => new Pretrainer(Tiny() is var tiny ? tiny with { Data = tiny.Data with { BatchSize = 100_000 } } : null!, RunFolder.CreateNew(TempDir.Create(), false), new SilentObserver()));
         Assert.Equal(nameof(DataOptions.BatchSize), e.Option);
         Assert.StartsWith("100000 is larger than", e.Problem);
     }

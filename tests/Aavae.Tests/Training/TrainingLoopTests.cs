@@ -23,7 +23,10 @@ public sealed class TrainingLoopTests : IDisposable
 
     private static PretrainOptions Options(int maxEpochs = 2, long? maxSteps = null, int? limitVal = 1, int batch = 8) => new()
     {
-        MaxEpochs = maxEpochs, MaxSteps = maxSteps, BatchSize = batch, LimitTrainBatches = 3, LimitValBatches = limitVal, Denoising = false, LearningRate = 0.1,
+        Trainer = new() { MaxEpochs = maxEpochs, MaxSteps = maxSteps, LimitTrainBatches = 3, LimitValBatches = limitVal },
+        Data = new() { BatchSize = batch },
+        Augmentation = new() { Denoising = false },
+        Optimizer = new() { LearningRate = 0.1 },
     };
 
     [Fact]
@@ -138,7 +141,7 @@ public sealed class TrainingLoopTests : IDisposable
         public StubModule(PretrainOptions options)
         {
             Options = options;
-            Optimizer = new AdamOptimizer([new ParameterGroup([W], 0, false)], options.LearningRate);
+            Optimizer = new AdamOptimizer([new ParameterGroup([W], 0, false)], options.Optimizer.LearningRate);
         }
 
         public Parameter W { get; } = new(zeros(1));
@@ -148,7 +151,7 @@ public sealed class TrainingLoopTests : IDisposable
         public GradScaler? Scaler { get; init; }
         public PretrainOptions Options { get; }
         public Device Device => CPU;
-        public int BatchesPerEpoch => Options.LimitTrainBatches!.Value;
+        public int BatchesPerEpoch => Options.Trainer.LimitTrainBatches!.Value;
         public IStepOptimizer Optimizer { get; }
         public IReadOnlyList<Parameter> Trainable => [W];
         public nn.Module<Tensor, Tensor> Encoder { get; } = nn.Flatten();
@@ -158,7 +161,7 @@ public sealed class TrainingLoopTests : IDisposable
             Steps.Add(globalStep);
             var loss = W.sub(Scalars.One).square().sum();
             if (globalStep == NanAt) loss = loss.mul(NaN);
-            return (new ObjectiveOutput(loss, new Dictionary<string, Tensor> { ["loss"] = loss }), Options.LearningRate);
+            return (new ObjectiveOutput(loss, new Dictionary<string, Tensor> { ["loss"] = loss }), Options.Optimizer.LearningRate);
         }
 
         public ObjectiveOutput ValidationStep(ViewBatch batch)
