@@ -39,13 +39,13 @@ internal static class ErrorReporting
         return code;
     }
 
-
-
     private static (string Message, int Code)? Describe(Exception e) => e switch
     {
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerException!),
         System.Reflection.TargetInvocationException { InnerException: { } inner } => Describe(inner),
         OptionException o => ($"{Flag(o.Option)} {o.Problem}", BadInput),
+        // A null or out-of-range argument is the program's own mistake: input is checked before it gets that far.
+        ArgumentNullException or ArgumentOutOfRangeException => null,
         ArgumentException a => (a.Message, BadInput),
         FileNotFoundException f => (f.Message, BadInput),
         DirectoryNotFoundException d => (d.Message, BadInput),

@@ -24,10 +24,32 @@ public interface IImageEmbedder : IDisposable
     float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64);
 }
 
-/// <summary>Cuts a list of pictures into batches for an encoder and joins the features again.</summary>
-public static class EmbeddingBatches
+/// <summary>
+/// What every <see cref="IImageEmbedder"/> does the same way: files are decoded, lists are cut into
+/// batches and the features joined again; an encoder supplies only its batch.
+/// </summary>
+public abstract class ImageEmbedder : IImageEmbedder
 {
-    public static float[][] Run(int count, int batchSize, Func<int, int, float[][]> embed)
+    public abstract int ImageSize { get; }
+
+    public abstract int FeatureDim { get; }
+
+    /// <summary>Feature vectors of one batch of decoded pictures, in order.</summary>
+    protected abstract float[][] EmbedBatch(IReadOnlyList<Pixels> images);
+
+    public float[] Embed(string imageFile) => Embed([Pixels.Read(imageFile)])[0];
+
+    public float[] Embed(Pixels image) => Embed([image])[0];
+
+    public float[][] Embed(IReadOnlyList<string> imageFiles, int batchSize = 64) =>
+        InBatches(imageFiles.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => Pixels.Read(imageFiles[i])).ToList()));
+
+    public float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64) =>
+        InBatches(images.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => images[i]).ToList()));
+
+    public abstract void Dispose();
+
+    private static float[][] InBatches(int count, int batchSize, Func<int, int, float[][]> embed)
     {
         if (batchSize < 1) throw new ArgumentException($"batch size must be >= 1, got {batchSize}");
         var result = new List<float[]>(count);

@@ -10,7 +10,7 @@ namespace Aavae.Onnx;
 /// model's metadata names (<see cref="EvalTransform"/>), so the features equal those of Aavae.Core's
 /// <c>ImageEncoder</c> on the checkpoint the model came from.
 /// </summary>
-public sealed class OnnxImageEncoder : IImageEmbedder
+public sealed class OnnxImageEncoder : ImageEmbedder
 {
     private readonly InferenceSession session;
     private readonly EvalTransform transform;
@@ -54,19 +54,9 @@ public sealed class OnnxImageEncoder : IImageEmbedder
     /// <summary>What the model's metadata says: encoder, data set, input size, normalisation.</summary>
     public OnnxEncoderInfo Info { get; }
 
-    public int ImageSize => Info.InputSize;
+    public override int ImageSize => Info.InputSize;
 
-    public int FeatureDim => Info.FeatureDim;
-
-    public float[] Embed(string imageFile) => Embed([Pixels.Read(imageFile)])[0];
-
-    public float[] Embed(Pixels image) => Embed([image])[0];
-
-    public float[][] Embed(IReadOnlyList<string> imageFiles, int batchSize = 64) =>
-        EmbeddingBatches.Run(imageFiles.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => Pixels.Read(imageFiles[i])).ToList()));
-
-    public float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64) =>
-        EmbeddingBatches.Run(images.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => images[i]).ToList()));
+    public override int FeatureDim => Info.FeatureDim;
 
     /// <summary>The batch as the model's input: [B, 3, S, S], each picture's evaluation view.</summary>
     public DenseTensor<float> Preprocess(IReadOnlyList<Pixels> images)
@@ -77,12 +67,12 @@ public sealed class OnnxImageEncoder : IImageEmbedder
         return new DenseTensor<float>(input, [images.Count, 3, ImageSize, ImageSize]);
     }
 
-    private float[][] EmbedBatch(IReadOnlyList<Pixels> images)
+    protected override float[][] EmbedBatch(IReadOnlyList<Pixels> images)
     {
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", Preprocess(images))]);
         var features = results.Single(r => r.Name == "features").AsTensor<float>().ToArray();
         return Enumerable.Range(0, images.Count).Select(i => features.AsSpan(i * FeatureDim, FeatureDim).ToArray()).ToArray();
     }
 
-    public void Dispose() => session.Dispose();
+    public override void Dispose() => session.Dispose();
 }

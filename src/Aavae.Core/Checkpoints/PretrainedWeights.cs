@@ -92,8 +92,8 @@ public sealed class PretrainedWeights(string path, CheckpointFormat format, Mode
                 ?? throw new InvalidDataException($"{path}: the run's configuration has no model");
             return new PretrainedWeights(path, CheckpointFormat.Aavae, model, Tensors(content["state_dict"] as IDictionary, path))
             {
-                TrainedOn = run.RootElement.TryGetProperty("dataset", out var d) ? d.GetString() : null,
-                TrainedDataDir = run.RootElement.TryGetProperty("data_dir", out var dd) ? dd.GetString() : null,
+                TrainedOn = DataSetting(run.RootElement, "dataset"),
+                TrainedDataDir = DataSetting(run.RootElement, "data_dir"),
             };
         }
         if (content["state_dict"] is IDictionary lightning)
@@ -117,6 +117,12 @@ public sealed class PretrainedWeights(string path, CheckpointFormat format, Mode
         if (result.Count == 0) throw new InvalidDataException($"{path}: no tensors in the state_dict");
         return result;
     }
+
+    /// <summary>A data setting of a run's configuration: in its <c>data</c> group, or at the top level where versions before the groups wrote it.</summary>
+    private static string? DataSetting(JsonElement run, string name) =>
+        (run.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object && data.TryGetProperty(name, out var v)) || run.TryGetProperty(name, out v)
+            ? v.ValueKind == JsonValueKind.String ? v.GetString() : null
+            : null;
 
     /// <summary>Whether the checkpoint holds a decoder (an encoder-only file can still be evaluated).</summary>
     public bool HasDecoder => StateDict.ContainsKey("decoder.conv1.weight");

@@ -10,7 +10,7 @@ public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, i
     /// <summary>
     /// Whether to prefetch for work on <paramref name="device"/>. On the CPU a step's operations
     /// already use every core; views built on a second thread preempt them mid-operation and cost
-    /// more than building them in line (bench/NOTES.md, attempt 7). A GPU step leaves the CPU to
+    /// more than building them in line. A GPU step leaves the CPU to
     /// the loader's thread, which hides the views behind it.
     /// </summary>
     public static bool PrefetchOn(TorchSharp.torch.Device device) => device.type != TorchSharp.DeviceType.CPU;

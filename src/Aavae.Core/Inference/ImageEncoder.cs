@@ -19,7 +19,7 @@ namespace Aavae.Inference;
 /// short side resized (to the image size, x1.1 for STL-10, x256/224 for ImageNet), centre crop,
 /// grey for Fashion-MNIST, normalised with the data set's mean and std.
 /// </summary>
-public sealed class ImageEncoder : IImageEmbedder
+public sealed class ImageEncoder : ImageEmbedder
 {
     private readonly ResNetEncoder encoder;
     private readonly AavaeModel? model;
@@ -95,25 +95,13 @@ public sealed class ImageEncoder : IImageEmbedder
     public DatasetInfo Dataset { get; }
 
     /// <summary>The side of the square the encoder sees.</summary>
-    public int ImageSize => Dataset.InputHeight;
+    public override int ImageSize => Dataset.InputHeight;
 
     /// <summary>Length of a feature vector (the encoder's pooled features, as linear evaluation uses them).</summary>
-    public int FeatureDim => encoder.FeatureDim;
+    public override int FeatureDim => encoder.FeatureDim;
 
     /// <summary>Whether <see cref="Reconstruct(Pixels)"/> can work: the checkpoint holds a VAE's projection and decoder.</summary>
     public bool CanReconstruct => model is not null;
-
-    public float[] Embed(string imageFile) => Embed([Pixels.Read(imageFile)])[0];
-
-    public float[] Embed(Pixels image) => Embed([image])[0];
-
-    /// <summary>Feature vectors of image files, in order, <paramref name="batchSize"/> pictures at a time.</summary>
-    public float[][] Embed(IReadOnlyList<string> imageFiles, int batchSize = 64) =>
-        EmbeddingBatches.Run(imageFiles.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => Pixels.Read(imageFiles[i])).ToList()));
-
-    /// <summary>Feature vectors of decoded pictures, in order.</summary>
-    public float[][] Embed(IReadOnlyList<Pixels> images, int batchSize = 64) =>
-        EmbeddingBatches.Run(images.Count, batchSize, (start, n) => EmbedBatch(Enumerable.Range(start, n).Select(i => images[i]).ToList()));
 
     /// <summary>The picture the decoder makes of the posterior mean of <paramref name="image"/>'s latent, RGB at <see cref="ImageSize"/>.</summary>
     public Pixels Reconstruct(Pixels image)
@@ -133,7 +121,7 @@ public sealed class ImageEncoder : IImageEmbedder
 
     public Pixels Reconstruct(string imageFile) => Reconstruct(Pixels.Read(imageFile));
 
-    private float[][] EmbedBatch(IReadOnlyList<Pixels> images)
+    protected override float[][] EmbedBatch(IReadOnlyList<Pixels> images)
     {
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
@@ -167,7 +155,7 @@ public sealed class ImageEncoder : IImageEmbedder
         return views.Normalize(cat(pictures, 0));
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (model is not null) model.Dispose();
         else encoder.Dispose();

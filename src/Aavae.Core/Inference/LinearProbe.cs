@@ -24,7 +24,7 @@ public sealed record LinearProbeOptions
 }
 
 /// <summary>
-/// A linear classifier on feature vectors (from <see cref="ImageEncoder.Embed(IReadOnlyList{string}, int)"/>):
+/// A linear classifier on feature vectors (from <see cref="Aavae.Embedding.ImageEmbedder.Embed(IReadOnlyList{string}, int)"/>):
 /// fit it on labelled features, classify new ones, save it as a small JSON file and load it back.
 /// </summary>
 public sealed class LinearProbe

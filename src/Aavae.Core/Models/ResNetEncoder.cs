@@ -106,7 +106,7 @@ public sealed class ResNetEncoder : Module<Tensor, Tensor>
 
     // Drops the input's handle once the next stage has its output. Without gradients that frees
     // the activation at once, so evaluation holds two activations rather than the whole pyramid
-    // until the pool (bench/NOTES.md, attempt 8); in training autograd keeps what backward needs.
+    // until the pool; in training autograd keeps what backward needs.
     private static Tensor Next(Tensor input, Module<Tensor, Tensor> stage, bool ownsInput = true)
     {
         var output = stage.call(input);

@@ -9,9 +9,8 @@ namespace Aavae.Runtime;
 /// libtorch splits each operation's work evenly over its OpenMP team and waits for the whole team
 /// at the end: a team of two on two cores that another job also uses runs at the speed of its
 /// thread that waits for a core, and its other thread spins at the barrier meanwhile (libgomp spins
-/// about 300,000 times before it sleeps), taking the core the late thread needs. A 2-thread
-/// cpu-small step ran at 0.30x its speed beside another such run, a tiny model at 0.19x
-/// (bench/NOTES.md, section 14), where one thread would have kept its share. So every few seconds
+/// about 300,000 times before it sleeps), taking the core the late thread needs, where one thread
+/// would have kept its share (bench/NOTES.md, section 14, measures the slowdown). So every few seconds
 /// this reads what the other processes use (/proc/stat less this process's /proc/self/stat) and
 /// sets libtorch's threads to the cores they leave, at least one, at most the starting count; two
 /// samples in a row must agree before it changes anything, so one burst does not move it.

@@ -8,13 +8,12 @@ namespace Aavae.Runtime;
 /// Every training step frees and re-allocates the same few hundred megabytes of activations.
 /// With glibc's defaults, free space at the heap top beyond the trim threshold (128 KB, rising
 /// to at most 64 MB) goes back to the system on each free, so the next step faults every page
-/// in again and the kernel zeroes it: a width-16 step spent a fifth of its time in page faults
-/// (bench/NOTES.md, attempt 5).
+/// in again and the kernel zeroes it (bench/NOTES.md measures the cost).
 /// <see cref="TuneAllocator"/> raises the trim threshold so freed activations stay in the heap
 /// for the next step, and turns glibc's mmap off, so that tensors of any size come from the heap:
 /// a block above the mmap threshold (at most 32 MB) would otherwise be mapped afresh at each
-/// allocation and faulted in again, as a batch of 256 evaluation images is from width 32 on
-/// (7% of the w64 evaluation forward in the kernel; bench/NOTES.md, attempt 19). Memory then stays at the step's high-water mark;
+/// allocation and faulted in again, as a batch of 256 evaluation images is from width 32 on.
+/// Memory then stays at the step's high-water mark;
 /// the trainer gives it back with <see cref="Trim"/> every few dozen steps and after evaluation.
 /// </para>
 /// No-op off glibc, and when the user set glibc's own MALLOC_* variables or AAVAE_MALLOC_TUNING=0.

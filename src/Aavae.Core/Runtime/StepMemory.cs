@@ -15,7 +15,7 @@ namespace Aavae.Runtime;
 /// </summary>
 public sealed class StepMemory(int collectEvery = 1, int trimEvery = StepMemory.DefaultTrimEvery)
 {
-    /// <summary>Steps between trims: no measurable cost at 50 (bench/NOTES.md, attempt 3).</summary>
+    /// <summary>Steps between trims: rare enough to cost nothing measurable, often enough to hold memory flat.</summary>
     public const int DefaultTrimEvery = 50;
 
     private long steps;

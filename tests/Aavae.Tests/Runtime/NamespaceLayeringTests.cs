@@ -8,12 +8,67 @@ using Aavae.Models;
 namespace Aavae.Tests.Runtime;
 
 /// <summary>
-/// The library's namespaces form layers: no two depend on each other, directly or round a longer
-/// loop. Read from the compiled assembly's metadata: every type a type derives from, declares in a
-/// signature, or names in its methods' IL (calls, fields, constructions, casts), by namespace.
+/// The assemblies' namespaces form layers in a stated order: each may use only those below it,
+/// so the layout reads bottom up as the architecture does. Read from the compiled assemblies'
+/// metadata: every type a type derives from, declares in a signature, or names in its methods' IL
+/// (calls, fields, constructions, casts), by namespace. Each assembly has one namespace root: its
+/// own name, or for Aavae.Core, which is the library, <c>Aavae.*</c> beside the others.
 /// </summary>
 public class NamespaceLayeringTests
 {
+    /// <summary>Lowest first: a namespace may use only those before it.</summary>
+    private static readonly string[] Order =
+    [
+        // Aavae.Embedding: what both encoders share, without libtorch.
+        "Aavae.Embedding",
+        // Aavae.Core: the settings machinery and the process's runtime first ...
+        "Aavae.Configuration", "Aavae.IO", "Aavae.Runtime", "Aavae.Progress", "Aavae.Download",
+        // ... the engine's guard, the networks and their loss, the data, the transport ...
+        "Aavae.Kernels", "Aavae.Objectives", "Aavae.Models", "Aavae.Data", "Aavae.Distributed", "Aavae.Augmentation",
+        "Aavae.Optimization", "Aavae.Visualization",
+        // ... evaluation, the run's settings and the engine report over them, the files a run reads and writes, the training loop ...
+        "Aavae.Evaluation", "Aavae.Options", "Aavae.Diagnostics", "Aavae.Checkpoints", "Aavae.Runs", "Aavae.Training",
+        // ... and what a user calls: export, the consumer's API, one call per command.
+        "Aavae.Export", "Aavae.Inference", "Aavae.Jobs",
+        // The ONNX Runtime encoder, then the command line on top.
+        "Aavae.Onnx", "Aavae.Cli",
+    ];
+
+    private static IEnumerable<(string Name, string Path)> Assemblies() =>
+    [
+        ("Aavae.Embedding", typeof(Aavae.Embedding.Pixels).Assembly.Location),
+        ("Aavae.Core", typeof(AavaeModel).Assembly.Location),
+        ("Aavae.Onnx", typeof(Aavae.Onnx.OnnxImageEncoder).Assembly.Location),
+        ("Aavae.Cli", CliRunner.Program),
+    ];
+
+    [Fact]
+    public void EveryNamespaceUsesOnlyTheLayersBelowIt()
+    {
+        var graph = new Dictionary<string, HashSet<string>>();
+        foreach (var (_, path) in Assemblies())
+            foreach (var (from, to) in Dependencies(path))
+                (graph.TryGetValue(from, out var set) ? set : graph[from] = []).UnionWith(to);
+        var unplaced = graph.Keys.Concat(graph.Values.SelectMany(v => v)).Distinct().Where(n => !Order.Contains(n)).Order().ToList();
+        Assert.True(unplaced.Count == 0, $"namespaces without a place in the order: {string.Join(", ", unplaced)}");
+        var upward = graph.SelectMany(kv => kv.Value.Where(to => Array.IndexOf(Order, to) > Array.IndexOf(Order, kv.Key)).Select(to => $"  {kv.Key} -> {to}")).Order().ToList();
+        Assert.True(upward.Count == 0, $"uses of a higher layer:\n{string.Join("\n", upward)}");
+    }
+
+    [Fact]
+    public void EachAssemblyHasOneNamespaceRoot()
+    {
+        var others = Assemblies().Select(a => a.Name).Where(n => n != "Aavae.Core").ToList();
+        foreach (var (name, path) in Assemblies())
+        {
+            var namespaces = Declared(path);
+            var stray = namespaces.Where(ns => name == "Aavae.Core"
+                ? !ns.StartsWith("Aavae.", StringComparison.Ordinal) || others.Any(o => ns == o || ns.StartsWith(o + ".", StringComparison.Ordinal))
+                : ns != name && !ns.StartsWith(name + ".", StringComparison.Ordinal)).ToList();
+            Assert.True(stray.Count == 0, $"{name} declares {string.Join(", ", stray)}");
+        }
+    }
+
     [Fact]
     public void NoNamespaceOfTheLibraryDependsOnItselfThroughAnother()
     {
@@ -39,6 +94,16 @@ public class NamespaceLayeringTests
     private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
+
+    /// <summary>The namespaces an assembly declares types in (compiler-made types aside).</summary>
+    private static List<string> Declared(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        var md = pe.GetMetadataReader();
+        return md.TypeDefinitions.Select(h => NamespaceProvider.Of(md, h)).Where(ns => ns.Length > 0 && !ns.StartsWith("Microsoft", StringComparison.Ordinal) && !ns.StartsWith("System", StringComparison.Ordinal))
+            .Distinct().Order().ToList();
+    }
 
     /// <summary>Namespace -> the library's other namespaces its types use; a nested namespace (Training.Callbacks) is its folder's (Training).</summary>
     private static Dictionary<string, HashSet<string>> Dependencies(string path)
