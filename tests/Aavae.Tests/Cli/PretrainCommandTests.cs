@@ -40,6 +40,25 @@ public class PretrainCommandTests
         Assert.Equal("decoder50", weights.Options.DecoderName);
     }
 
+    [Fact]
+    public void WithoutAPresetTheCpuOneStartsAndTheStartSaysWhichInAFewLines()
+    {
+        var dir = TempDir.Create();
+        var (code, stdout, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--max-steps", "1", "--limit-val-batches", "0", "--output", "run"]);
+        Assert.True(code == 0, err);
+        var o = PretrainOptions.FromJson(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        var small = Presets.Get("cpu-small");
+        Assert.Equal((small.Data.BatchSize, small.Optimizer.LearningRate, small.Trainer.MaxEpochs), (o.Data.BatchSize, o.Optimizer.LearningRate, o.Trainer.MaxEpochs));
+        // The start: which preset, the model, the data, what differs from the preset, the folder; the whole configuration stays in config.json.
+        var start = stdout.Split('\n').TakeWhile(l => !l.StartsWith("device ", StringComparison.Ordinal)).ToList();
+        Assert.Equal("pretrain: new run, preset cpu-small (the default; --preset names another)", start[0]);
+        Assert.InRange(start.Count, 4, 6);
+        var settings = Assert.Single(start, l => l.StartsWith("settings: cpu-small's, except ", StringComparison.Ordinal));
+        Assert.All(new[] { "--latent-dim 8", "--width 4", "--max-steps 1", "--device cpu" }, typed => Assert.Contains(typed, settings));
+        Assert.DoesNotContain("--encoder", settings);
+        Assert.DoesNotContain("{", string.Join("\n", start));
+    }
+
     [Theory]
     [InlineData("--kl-coeff", "-1", "--kl-coeff must be >= 0, got -1")]
     [InlineData("--input-size", "30", "--input-size 30 cannot be produced by the decoder")]

@@ -72,4 +72,35 @@ public class SettingValuesTests
                 Assert.Equal(initial, setting.Parse(SettingValues.Format(initial)));
         }
     }
+
+    [Theory]
+    [InlineData("00:01:30:00", 90 * 60)]
+    [InlineData("01:30:00", 90 * 60)]
+    [InlineData("90m", 90 * 60)]
+    [InlineData("1.5h", 90 * 60)]
+    [InlineData("45s", 45)]
+    [InlineData("2d", 2 * 86400)]
+    public void ADurationReadsInLightningsAndDotNetsSpellings(string text, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), SettingValues.Parse<TimeSpan>(text, "MaxTime"));
+
+    [Theory]
+    [InlineData("90x")]
+    [InlineData("00:25:00:00")]
+    [InlineData("m")]
+    [InlineData("1e300h")]
+    public void ADurationThatIsNoneIsRefusedNamingItsSetting(string text) =>
+        Assert.Equal("MaxTime", Assert.Throws<OptionException>(() => SettingValues.Parse<TimeSpan>(text, "MaxTime")).Option);
+
+    [Fact]
+    public void ARangeDeclaredOnASettingIsCheckedAndSaidWithItsBounds()
+    {
+        // (0, 1]: the crop keeps some of the picture and at most all of it.
+        var e = Assert.Throws<OptionException>(() => Settings.Check(new Aavae.Augmentation.AugmentationOptions { CropScale = 0 }));
+        Assert.Equal(("CropScale", "must lie in (0, 1], got 0"), (e.Option, e.Problem));
+        e = Assert.Throws<OptionException>(() => Settings.Check(new Aavae.Options.PretrainOptions { Trainer = new() { Threads = 0 } }));
+        Assert.Equal(("Threads", "must lie in [1, 4096], got 0"), (e.Option, e.Problem));
+        e = Assert.Throws<OptionException>(() => Settings.Check(new Aavae.Options.TrainerOptions { MaxTime = TimeSpan.Zero }));
+        Assert.Equal(("MaxTime", "must be > 0, got 0"), (e.Option, e.Problem));
+        Settings.Check(new Aavae.Augmentation.AugmentationOptions { CropScale = 1, JitterStrength = null });
+    }
 }

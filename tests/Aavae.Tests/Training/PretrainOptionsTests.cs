@@ -157,4 +157,33 @@ public class PretrainOptionsTests
     [InlineData("elsewhere/model.ckpt", "elsewhere")]
     public void ACheckpointBelongsToTheRunAroundIt(string checkpoint, string run) =>
         Assert.Equal(Path.GetFullPath(run), RunFolder.Containing(checkpoint));
+
+    /// <summary>A config.json as versions before the grouped settings wrote it (version 0.3.0 development, a cpu-small run at width 8).</summary>
+    private const string FlatConfiguration = """
+        {"model": {"kind": "aavae", "encoder": "resnet18", "decoder": null, "stem": "cifar", "input_height": 32, "latent_dim": 64, "width": 8, "log_scale": 0, "learn_scale": false},
+         "dataset": "fashion-mnist", "data_dir": null, "crop_scale": 0.08, "jitter_strength": null, "denoising": true, "kl_coeff": 0, "val_samples": 1,
+         "optimizer": "lamb", "learning_rate": 0.003, "weight_decay": 0, "exclude_bn_bias": false, "warmup_epochs": 1, "max_epochs": 2, "decay": "cosine",
+         "batch_size": 128, "seed": 0, "online_ft": true, "knn_every": 1, "knn_k": 200, "knn_temperature": 0.1, "linear_probe_every": 1, "init_from": null,
+         "device": "auto", "memory_format": "channels_last", "precision": "bf16-mixed", "threads": 1, "checkpoint_every": 1, "limit_train_batches": 20,
+         "limit_val_batches": 4, "max_steps": null, "kernel_check": {"device": "cpu", "threads": 2, "shapes_checked": 26}}
+        """;
+
+    [Fact]
+    public void ARunConfigurationOfTheFlatFormReadsIntoItsGroups()
+    {
+        var small = Presets.Get("cpu-small");
+        var expected = small with
+        {
+            Model = small.Model with { Width = 8 },
+            Optimizer = small.Optimizer with { Algorithm = OptimizerKind.Lamb },
+            Trainer = small.Trainer with { Precision = Precision.Bf16Mixed, Threads = 1, LimitTrainBatches = 20, LimitValBatches = 4 },
+            Monitors = small.Monitors with { OnlineFt = true, KnnEvery = 1, LinearProbeEvery = 1 },
+        };
+        Assert.Equal(expected, PretrainOptions.FromJson(FlatConfiguration));
+        // Written again, it is grouped: each group holds its own settings.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(PretrainOptions.FromJson(FlatConfiguration).ToJson())!;
+        Assert.Equal(128, (int)json["data"]!["batch_size"]!);
+        Assert.Equal("lamb", (string)json["optimizer"]!["algorithm"]!);
+        Assert.Null(json["batch_size"]);
+    }
 }
