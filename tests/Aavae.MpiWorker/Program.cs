@@ -65,9 +65,9 @@ static void Gradients(IProcessGroup group)
     {
         var index = tensor(rows);
         shardNoise = noise.index_select(0, index);
-        var output = objective.Compute(Latent.Gaussian(mu.index_select(0, index), logVar.index_select(0, index)),
+        var output = objective.Compute(new ObjectiveInput(Latent.Gaussian(mu.index_select(0, index), logVar.index_select(0, index)),
             Latent.Gaussian(targetMu.index_select(0, index), targetLogVar.index_select(0, index)),
-            model.Decoder.call, model.LogScale, original.index_select(0, index), original.index_select(0, index), 1);
+            original.index_select(0, index), original.index_select(0, index), 1), model);
         return output.Loss;
     }
 

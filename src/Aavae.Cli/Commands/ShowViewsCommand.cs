@@ -14,9 +14,9 @@ internal static class ShowViewsCommand
 {
     public static Command Create()
     {
-        // pretrain's own data and view settings, so that an ablated view can be looked at before it is trained on.
+        // pretrain's own data set and view settings, so that an ablated view can be looked at before it is trained on.
         var views = new SettingOptions(typeof(PretrainOptions), include: s => s.Name is nameof(DataOptions.Dataset) or nameof(DataOptions.DataDir)
-            or nameof(AugmentationOptions.CropScale) or nameof(AugmentationOptions.JitterStrength));
+            || (s.Path[0].PropertyType == typeof(AugmentationOptions) && s.Name != nameof(AugmentationOptions.Denoising)));
         var grid = new SettingOptions(typeof(ViewGridOptions));
         var output = CliOptions.Create("--output", "PNG file to write", "views.png");
         output.Aliases.Add("--out");

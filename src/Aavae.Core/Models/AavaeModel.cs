@@ -12,7 +12,7 @@ namespace Aavae.Models;
 /// <see cref="forward(Tensor, Tensor, int)"/> is the reference's step(): the original image's latent as a fixed
 /// target, the augmented view's latent, then the objective (sampling, decoding, the loss).
 /// </summary>
-public sealed class AavaeModel : Module
+public sealed class AavaeModel : Module, IDecoder
 {
     private readonly ResNetEncoder encoder;
     private readonly Module projection;
@@ -67,7 +67,7 @@ public sealed class AavaeModel : Module
         Latent target;
         using (no_grad()) target = Encode(original);
         var posterior = Encode(x);
-        return objective.Compute(posterior, target, decoder.call, log_scale, x, original, samples);
+        return objective.Compute(new ObjectiveInput(posterior, target, x, original, samples), this);
     }
 
     /// <summary>The latent of <paramref name="x"/>: encoder, then projection head.</summary>
@@ -78,6 +78,10 @@ public sealed class AavaeModel : Module
         var (mu, logvar) = ((ProjectionHeadVAE)projection).call(h);
         return Latent.Gaussian(mu, logvar);
     }
+
+    Tensor IDecoder.Decode(Tensor z) => decoder.call(z);
+
+    Tensor? IDecoder.LogScale => log_scale;
 
     /// <summary>The decoder's picture of <paramref name="x"/> from its latent's mean: what the reconstruction grids show.</summary>
     public Tensor Reconstruct(Tensor x) => decoder.call(Encode(x).Mean);

@@ -9,7 +9,7 @@ namespace Aavae.Models;
 /// In eval mode a BatchNorm is a fixed per-channel affine map, so it folds into the convolution
 /// before it: W * gamma / sqrt(var + eps) and beta - mean * gamma / sqrt(var + eps) as the
 /// convolution's bias, which oneDNN adds inside the kernel. That spares one pass over every
-/// activation (libtorch's BatchNorm was 8.5% of the w16 evaluation forward, bench/NOTES.md 18).
+/// activation (its cost is measured in bench/NOTES.md, section 18).
 /// The parameters and the state_dict stay as they were: each forward in eval mode folds the
 /// parameters as they are then (a few small operations per layer), so a folded encoder still
 /// saves, loads and trains as before and its fold never goes stale.

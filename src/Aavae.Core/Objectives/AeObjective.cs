@@ -11,10 +11,11 @@ namespace Aavae.Objectives;
 /// </summary>
 public sealed class AeObjective : IObjective
 {
-    public ObjectiveOutput Compute(Latent posterior, Latent target, Func<Tensor, Tensor> decode, Tensor? logScale, Tensor x, Tensor original, int samples)
+    public ObjectiveOutput Compute(ObjectiveInput input, IDecoder decoder)
     {
+        var (posterior, target, x, _, _) = input;
         var z = posterior.Mean;
-        var loss = F.mse_loss(decode(z), x);
+        var loss = F.mse_loss(decoder.Decode(z), x);
         Tensor cosSim;
         using (no_grad()) cosSim = F.cosine_similarity(target.Mean, z, dim: 1, eps: 1e-6).mean();
         var mse = loss.detach();

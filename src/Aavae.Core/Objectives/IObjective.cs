@@ -16,16 +16,29 @@ public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, Te
     public static double ReadValue(Tensor t) => t.dtype == ScalarType.Float64 ? t.item<double>() : t.item<float>();
 }
 
+/// <summary>What a step's loss is computed from, once the encoder has run.</summary>
+/// <param name="Posterior">The view x's latent, with gradient.</param>
+/// <param name="Target">The original image's latent, without gradient.</param>
+/// <param name="X">The view the encoder saw.</param>
+/// <param name="Original">The image the decoder must reconstruct.</param>
+/// <param name="Samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
+public sealed record ObjectiveInput(Latent Posterior, Latent Target, Tensor X, Tensor Original, int Samples);
+
+/// <summary>The model's generative half, as the objective uses it.</summary>
+public interface IDecoder
+{
+    /// <summary>z to a picture of normalised pixels.</summary>
+    Tensor Decode(Tensor z);
+
+    /// <summary>The log-variance of p(x|z); null for the AE.</summary>
+    Tensor? LogScale { get; }
+}
+
 /// <summary>
 /// The loss of the reference's step() once the latents exist: the (AA)VAE's of src/vae.py or the
 /// AE's of src/ae.py. <see cref="Models.AavaeModel"/> computes the latents and calls it.
 /// </summary>
 public interface IObjective
 {
-    /// <param name="posterior">The view x's latent, with gradient.</param>
-    /// <param name="target">The original image's latent, without gradient.</param>
-    /// <param name="decode">The decoder, z to a picture of normalised pixels.</param>
-    /// <param name="logScale">log-variance of p(x|z); null for the AE.</param>
-    /// <param name="samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
-    ObjectiveOutput Compute(Latent posterior, Latent target, Func<Tensor, Tensor> decode, Tensor? logScale, Tensor x, Tensor original, int samples);
+    ObjectiveOutput Compute(ObjectiveInput input, IDecoder decoder);
 }

@@ -23,8 +23,10 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
 
     private readonly Func<Tensor, Tensor> noise = noise ?? (like => randn_like(like));
 
-    public ObjectiveOutput Compute(Latent posterior, Latent target, Func<Tensor, Tensor> decode, Tensor? logScale, Tensor x, Tensor original, int samples)
+    public ObjectiveOutput Compute(ObjectiveInput input, IDecoder decoder)
     {
+        var (posterior, target, x, original, samples) = input;
+        var logScale = decoder.LogScale;
         if (samples < 1) throw new ArgumentException($"samples must be >= 1, got {samples}");
         if (logScale is null) throw new ArgumentException("the VAE objective needs the decoder's log_scale");
         long pixels = x.shape[1] * x.shape[2] * x.shape[3];
@@ -59,7 +61,7 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
             // augmentations regularise in place of the KL to the prior.
             klAugs.Add(Gaussian.Kl(mu, std, muOrig, stdOrig).sum(-1));
 
-            var xHat = decode(z);
+            var xHat = decoder.Decode(z);
             var lp = Gaussian.LogProb(original, xHat, pixelStd).sum([1, 2, 3]);
             logPxz.Add(lp);
             kls.Add(kl);

@@ -1,15 +1,13 @@
 namespace Aavae.Runtime;
 
 /// <summary>
-/// Memory upkeep between the steps of a long loop, so resident memory stays flat (bench/NOTES.md,
-/// attempts 3 and 6).
+/// Memory upkeep between the steps of a long loop, so resident memory stays flat.
 /// <para>
 /// A gen-0 collection every <paramref name="collectEvery"/> steps: TorchSharp releases some native
 /// objects of a step (its optimizer's temporaries, implicit scalars) only in finalizers, and with a
 /// managed heap this small the GC almost never runs on its own. Each such object is a few dozen
 /// bytes of glibc heap, but scattered between the step's freed activations they keep them from
-/// coalescing: a width-16 run grew 1.1 to 1.5 GB over 40 steps without it, and stayed at 1.15 GB
-/// with it, for 0.7 ms a step.
+/// coalescing, and a run's memory would grow step by step (bench/NOTES.md measures it).
 /// </para>
 /// <para>malloc_trim every <paramref name="trimEvery"/> steps hands freed heap pages back to the system.</para>
 /// </summary>

@@ -3,7 +3,6 @@ using Aavae.Objectives;
 using Aavae.Optimization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using Aavae.Options;
 
 namespace Aavae.Training;
 
@@ -14,7 +13,6 @@ namespace Aavae.Training;
 /// </summary>
 public interface ITrainingModule
 {
-    PretrainOptions Options { get; }
     Device Device { get; }
     int BatchesPerEpoch { get; }
     IStepOptimizer Optimizer { get; }

@@ -107,7 +107,7 @@ public sealed class Pretrainer : IDisposable
             if (chief) callbacks.AddRange([new FeatureMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
             callbacks.AddRange(extraCallbacks ?? []);
             if (chief) callbacks.AddRange([new ProgressReporter(observer, options, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
-            loop = new TrainingLoop(module, data, views, callbacks, parallel)
+            loop = new TrainingLoop(module, LoopSettings.Of(options), data, views, callbacks, parallel)
             {
                 Report = observer.OnMessage,
                 LastGoodCheckpoint = () => File.Exists(run.LastCheckpoint) ? $"the last good checkpoint is {run.LastCheckpoint}" : "no checkpoint was written yet",

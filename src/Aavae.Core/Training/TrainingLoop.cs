@@ -15,6 +15,12 @@ namespace Aavae.Training;
 /// <summary>How a loop ended: where it stands, whether Ctrl-C stopped it, and its last epoch's metrics.</summary>
 public sealed record LoopResult(TrainingPosition Position, bool Interrupted, IReadOnlyDictionary<string, double>? LastEpoch);
 
+/// <summary>What the loop needs to know of a run: how long and on what (the trainer's settings), in what batches, from which seed, and whether the encoder is shown the augmented view.</summary>
+public sealed record LoopSettings(TrainerOptions Trainer, int BatchSize, int Seed, bool Denoising)
+{
+    public static LoopSettings Of(PretrainOptions options) => new(options.Trainer, options.Data.BatchSize, options.Seed, options.Augmentation.Denoising);
+}
+
 /// <summary>A loss, metric or gradient went NaN or infinite: the run stops, keeping its last good checkpoint.</summary>
 public sealed class NonFiniteLossException(string message) : Exception(message);
 
@@ -28,9 +34,8 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// on its <see cref="Shard"/> of every global batch and validates on its shard of the validation
 /// batches; the strategy averages the gradients and adds up the validation sums.
 /// </summary>
-public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IStrategy? strategy = null)
+public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, DataModule data, Views views, IReadOnlyList<ITrainingCallback> callbacks, IStrategy? strategy = null)
 {
-    private readonly PretrainOptions options = module.Options;
     private readonly IStrategy strategy = strategy ?? new SingleDevice();
     private Shard Shard => strategy.Shard;
     private readonly StepMemory memory = new();
@@ -53,18 +58,18 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
     {
         position = start;
         session.Restart();
-        using var share = CoreShare.ForLoop(options.Trainer.Threads, Report);
+        using var share = CoreShare.ForLoop(settings.Trainer.Threads, Report);
         strategy.Setup();
         foreach (var c in callbacks) c.OnFitStart(start);
         IReadOnlyDictionary<string, double>? lastEpoch = null;
         var device = module.Device;
-        for (int epoch = position.Epoch; epoch < options.Trainer.MaxEpochs; epoch++)
+        for (int epoch = position.Epoch; epoch < settings.Trainer.MaxEpochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
             using var train = new MetricSums();
             bool stopped = false;
             var loader = new BatchLoader<ViewBatch>(data.PretrainTrain,
-                new LoaderOptions(options.Data.BatchSize, Shuffle: true, DropLast: true, options.Seed, epoch, options.Trainer.LimitTrainBatches, StartBatch: position.Batch,
+                new LoaderOptions(settings.BatchSize, Shuffle: true, DropLast: true, settings.Seed, epoch, settings.Trainer.LimitTrainBatches, StartBatch: position.Batch,
                     Prefetch: LoaderOptions.PrefetchOn(device)),
                 ViewsOf(data.PretrainTrain));
             int batch = position.Batch;
@@ -83,10 +88,10 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
                     foreach (var c in callbacks) c.OnInterrupted(position);
                     return new LoopResult(position, Interrupted: true, lastEpoch);
                 }
-                if (options.Trainer.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
+                if (settings.Trainer.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
                 if (timeUp)
                 {
-                    Report?.Invoke($"max_time {SettingValues.Format(options.Trainer.MaxTime)} reached at step {position.GlobalStep}: this epoch ends here, validated and checkpointed");
+                    Report?.Invoke($"max_time {SettingValues.Format(settings.Trainer.MaxTime)} reached at step {position.GlobalStep}: this epoch ends here, validated and checkpointed");
                     stopped = true;
                     break;
                 }
@@ -100,8 +105,8 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
                 row[TrainName(k)] = v;
             }
             bool completed = batch >= BatchesPerEpoch;
-            var end = new EpochEnd(epoch, row, last: stopped || epoch == options.Trainer.MaxEpochs - 1,
-                () => FeatureExtractor.Encode(module.Encoder, data.Val, views, options.Data.BatchSize, options.Trainer.LimitValBatches));
+            var end = new EpochEnd(epoch, row, last: stopped || epoch == settings.Trainer.MaxEpochs - 1,
+                () => FeatureExtractor.Encode(module.Encoder, data.Val, views, settings.BatchSize, settings.Trainer.LimitValBatches));
             try
             {
                 Validate(end);
@@ -134,7 +139,7 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         (scaler is null ? output.Loss : scaler.ScaleLoss(output.Loss)).backward();
         var afterBackward = new AfterBackward(module.Trainable, new Dictionary<string, Tensor>(output.Metrics), stopRequested);
         // max_time travels with the step's metrics, so every process of a data-parallel run stops at the same step.
-        if (options.Trainer.MaxTime is { } maxTime) afterBackward.Metrics[TimeUpMetric] = tensor(session.Elapsed >= maxTime ? 1f : 0f, device: module.Device);
+        if (settings.Trainer.MaxTime is { } maxTime) afterBackward.Metrics[TimeUpMetric] = tensor(session.Elapsed >= maxTime ? 1f : 0f, device: module.Device);
         afterBackward.StopRequested = strategy.ReduceStep(afterBackward);
         bool timeUp = afterBackward.Metrics.Remove(TimeUpMetric, out var timeUpShare) && timeUpShare.item<float>() > 0;
         foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
@@ -176,13 +181,13 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
     /// <summary>Validation loss, val_samples posterior samples per image, then the callbacks' epoch metrics; skipped with limit_val_batches 0.</summary>
     private void Validate(EpochEnd end)
     {
-        if (options.Trainer.LimitValBatches == 0) return;
+        if (settings.Trainer.LimitValBatches == 0) return;
         module.SetTraining(false);
         try
         {
             using var sums = new MetricSums();
             var loader = new BatchLoader<ViewBatch>(data.PretrainVal,
-                new LoaderOptions(options.Data.BatchSize, Shuffle: false, DropLast: false, SeedStreams.Validation(options.Seed), end.Epoch, options.Trainer.LimitValBatches,
+                new LoaderOptions(settings.BatchSize, Shuffle: false, DropLast: false, SeedStreams.Validation(settings.Seed), end.Epoch, settings.Trainer.LimitValBatches,
                     Prefetch: LoaderOptions.PrefetchOn(module.Device)),
                 ViewsOf(data.PretrainVal));
             int index = 0;
@@ -215,7 +220,7 @@ public sealed class TrainingLoop(ITrainingModule module, DataModule data, Views 
         // The batch outlives this scope (the loader's thread has no outer one), its intermediates do not.
         using var scope = NewDisposeScope();
         if (Shard.CountIn(indices.Length) == 0) return new ViewBatch(empty(0).DetachFromDisposeScope(), empty(0).DetachFromDisposeScope(), empty(0, ScalarType.Int64).DetachFromDisposeScope());
-        var (x, original, labels) = views.Pretraining(source, indices, options.Augmentation.Denoising, rng, Shard);
+        var (x, original, labels) = views.Pretraining(source, indices, settings.Denoising, rng, Shard);
         return new ViewBatch(x.DetachFromDisposeScope(), original.DetachFromDisposeScope(), labels.DetachFromDisposeScope());
     };
 

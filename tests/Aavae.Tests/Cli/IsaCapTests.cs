@@ -16,7 +16,7 @@ public class IsaCapTests
         var environment = new Dictionary<string, string>();
         if (isa is not null) environment[TrialHost.IsaVariable] = isa;
         return CliRunner.Run(dir ?? TempDir.Create(), environment,
-            ["pretrain", .. PretrainCommandTests.Small, "--batch-size", "16", "--max-steps", "2", "--limit-val-batches", "2", "--threads", $"{threads}", "--output", "run"]);
+            ["pretrain", .. PretrainCommandTests.Small, "--precision", "32", "--batch-size", "16", "--max-steps", "2", "--limit-val-batches", "2", "--threads", $"{threads}", "--output", "run"]);
     }
 
     [RequiresCpuFlagTheory("avx2")]

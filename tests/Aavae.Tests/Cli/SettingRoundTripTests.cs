@@ -14,19 +14,20 @@ namespace Aavae.Tests.Cli;
 /// <summary>
 /// Every setting of the option records, typed on the command line at a value other than its default,
 /// arrives where the run keeps it: pretrain's in config.json and (those the reference knows) in the
-/// checkpoint's hyper-parameters; linear evaluation's in its result file. A setting added to a record
-/// without a value here fails the first test, so that its way through is checked too.
+/// checkpoint's hyper-parameters; linear evaluation's in its result file. A number, switch or choice
+/// added to pretrain's records is typed at a value its type and declared range give (<see cref="Other"/>);
+/// a setting of another type without a value here fails the first test, so that its way through is checked too.
 /// </summary>
 [Trait(Category.Name, Category.Slow)]
 public class SettingRoundTripTests
 {
-    /// <summary>A value for each pretrain setting that differs from the paper preset's under --model vae, and still trains one tiny step.</summary>
+    /// <summary>Values that differ from the paper preset's under --model vae and still train one tiny step, where <see cref="Other"/> would not.</summary>
     private static readonly Dictionary<string, string> Pretrain = new()
     {
         ["Kind"] = "vae", ["Encoder"] = "resnet18", ["Decoder"] = "decoder18", ["Stem"] = "stl10", ["LatentDim"] = "8", ["Width"] = "4",
         ["LogScale"] = "-0.25", ["LearnScale"] = "1", ["Dataset"] = "fashion-mnist", ["DataDir"] = FashionMnist.ShippedDirectory,
         ["CropScale"] = "0.3", ["JitterStrength"] = "0.4", ["Denoising"] = "true", ["KlCoeff"] = "0.05", ["ValSamples"] = "2",
-        ["Optimizer"] = "lamb", ["LearningRate"] = "0.001", ["WeightDecay"] = "1e-05", ["ExcludeBnBias"] = "true", ["WarmupEpochs"] = "0.5",
+        ["Algorithm"] = "lamb", ["LearningRate"] = "0.001", ["WeightDecay"] = "1e-05", ["ExcludeBnBias"] = "true", ["WarmupEpochs"] = "0.5",
         ["MaxEpochs"] = "3", ["Decay"] = "cosine", ["BatchSize"] = "16", ["Seed"] = "7", ["OnlineFt"] = "true", ["KnnEvery"] = "0",
         ["KnnK"] = "20", ["KnnTemperature"] = "0.2", ["LinearProbeEvery"] = "5", ["Device"] = "cpu", ["MemoryFormat"] = "contiguous",
         ["Precision"] = "bf16-mixed", ["Threads"] = "1", ["CheckpointEvery"] = "5", ["LimitTrainBatches"] = "2", ["LimitValBatches"] = "1", ["MaxSteps"] = "1",
@@ -42,13 +43,33 @@ public class SettingRoundTripTests
     private static readonly HashSet<string> NotTyped = ["InitFrom"];
 
     /// <summary>The reference's hyper-parameter name of a setting, where it is not the setting's name in snake case.</summary>
-    private static readonly Dictionary<string, string> HyperName = new() { ["Encoder"] = "encoder_name", ["Decoder"] = "decoder_name", ["Kind"] = "model" };
+    private static readonly Dictionary<string, string> HyperName = new() { ["Encoder"] = "encoder_name", ["Decoder"] = "decoder_name", ["Kind"] = "model", ["Algorithm"] = "optimizer" };
+
+    /// <summary>
+    /// A value other than <paramref name="current"/> for a number, switch or choice, inside the range its
+    /// <see cref="SettingAttribute"/> declares: what a new setting of those types is typed at here.
+    /// </summary>
+    private static string? Other(Setting s, object? current)
+    {
+        var t = Nullable.GetUnderlyingType(s.ValueType) ?? s.ValueType;
+        double min = double.IsNaN(s.Attribute.Min) ? 0 : s.Attribute.Min, max = double.IsNaN(s.Attribute.Max) ? double.MaxValue : s.Attribute.Max;
+        double Next(double value) => value + 1 <= max ? value + 1 : (min + value) / 2;
+        if (t == typeof(bool)) return current is true ? "false" : "true";
+        if (t.IsEnum) return SettingValues.Names(t).First(n => n != SettingValues.Format(current));
+        if (t == typeof(int) || t == typeof(long)) return ((long)(current is null ? Math.Max(min, 1) : Next(System.Convert.ToDouble(current)))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (t == typeof(double)) return (current is null ? Math.Max(min, 1) : Next((double)current)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (t == typeof(TimeSpan)) return current is null ? "01:00:00" : "00:" + SettingValues.Format(current)[3..];
+        return null;
+    }
 
     [Fact]
     public void EveryPretrainSettingTypedArrivesInConfigJsonAndTheCheckpointsHyperParameters()
     {
         var settings = Settings.Of(typeof(PretrainOptions));
-        Assert.Equal(settings.Select(s => s.Name).Order(), Pretrain.Keys.Concat(AtDefault.Keys).Concat(NotTyped).Order());
+        var paperVae = Presets.For("paper", Aavae.Models.ModelKind.Vae);
+        var values = settings.Where(s => !NotTyped.Contains(s.Name))
+            .ToDictionary(s => s.Name, s => Pretrain.GetValueOrDefault(s.Name) ?? AtDefault.GetValueOrDefault(s.Name) ?? Other(s, s.Get(paperVae)));
+        Assert.True(values.All(v => v.Value is not null), $"no value to type for {string.Join(", ", values.Where(v => v.Value is null).Select(v => v.Key))}: add one to {nameof(Pretrain)}");
         // What would hold without the flag: the paper's AAVAE for --model, its VAE for the rest (the kind decides denoising and kl_coeff).
         foreach (var s in settings.Where(s => Pretrain.ContainsKey(s.Name) && s.Name != "Dataset"))
         {
@@ -57,7 +78,7 @@ public class SettingRoundTripTests
         }
 
         var dir = TempDir.Create();
-        var typed = settings.Where(s => !NotTyped.Contains(s.Name)).SelectMany(s => new[] { s.Flag, Pretrain.GetValueOrDefault(s.Name) ?? AtDefault[s.Name] });
+        var typed = settings.Where(s => !NotTyped.Contains(s.Name)).SelectMany(s => new[] { s.Flag, values[s.Name]! });
         var (code, _, err) = CliRunner.Run(dir, ["pretrain", .. typed, "--output", "run"]);
         Assert.True(code == 0, err);
 
@@ -66,7 +87,7 @@ public class SettingRoundTripTests
         var hyper = (IDictionary)TorchFile.Read(run.LastCheckpoint)["hyper_parameters"]!;
         foreach (var s in settings.Where(s => !NotTyped.Contains(s.Name)))
         {
-            var value = s.Parse(Pretrain.GetValueOrDefault(s.Name) ?? AtDefault[s.Name]);
+            var value = s.Parse(values[s.Name]!);
             Assert.True(Equals(value, s.Get(config)), $"{s.Flag}: typed {SettingValues.Format(value)}, config.json holds {SettingValues.Format(s.Get(config))}");
             var name = HyperName.GetValueOrDefault(s.Name) ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(s.Name);
             if (HyperParameters.Names.Contains(name))

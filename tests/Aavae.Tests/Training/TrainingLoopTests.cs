@@ -58,7 +58,7 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.False(result.Interrupted);
         Assert.Equal(["fit_start", "after_backward", "train_batch_end", "validation_batch_end", "validation_end", "epoch_end"], hooks.Calls);
         Assert.True(hooks.Ends.Single().Last);
-        Assert.Contains("val_loss", result.LastEpoch!.Keys);
+        Assert.Contains("val_images", result.LastEpoch!.Keys);
         Assert.DoesNotContain(result.LastEpoch!.Keys, k => k.Contains("max_time"));
     }
 
@@ -145,7 +145,7 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     private TrainingLoop Loop(StubModule module, Recorder hooks) =>
-        new(module, data, new Views(data.Info, CPU), [hooks]) { LastGoodCheckpoint = () => "the last good checkpoint is here" };
+        new(module, LoopSettings.Of(module.Options), data, new Views(data.Info, CPU), [hooks]) { LastGoodCheckpoint = () => "the last good checkpoint is here" };
 
     public void Dispose() => data.Dispose();
 
