@@ -14,6 +14,7 @@ root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(KernelTrialCommand.Create());
+root.Subcommands.Add(DecodePicturesCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -1,24 +1,57 @@
-using StbImageSharp;
+using SkiaSharp;
 
 namespace Aavae.Embedding;
 
 /// <summary>
-/// Decodes a PNG or JPEG file to RGB bytes: the one decoder of the project's picture readers
-/// (image folders, <c>embed --images</c>, the library's <c>Pixels.Read</c>).
+/// Decodes a picture file to RGB bytes: the one decoder of the project's picture readers (picture
+/// folders, image folders, <c>embed --images</c>, the library's <c>Pixels.Read</c>). JPEG, PNG, GIF,
+/// BMP and WebP, told apart by their first bytes, not their names; any mode (grey, palette, 16-bit,
+/// alpha, CMYK, progressive) comes out as 8-bit RGB, alpha dropped as PIL's <c>convert("RGB")</c>
+/// drops it, and the EXIF orientation is applied. The decoding is Skia's (SkiaSharp); the file's
+/// structure is walked first, so the decoder never follows a length that runs past the file.
 /// </summary>
 public static class PictureFile
 {
     /// <summary>The most pixels a picture may have: a 16-megapixel camera frame fits four times over; a header claiming more is refused before the decoder allocates for it.</summary>
     public const long MaxPixels = 64L << 20;
 
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
+    /// <summary>The formats read, by their signature.</summary>
+    public enum Format { None, Jpeg, Png, Gif, Bmp, WebP }
 
-    /// <summary>Whether the file is a picture the project reads (PNG or JPEG, by extension).</summary>
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"];
+
+    /// <summary>Whether the file's name is a picture's (the formats read, by extension): a quick filter before <see cref="Sniff(string)"/>.</summary>
     public static bool IsPicture(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
+    /// <summary>The format the file's first bytes say, or <see cref="Format.None"/> when they are no picture's (or the file cannot be read).</summary>
+    public static Format Sniff(string path)
+    {
+        Span<byte> head = stackalloc byte[12];
+        try
+        {
+            using var file = File.OpenRead(path);
+            int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            return Sniff(head[..n]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Format.None;
+        }
+    }
+
+    public static Format Sniff(ReadOnlySpan<byte> b) => b switch
+    {
+        [0xFF, 0xD8, 0xFF, ..] => Format.Jpeg,
+        [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Format.Png,
+        [(byte)'G', (byte)'I', (byte)'F', (byte)'8', (byte)'7' or (byte)'9', (byte)'a', ..] => Format.Gif,
+        [(byte)'B', (byte)'M', ..] when b.Length >= 12 => Format.Bmp,
+        [(byte)'R', (byte)'I', (byte)'F', (byte)'F', _, _, _, _, (byte)'W', (byte)'E', (byte)'B', (byte)'P', ..] => Format.WebP,
+        _ => Format.None,
+    };
+
     /// <summary>
-    /// The files named, and the PNG / JPEG pictures under the folders named (sub-folders included,
-    /// sorted by path), in the order given: what a user means by "these pictures".
+    /// The files named, and the pictures under the folders named (sub-folders included, sorted by
+    /// path, by extension), in the order given: what a user means by "these pictures".
     /// </summary>
     public static IReadOnlyList<string> List(IEnumerable<string> paths)
     {
@@ -31,82 +64,117 @@ public static class PictureFile
             else if (File.Exists(path)) files.Add(path);
             else throw new FileNotFoundException($"{path}: no such file or folder", path);
         }
-        if (files.Count == 0) throw new ArgumentException($"{string.Join(" ", named)}: no PNG or JPEG pictures found");
+        if (files.Count == 0) throw new ArgumentException($"{string.Join(" ", named)}: no pictures found (JPEG, PNG, GIF, BMP or WebP)");
         return files;
     }
 
-    public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => Read(path, (bytes, _) =>
+    /// <summary>The picture as 8-bit RGB, upright (its EXIF orientation applied).</summary>
+    public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => DecodeRgb(ReadBytes(path), path);
+
+    /// <summary>The picture in <paramref name="bytes"/> as 8-bit RGB, upright; <paramref name="name"/> names it in a refusal.</summary>
+    public static (int Width, int Height, byte[] Rgb) DecodeRgb(byte[] bytes, string name) => Guarded(name, () =>
     {
-        var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
-        return (image.Width, image.Height, image.Data);
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = Open(bytes, data);
+        var info = codec.Info;
+        var want = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[want.BytesSize64];
+        unsafe
+        {
+            fixed (byte* p = rgba)
+            {
+                var result = codec.GetPixels(want, (IntPtr)p);
+                // A cut file decodes in part (IncompleteInput): that picture is damaged, not a picture.
+                if (result != SKCodecResult.Success) throw new InvalidDataException($"the decoder stopped: {result}");
+            }
+        }
+        var rgb = new byte[(long)info.Width * info.Height * 3];
+        for (long i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
+        {
+            rgb[j] = rgba[i];
+            rgb[j + 1] = rgba[i + 1];
+            rgb[j + 2] = rgba[i + 2];
+        }
+        return Orient(info.Width, info.Height, rgb, codec.EncodedOrigin);
     });
 
-    /// <summary>The picture's size from its header, checked as <see cref="DecodeRgb"/> checks it.</summary>
-    public static (int Width, int Height) ReadSize(string path) => Read(path, (_, info) =>
-        info is { } i ? (i.Width, i.Height) : throw new InvalidDataException("no PNG or JPEG header"));
-
-    /// <param name="decode">Given the file's bytes and its header, once checked.</param>
-    private static T Read<T>(string path, Func<byte[], ImageInfo?, T> decode)
+    /// <summary>The picture's size as it will decode (upright), from its header, checked as <see cref="DecodeRgb(string)"/> checks it.</summary>
+    public static (int Width, int Height) ReadSize(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        var bytes = File.ReadAllBytes(path);
+        var bytes = ReadBytes(path);
+        return Guarded(path, () =>
+        {
+            using var data = SKData.CreateCopy(bytes);
+            using var codec = Open(bytes, data);
+            bool turned = codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+            return turned ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
+        });
+    }
+
+    private static byte[] ReadBytes(string path) =>
+        File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"{path}: no such file", path);
+
+    /// <summary>Every failure on a file's bytes is the file's: one <see cref="InvalidDataException"/> naming it and why.</summary>
+    private static T Guarded<T>(string name, Func<T> read)
+    {
         try
         {
-            if (bytes is [0xFF, 0xD8, ..]) CheckJpegStructure(bytes);
-            ImageInfo? info;
-            using (var header = new MemoryStream(bytes, writable: false)) info = ImageInfo.FromStream(header);
-            if (info is { } i && (long)i.Width * i.Height > MaxPixels)
-                throw new InvalidDataException($"its header says {i.Width} x {i.Height} pixels, more than the {MaxPixels >> 20} megapixels this project decodes");
-            return decode(bytes, info);
+            return read();
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Whatever the decoder throws on bytes it cannot follow (it seeks in memory, so even an IOException) is the file's fault.
-            throw new InvalidDataException($"{path}: not a readable PNG or JPEG image ({e.Message})", e);
+            throw new InvalidDataException($"{name}: not a readable picture ({e.Message})", e);
         }
     }
 
-    /// <summary>
-    /// Walks a JPEG's segments before StbImageSharp sees it: on a cut or garbled file its marker
-    /// scan can loop forever (found by the reader fuzz test), so every segment must lie inside the
-    /// file, a frame header must come before the scans, and the image must end with its EOI marker.
-    /// </summary>
-    private static void CheckJpegStructure(byte[] b)
+    /// <summary>A codec for the bytes, once their structure is known to hold.</summary>
+    private static SKCodec Open(byte[] bytes, SKData data)
     {
-        int at = 2;
-        bool frame = false, scan = false;
-        while (true)
+        var format = Sniff(bytes);
+        switch (format)
         {
-            if (at >= b.Length || b[at] != 0xFF) throw new InvalidDataException($"no JPEG marker at byte {at} (cut or garbled)");
-            while (at < b.Length && b[at] == 0xFF) at++;
-            if (at >= b.Length) throw new InvalidDataException("cut inside a marker");
-            byte marker = b[at++];
-            if (marker == 0xD9) break;
-            if (marker is 0x01 or (>= 0xD0 and <= 0xD7)) continue;
-            if (marker == 0x00 || marker == 0xD8) throw new InvalidDataException($"unexpected JPEG marker 0x{marker:X2} at byte {at - 1}");
-            if (at + 2 > b.Length) throw new InvalidDataException("cut inside a segment's length");
-            int length = (b[at] << 8) | b[at + 1];
-            if (length < 2 || at + length > b.Length) throw new InvalidDataException($"a segment at byte {at - 2} runs past the end of the file");
-            if (marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC))
-            {
-                if (length < 8) throw new InvalidDataException("frame header too short");
-                long height = (b[at + 3] << 8) | b[at + 4], width = (b[at + 5] << 8) | b[at + 6];
-                if (width == 0 || height == 0) throw new InvalidDataException($"frame of {width} x {height} pixels");
-                if (width * height > MaxPixels) throw new InvalidDataException($"its header says {width} x {height} pixels, more than the {MaxPixels >> 20} megapixels this project decodes");
-                frame = true;
-            }
-            at += length;
-            if (marker != 0xDA) continue;
-            if (!frame) throw new InvalidDataException("a scan before the frame header");
-            scan = true;
-            // Entropy-coded data: runs to the next marker that is neither a stuffed 0xFF00 nor a restart.
-            while (true)
-            {
-                if (at + 1 >= b.Length) throw new InvalidDataException("cut inside the image data (no end-of-image marker)");
-                if (b[at] == 0xFF && b[at + 1] != 0x00 && b[at + 1] is not (>= 0xD0 and <= 0xD7) && b[at + 1] != 0xFF) break;
-                at++;
-            }
+            case Format.None: throw new InvalidDataException("not a JPEG, PNG, GIF, BMP or WebP file");
+            case Format.Jpeg: PictureStructure.CheckJpeg(bytes); break;
+            case Format.Png: PictureStructure.CheckPng(bytes); break;
+            case Format.WebP: PictureStructure.CheckRiff(bytes); break;
         }
-        if (!scan) throw new InvalidDataException("no image data before the end-of-image marker");
+        var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"the decoder does not recognise its {format} data");
+        var info = codec.Info;
+        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > MaxPixels)
+        {
+            codec.Dispose();
+            throw new InvalidDataException($"its header says {info.Width} x {info.Height} pixels; this project decodes 1 to {MaxPixels >> 20} megapixels");
+        }
+        return codec;
+    }
+
+    /// <summary>The pixels turned upright as EXIF orientation <paramref name="origin"/> says (the TIFF tag's eight cases).</summary>
+    public static (int Width, int Height, byte[] Rgb) Orient(int width, int height, byte[] rgb, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or 0) return (width, height, rgb);
+        bool turned = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int w = turned ? height : width, h = turned ? width : height;
+        var upright = new byte[rgb.Length];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                // Where the upright pixel (x, y) is stored.
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (width - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (width - 1 - x, height - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, height - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, height - 1 - x),
+                    SKEncodedOrigin.RightBottom => (width - 1 - y, height - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (width - 1 - y, x),
+                    _ => (x, y),
+                };
+                long from = ((long)sy * width + sx) * 3, to = ((long)y * w + x) * 3;
+                upright[to] = rgb[from];
+                upright[to + 1] = rgb[from + 1];
+                upright[to + 2] = rgb[from + 2];
+            }
+        return (w, h, upright);
     }
 }

@@ -1,4 +1,3 @@
-using StbImageSharp;
 using StbImageWriteSharp;
 
 namespace Aavae.Embedding;
@@ -9,7 +8,7 @@ namespace Aavae.Embedding;
 /// </summary>
 public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
 {
-    /// <summary>Reads a PNG or JPEG file as RGB.</summary>
+    /// <summary>Reads a picture file (JPEG, PNG, GIF, BMP, WebP) as RGB, upright.</summary>
     public static Pixels Read(string path)
     {
         var (width, height, rgb) = Aavae.Embedding.PictureFile.DecodeRgb(path);

@@ -15,7 +15,7 @@ internal static class ShowViewsCommand
     public static Command Create()
     {
         // pretrain's own data set and view settings, so that an ablated view can be looked at before it is trained on.
-        var views = new SettingOptions(typeof(PretrainOptions), include: s => s.Name is nameof(DataOptions.Dataset) or nameof(DataOptions.DataDir)
+        var views = new SettingOptions(typeof(PretrainOptions), include: s => (s.Path[0].PropertyType == typeof(DataOptions) && s.Name != nameof(DataOptions.BatchSize))
             || (s.Path[0].PropertyType == typeof(AugmentationOptions) && s.Name != nameof(AugmentationOptions.Denoising)));
         var grid = new SettingOptions(typeof(ViewGridOptions));
         var output = CliOptions.Create("--output", "PNG file to write", "views.png");
@@ -36,7 +36,10 @@ internal static class ShowViewsCommand
             options.Validate();
             layout.Validate();
             TorchRuntime.EnsureLoaded();
-            using var data = DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
+            var folder = options.Data.Dataset.IsFolder
+                ? PictureFolderData.Load(options.Data, DatasetInfo.Folder.InputHeight, DatasetInfo.Folder.Stem, options.Seed, Console.WriteLine)
+                : null;
+            using var data = folder?.Data ?? DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
             ViewGrid.WritePng(path, data, new Views(data.Info, CPU, options.Augmentation), layout);
             Console.WriteLine($"wrote {path}: first row {layout.Images} originals from {data.Train.Name}, then {layout.Views} SimCLR views of each");
             return 0;

@@ -26,6 +26,18 @@ public sealed class PretrainedWeights(string path, CheckpointFormat format, Mode
     /// <summary>The data set the checkpoint records it was trained on, if it says.</summary>
     public string? TrainedOn { get; init; }
     public string? TrainedDataDir { get; init; }
+    /// <summary>A picture folder's own mean and standard deviation, as its run measured them.</summary>
+    public Normalization? TrainedNormalization { get; init; }
+
+    /// <summary>
+    /// The data set the weights were trained on, as views of new pictures need it: a named one, or a
+    /// picture folder at the checkpoint's size with its own statistics; null when the file does not say.
+    /// </summary>
+    public DatasetInfo? TrainedData => TrainedOn is null ? null
+        : DatasetInfo.Get(TrainedOn) is { IsFolder: true }
+            ? DatasetInfo.ForFolder(Options.InputHeight, Options.Stem, TrainedNormalization
+                ?? throw new InvalidDataException($"{Path}: trained on a picture folder, but its configuration has no normalisation"))
+            : DatasetInfo.Get(TrainedOn);
 
     /// <param name="data">The data set it will see, when known: its image size is checked against the checkpoint's own.</param>
     public static PretrainedWeights Read(string path, DatasetInfo? data = null)
@@ -94,6 +106,9 @@ public sealed class PretrainedWeights(string path, CheckpointFormat format, Mode
             {
                 TrainedOn = DataSetting(run.RootElement, "dataset"),
                 TrainedDataDir = DataSetting(run.RootElement, "data_dir"),
+                TrainedNormalization = run.RootElement.TryGetProperty("data", out var group) && group.ValueKind == JsonValueKind.Object
+                    && group.TryGetProperty("normalization", out var n) && n.ValueKind == JsonValueKind.Object
+                    ? n.Deserialize<Normalization>(SnakeCaseJson.Options) : null,
             };
         }
         if (content["state_dict"] is IDictionary lightning)

@@ -51,6 +51,8 @@ public sealed class DataModule(
                 var (tr, va) = Splits.RandomSplit(train, Stl10Source.LabeledValCount);
                 return new DataModule(info, ptr, pva, tr, va, test, unlabeled, train, test);
             }
+            case "folder":
+                throw new OptionException("Dataset", "folder: linear evaluation and k-NN need labelled pictures, and a picture folder has none; pre-train on it, then embed its pictures");
             default:
             {
                 // ImageNet layout: <dir>/train/<class>/..., <dir>/val/<class>/... (the official validation set is the test set).

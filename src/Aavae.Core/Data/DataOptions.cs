@@ -6,7 +6,7 @@ namespace Aavae.Data;
 /// <summary>What a run trains on and in what batches (LightningCLI's <c>data</c> group).</summary>
 public sealed record DataOptions
 {
-    [Setting("fashion-mnist (shipped), cifar10, stl10 or imagenet")]
+    [Setting("fashion-mnist (shipped), cifar10, stl10, imagenet, or folder: every picture under --data-dir")]
     [JsonConverter(typeof(DatasetNameJsonConverter))]
     public DatasetInfo Dataset { get; init; } = DatasetInfo.FashionMnist;
 
@@ -16,4 +16,15 @@ public sealed record DataOptions
 
     [Setting("images per optimizer step, over all devices", Min = 1)]
     public int BatchSize { get; init; } = 256;
+
+    /// <summary>A picture folder's pictures named in a file instead of found under it (<see cref="PictureFolder.List"/>).</summary>
+    [Setting("--dataset folder: train on the pictures this file lists, a path a line (relative to --data-dir), instead of every picture under --data-dir")]
+    public string? Files { get; init; }
+
+    /// <summary>Null: <see cref="PictureCache.DefaultRoot"/>.</summary>
+    [Setting("--dataset folder: where the decoded pictures are cached, outside --data-dir (default: ~/.cache/aavae/pictures)")]
+    public string? CacheDir { get; init; }
+
+    /// <summary>A picture folder's own mean and standard deviation, measured when its first run starts and kept for every later command; null for the named data sets.</summary>
+    public Normalization? Normalization { get; init; }
 }

@@ -5,7 +5,12 @@ using Aavae.Models;
 namespace Aavae.Data;
 
 /// <summary>Per-channel mean and standard deviation used to normalise [0, 1] pixels.</summary>
-public sealed record Normalization(float[] Mean, float[] Std);
+public sealed record Normalization(float[] Mean, float[] Std)
+{
+    public bool Equals(Normalization? other) => other is not null && Mean.SequenceEqual(other.Mean) && Std.SequenceEqual(other.Std);
+
+    public override int GetHashCode() => HashCode.Combine(Mean.Length > 0 ? Mean[0] : 0, Std.Length > 0 ? Std[0] : 0);
+}
 
 /// <summary>How the linear-evaluation training view crops (the reference's LinearEvalTrainTransform).</summary>
 public enum LinearEvalCrop
@@ -47,7 +52,25 @@ public sealed record DatasetInfo(
     public static readonly DatasetInfo ImageNet = new(
         "imagenet", 224, Stem.ImageNet, 1000, new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]), 1.0, true);
 
-    public static IReadOnlyList<DatasetInfo> All { get; } = [FashionMnist, Cifar10, Stl10, ImageNet];
+    /// <summary>
+    /// A folder of a user's own pictures (<see cref="PictureFolder"/>): unlabelled, 64 pixels with the
+    /// STL-10 stem unless the input size says otherwise (<see cref="StemFor"/>), SimCLR's full-strength
+    /// view, torchvision's Resize(size x 256/224) + CenterCrop evaluation view. Its normalisation is the
+    /// folder's own, measured when a run starts (<see cref="ForFolder"/>); ImageNet's stands in until then.
+    /// </summary>
+    public static readonly DatasetInfo Folder = new(
+        "folder", 64, Stem.Stl10, 0, ImageNet.Normalization, 1.0, true, EvalResize: 256.0 / 224.0);
+
+    public static IReadOnlyList<DatasetInfo> All { get; } = [FashionMnist, Cifar10, Stl10, ImageNet, Folder];
+
+    public bool IsFolder => Name == Folder.Name;
+
+    /// <summary>A picture folder at <paramref name="size"/> pixels with <paramref name="stem"/>, normalised by its own statistics.</summary>
+    public static DatasetInfo ForFolder(int size, Stem stem, Normalization normalization) =>
+        Folder with { InputHeight = size, Stem = stem, Normalization = normalization };
+
+    /// <summary>The stem a picture folder takes at an input size: the CIFAR stem up to 48 pixels, STL-10's up to 128, ImageNet's above.</summary>
+    public static Stem StemFor(int size) => size <= 48 ? Stem.Cifar : size <= 128 ? Stem.Stl10 : Stem.ImageNet;
 
     /// <summary>What a user's picture's short side is resized to before the centre crop to <see cref="InputHeight"/>: as the data
     /// set's own views do it, Resize((int)(96 x 1.1) = 105) for STL-10, 256/224 of the crop for ImageNet folders.</summary>

@@ -74,7 +74,7 @@ public sealed class ImageEncoder : ImageEmbedder
         var resolved = DeviceChoice.Resolve(device);
         using var weights = PretrainedWeights.Read(checkpoint);
         var info = dataset is not null ? DatasetInfo.Get(dataset)
-            : weights.TrainedOn is { } trained ? DatasetInfo.Get(trained)
+            : weights.TrainedData is { } trained ? trained
             : DatasetFor(weights);
         weights.CheckImageSize(info);
         return new ImageEncoder(weights, info, resolved, mixed);

@@ -31,6 +31,9 @@ public sealed record TrialHost(string FileName, IReadOnlyList<string> Arguments,
         return File.Exists(beside) ? Program(beside) : null;
     }
 
+    /// <summary>The same program serving another of its child commands (<c>decode-pictures</c>) in place of <c>kernel-trial</c>.</summary>
+    public TrialHost For(string command) => this with { Arguments = [.. Arguments.Take(Arguments.Count - 1), command] };
+
     /// <summary>The same program whose trials run oneDNN's kernels for <paramref name="isa"/> (e.g. AVX2) at most.</summary>
     public TrialHost CappedAt(string isa) =>
         this with { Environment = new Dictionary<string, string>(Environment ?? new Dictionary<string, string>()) { [IsaVariable] = isa } };

@@ -31,8 +31,12 @@ public static class StemExtensions
     {
         int f = stem.UpscaleFactor();
         if (inputHeight < f || inputHeight % f != 0)
+        {
+            int below = inputHeight / f * f, above = below + f;
+            string nearest = below >= f ? $"{below} or {above}" : $"{above}";
             throw new OptionException(nameof(ModelOptions.InputHeight),
-                $"{inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f}");
+                $"{inputHeight} cannot be produced by the decoder with the {stem.ToString().ToLowerInvariant()} stem: it must be a multiple of {f} (nearest: {nearest})");
+        }
     }
 
     public static string Name(this Stem stem) => SettingValues.Name(stem);

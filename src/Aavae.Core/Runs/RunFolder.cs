@@ -9,6 +9,9 @@ namespace Aavae.Runs;
 public sealed record RunFolder(string Path)
 {
     public string Config => System.IO.Path.Combine(Path, "config.json");
+
+    /// <summary>A picture folder's files that were left out, with why: path, a tab, the reason, a line each.</summary>
+    public string SkippedPictures => System.IO.Path.Combine(Path, "skipped.txt");
     public string Metrics => System.IO.Path.Combine(Path, "metrics.csv");
     public string TensorBoard => System.IO.Path.Combine(Path, "tensorboard");
     public string Reconstructions => System.IO.Path.Combine(Path, "reconstructions");

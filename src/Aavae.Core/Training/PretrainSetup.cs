@@ -36,6 +36,9 @@ public static class PretrainSetup
         o = o with { Data = o.Data with { Dataset = info } };
         if (resume is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
         if (explicitly is not null) o = explicitly(o);
+        // A picture folder's stem follows the input size typed for it, unless a stem was typed too.
+        if (resume is null && info.IsFolder && o.Model.InputHeight != info.InputHeight && o.Model.Stem == info.Stem)
+            o = o with { Model = o.Model with { Stem = DatasetInfo.StemFor(o.Model.InputHeight) } };
         o.Validate();
         if (resume is not null && resume.Options.Model != o.Model)
             throw new OptionException("Resume", $"{resume.Path}: the checkpoint holds {Describe(resume.Options)}, the options ask for {Describe(o)}");
@@ -66,7 +69,7 @@ public static class PretrainSetup
             OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     public static string Describe(PretrainOptions o) =>
-        $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px)";
+        $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px, {o.Model.Stem.Name()} stem)";
 
     /// <summary>
     /// A run's configuration in a few lines, for a front end to print at its start: the model, the

@@ -39,6 +39,7 @@ public sealed class Pretrainer : IDisposable
     private readonly TrainingLoop loop;
     private readonly DataParallel? parallel;
     private readonly RunLock? runLock;
+    private readonly PictureFolderData? folder;
     private readonly TrainingPosition start = new(0, 0, 0);
 
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null,
@@ -59,7 +60,15 @@ public sealed class Pretrainer : IDisposable
         runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;
         try
         {
-            data = DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
+            if (options.Data.Dataset.IsFolder)
+            {
+                folder = PictureFolderData.Load(options.Data, options.Model.InputHeight, options.Model.Stem, options.Seed, observer.OnMessage);
+                data = folder.Data;
+                // The folder's own statistics, measured now, are the run's from here on: in config.json, its checkpoints and every later command.
+                this.options = options = options with { Data = options.Data with { Normalization = data.Info.Normalization } };
+                if (group.Rank == 0) observer.OnMessage(folder.Summary(folder.Skipped.Count > 0 ? run.SkippedPictures : null));
+            }
+            else data = DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
         }
         catch
         {
@@ -135,6 +144,7 @@ public sealed class Pretrainer : IDisposable
     /// <summary>Trains from the start (or the restored position) to max_epochs or max_steps; Ctrl-C (<paramref name="stop"/>) checkpoints and returns.</summary>
     public PretrainResult Run(CancellationToken stop = default)
     {
+        if (folder is { Skipped.Count: > 0 } && runLock is not null) Embedding.AtomicFile.Write(run.SkippedPictures, s => s.Write(System.Text.Encoding.UTF8.GetBytes(folder.SkippedText())));
         var result = loop.Run(start, stop);
         return new PretrainResult(run, result.Position, result.Interrupted, result.LastEpoch);
     }

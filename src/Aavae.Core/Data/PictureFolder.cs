@@ -1,0 +1,139 @@
+using Aavae.Embedding;
+
+namespace Aavae.Data;
+
+/// <summary>A file left out of a picture folder, and why.</summary>
+public sealed record SkippedPicture(string Path, string Reason);
+
+/// <summary>
+/// The pictures of a folder of a user's own, split as pre-training uses them: what it trains on,
+/// what it validates on, and what it never sees (a <c>test/</c> sub-folder). Paths are relative to
+/// <see cref="Root"/>, with '/' between folders, in ordinal order.
+/// </summary>
+public sealed record PictureListing(string Root, IReadOnlyList<string> Train, IReadOnlyList<string> Val, IReadOnlyList<string> Test, IReadOnlyList<SkippedPicture> Skipped)
+{
+    public int Count => Train.Count + Val.Count + Test.Count;
+}
+
+/// <summary>
+/// Finds the pictures under a folder: every file, in every sub-folder, whose first bytes are a
+/// picture's (JPEG, PNG, GIF, BMP, WebP), whatever its name. Symbolic links are followed, each
+/// folder once (a link back up the tree is not a loop). Hidden entries (a leading '.'), run folders
+/// (a <c>config.json</c> beside a <c>checkpoints/</c> folder) and folders holding
+/// <see cref="CacheMarker"/> are never read as data. A first-level <c>val/</c> sub-folder validates
+/// and <c>test/</c> is held out; without <c>val/</c> a seeded share of the rest validates.
+/// </summary>
+public static class PictureFolder
+{
+    /// <summary>The file that marks a folder as this project's cache, never data.</summary>
+    public const string CacheMarker = ".aavae-cache";
+
+    /// <summary>The share of a folder without <c>val/</c> that validates: 5%, at least one picture.</summary>
+    public const double ValShare = 0.05;
+
+    /// <param name="files">A list of pictures to train on instead of the whole folder (<c>--files</c>): one path a line, relative to <paramref name="root"/> or absolute; blank lines and lines starting with '#' ignored.</param>
+    /// <param name="seed">Draws the validation share.</param>
+    public static PictureListing List(string root, string? files = null, int seed = 0)
+    {
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: no such folder (--data-dir)");
+        var full = Path.GetFullPath(root);
+        var skipped = new List<SkippedPicture>();
+        var found = files is null ? Walk(full, skipped) : FromList(full, files, skipped);
+        var pictures = new List<string>(found.Count);
+        foreach (var path in found)
+        {
+            if (PictureFile.Sniff(Path.Combine(full, path)) != PictureFile.Format.None) pictures.Add(path);
+            else if (files is not null || PictureFile.IsPicture(path)) skipped.Add(new SkippedPicture(path, "not a JPEG, PNG, GIF, BMP or WebP file (by its first bytes)"));
+        }
+        pictures.Sort(StringComparer.Ordinal);
+        static bool Under(string path, string folder) => path.StartsWith(folder + "/", StringComparison.OrdinalIgnoreCase);
+        var test = pictures.Where(p => Under(p, "test")).ToList();
+        var val = pictures.Where(p => Under(p, "val")).ToList();
+        var train = pictures.Where(p => !Under(p, "test") && !Under(p, "val")).ToList();
+        if (val.Count == 0 && train.Count > 1)
+        {
+            // A seeded share, the same for every run on the same folder and seed.
+            var order = Enumerable.Range(0, train.Count).ToArray();
+            new Random(seed).Shuffle(order);
+            var held = order.Take(Math.Max(1, (int)(train.Count * ValShare))).ToHashSet();
+            val = train.Where((_, i) => held.Contains(i)).ToList();
+            train = train.Where((_, i) => !held.Contains(i)).ToList();
+        }
+        return new PictureListing(full, train, val, test, skipped);
+    }
+
+    /// <summary>
+    /// Every file under the folder, relative, minus what is never data. Real folders are walked before
+    /// linked ones, so a picture reached both ways is named by its own path; every folder is walked
+    /// once, by its canonical path, which also ends a link back up the tree.
+    /// </summary>
+    private static List<string> Walk(string root, List<SkippedPicture> skipped)
+    {
+        var files = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>();
+        var links = new Queue<string>();
+        pending.Push(root);
+        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0, RecurseSubdirectories = false };
+        while (pending.Count > 0 || links.Count > 0)
+        {
+            var folder = pending.Count > 0 ? pending.Pop() : links.Dequeue();
+            if (!seen.Add(RealPath(folder))) continue;
+            if (File.Exists(Path.Combine(folder, CacheMarker))) continue;
+            if (File.Exists(Path.Combine(folder, "config.json")) && Directory.Exists(Path.Combine(folder, "checkpoints"))) continue;
+            foreach (var entry in Directory.EnumerateFileSystemEntries(folder, "*", options).Order(StringComparer.Ordinal).Reverse())
+            {
+                if (Path.GetFileName(entry).StartsWith('.')) continue;
+                if (Directory.Exists(entry))
+                {
+                    if (new DirectoryInfo(entry).LinkTarget is null) pending.Push(entry);
+                    else links.Enqueue(entry);
+                }
+                else if (File.Exists(entry)) files.Add(Relative(root, entry));
+                else skipped.Add(new SkippedPicture(Relative(root, entry), "a broken link"));
+            }
+        }
+        return files;
+    }
+
+    private static List<string> FromList(string root, string list, List<SkippedPicture> skipped)
+    {
+        if (!File.Exists(list)) throw new FileNotFoundException($"{list}: no such file (--files)", list);
+        var files = new List<string>();
+        foreach (var raw in File.ReadLines(list))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var path = Path.GetFullPath(Path.Combine(root, line));
+            if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                skipped.Add(new SkippedPicture(line, $"outside {root}"));
+            else if (!File.Exists(path)) skipped.Add(new SkippedPicture(line, "no such file"));
+            else files.Add(Relative(root, path));
+        }
+        return files.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+
+    /// <summary>The folder's canonical path (every link on the way resolved), so that a folder reached twice is walked once.</summary>
+    private static string RealPath(string folder)
+    {
+        if (OperatingSystem.IsWindows()) return Path.GetFullPath(folder);
+        var resolved = realpath(folder, IntPtr.Zero);
+        if (resolved == IntPtr.Zero) return Path.GetFullPath(folder);
+        try
+        {
+            return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(resolved) ?? folder;
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", CharSet = System.Runtime.InteropServices.CharSet.Ansi)]
+    private static extern IntPtr realpath(string path, IntPtr resolved);
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern void free(IntPtr pointer);
+}

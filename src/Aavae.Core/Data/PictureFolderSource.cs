@@ -1,0 +1,22 @@
+using static TorchSharp.torch;
+
+namespace Aavae.Data;
+
+/// <summary>Some pictures of a folder, read from its <see cref="PictureCache"/>: unlabelled (label -1).</summary>
+public sealed class PictureFolderSource(string name, PictureCache cache, IReadOnlyList<string> paths, int size, double evalResize)
+    : FullPictureSource(name, size, evalResize)
+{
+    public IReadOnlyList<string> Paths { get; } = paths;
+    public override int Count => Paths.Count;
+    public override int NumClasses => 0;
+
+    public override int LabelOf(long index) => -1;
+
+    public override (int Height, int Width) SizeOf(long index) => cache.SizeOf(Paths[(int)index]);
+
+    protected override Tensor LoadFull(long index)
+    {
+        var (height, width) = SizeOf(index);
+        return FromRgb(cache.Read(Paths[(int)index]), height, width);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+
+namespace Aavae.Embedding;
+
+/// <summary>
+/// Walks a picture file's structure before a decoder sees it: every chunk, segment and length must
+/// lie inside the file, and the sizes it declares must be decodable. A decoder that follows a lying
+/// length reads past its buffer or loops; these checks refuse such a file in one line instead.
+/// </summary>
+public static class PictureStructure
+{
+    /// <summary>
+    /// A JPEG's segments: on a cut or garbled file a decoder's marker scan can loop forever (found by
+    /// the reader fuzz test), so every segment must lie inside the file, a frame header must come
+    /// before the scans, and the image must end with its EOI marker.
+    /// </summary>
+    public static void CheckJpeg(byte[] b)
+    {
+        int at = 2;
+        bool frame = false, scan = false;
+        while (true)
+        {
+            if (at >= b.Length || b[at] != 0xFF) throw new InvalidDataException($"no JPEG marker at byte {at} (cut or garbled)");
+            while (at < b.Length && b[at] == 0xFF) at++;
+            if (at >= b.Length) throw new InvalidDataException("cut inside a marker");
+            byte marker = b[at++];
+            if (marker == 0xD9) break;
+            if (marker is 0x01 or (>= 0xD0 and <= 0xD7)) continue;
+            if (marker == 0x00 || marker == 0xD8) throw new InvalidDataException($"unexpected JPEG marker 0x{marker:X2} at byte {at - 1}");
+            if (at + 2 > b.Length) throw new InvalidDataException("cut inside a segment's length");
+            int length = (b[at] << 8) | b[at + 1];
+            if (length < 2 || at + length > b.Length) throw new InvalidDataException($"a segment at byte {at - 2} runs past the end of the file");
+            if (marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC))
+            {
+                if (length < 8) throw new InvalidDataException("frame header too short");
+                long height = (b[at + 3] << 8) | b[at + 4], width = (b[at + 5] << 8) | b[at + 6];
+                CheckSize(width, height);
+                frame = true;
+            }
+            at += length;
+            if (marker != 0xDA) continue;
+            if (!frame) throw new InvalidDataException("a scan before the frame header");
+            scan = true;
+            // Entropy-coded data: runs to the next marker that is neither a stuffed 0xFF00 nor a restart.
+            while (true)
+            {
+                if (at + 1 >= b.Length) throw new InvalidDataException("cut inside the image data (no end-of-image marker)");
+                if (b[at] == 0xFF && b[at + 1] != 0x00 && b[at + 1] is not (>= 0xD0 and <= 0xD7) && b[at + 1] != 0xFF) break;
+                at++;
+            }
+        }
+        if (!scan) throw new InvalidDataException("no image data before the end-of-image marker");
+    }
+
+    /// <summary>A PNG's chunks: each length inside the file, IHDR first with a decodable size, IEND last.</summary>
+    public static void CheckPng(byte[] b)
+    {
+        int at = 8;
+        bool header = false;
+        while (true)
+        {
+            if (at + 8 > b.Length) throw new InvalidDataException($"cut inside a chunk header at byte {at} (no IEND chunk)");
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(at));
+            if (length > int.MaxValue || at + 12L + length > b.Length) throw new InvalidDataException($"a chunk at byte {at} says {length} bytes, past the end of the file");
+            var type = System.Text.Encoding.ASCII.GetString(b, at + 4, 4);
+            if (!header)
+            {
+                if (type != "IHDR" || length < 13) throw new InvalidDataException("the first chunk is not an image header (IHDR)");
+                long width = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(at + 8)), height = BinaryPrimitives.ReadUInt32BigEndian(b.AsSpan(at + 12));
+                CheckSize(width, height);
+                header = true;
+            }
+            at += 12 + (int)length;
+            if (type == "IEND") return;
+        }
+    }
+
+    /// <summary>A RIFF container's (WebP's) chunks: the declared size and every chunk's inside the file.</summary>
+    public static void CheckRiff(byte[] b)
+    {
+        if (b.Length < 12) throw new InvalidDataException("cut inside the RIFF header");
+        long declared = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(4)) + 8L;
+        if (declared > b.Length) throw new InvalidDataException($"its RIFF header says {declared} bytes, the file has {b.Length}");
+        long at = 12;
+        while (at + 8 <= declared)
+        {
+            long length = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan((int)at + 4));
+            long next = at + 8 + length + (length & 1);
+            if (at + 8 + length > declared) throw new InvalidDataException($"a chunk at byte {at} says {length} bytes, past the end of the file");
+            at = next;
+        }
+    }
+
+    private static void CheckSize(long width, long height)
+    {
+        if (width == 0 || height == 0 || width * height > PictureFile.MaxPixels)
+            throw new InvalidDataException($"its header says {width} x {height} pixels; this project decodes 1 to {PictureFile.MaxPixels >> 20} megapixels");
+    }
+}

@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using Aavae.Data;
+using Aavae.Embedding;
+using Aavae.Kernels;
+using static TorchSharp.torch;
+
+namespace Aavae.Tests.Data;
+
+/// <summary>
+/// A folder of a user's own pictures: what is found in it and what is not, how it splits, how
+/// broken files are skipped and named, and the decode-once cache. The pictures are the shipped
+/// Fashion-MNIST's, written as files, so the decoded pixels have an independent expectation.
+/// </summary>
+public class PictureFolderTests
+{
+    /// <summary>The first <paramref name="count"/> shipped training images, [N, 28, 28] grey bytes.</summary>
+    private static byte[][] FashionMnist(int count)
+    {
+        using var source = Aavae.Data.FashionMnist.Load(Aavae.Data.FashionMnist.ShippedDirectory, train: true);
+        using var images = source.Images.narrow(0, 0, count);
+        // Stored padded to 32x32 as the reference pads them: the 28x28 picture is the centre.
+        using var crop = images[.., 0, 2..30, 2..30].contiguous();
+        var bytes = crop.data<byte>().ToArray();
+        return Enumerable.Range(0, count).Select(i => bytes.AsSpan(i * 784, 784).ToArray()).ToArray();
+    }
+
+    private static string WritePng(string path, byte[] grey, int side = 28)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        new Pixels(side, side, 1, grey).SavePng(path);
+        return path;
+    }
+
+    /// <summary>Writes each picture with PIL in <paramref name="kind"/> (format and mode), for decoding by the project's decoder.</summary>
+    private static void WriteWithPil(string folder, byte[][] pictures, string script)
+    {
+        var raw = Path.Combine(folder, "pictures.raw");
+        File.WriteAllBytes(raw, pictures.SelectMany(p => p).ToArray());
+        var code = $$"""
+            import numpy as np, os
+            from PIL import Image
+            pictures = np.fromfile({{Quote(raw)}}, np.uint8).reshape(-1, 28, 28)
+            out = {{Quote(folder)}}
+            {{script}}
+            """;
+        var info = new ProcessStartInfo(ReferenceFixtures.Python, ["-c", code]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var p = Process.Start(info)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err);
+        File.Delete(raw);
+    }
+
+    private static string Quote(string s) => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
+
+    private static byte[] Grey(byte[] rgb)
+    {
+        var grey = new byte[rgb.Length / 3];
+        for (int i = 0; i < grey.Length; i++)
+        {
+            Assert.True(rgb[3 * i] == rgb[3 * i + 1] && rgb[3 * i + 1] == rgb[3 * i + 2], $"pixel {i} is not grey");
+            grey[i] = rgb[3 * i];
+        }
+        return grey;
+    }
+
+    [RequiresTheory(Need.Pil)]
+    [InlineData("png-L", "Image.fromarray(a).save(f'{out}/{i}.png')", 0)]
+    [InlineData("png-RGBA", "Image.fromarray(a).convert('RGBA').save(f'{out}/{i}.png')", 0)]
+    [InlineData("png-palette", "p = Image.fromarray(a, 'P'); p.putpalette([v for g in range(256) for v in (g, g, g)]); p.save(f'{out}/{i}.png')", 0)]
+    [InlineData("png-16-bit", "Image.fromarray(a.astype(np.uint16) * 257, 'I;16').save(f'{out}/{i}.png')", 0)]
+    [InlineData("bmp", "Image.fromarray(a).convert('RGB').save(f'{out}/{i}.bmp')", 0)]
+    [InlineData("gif", "Image.fromarray(a).save(f'{out}/{i}.gif')", 0)]
+    [InlineData("webp-lossless", "Image.fromarray(a).convert('RGB').save(f'{out}/{i}.webp', lossless=True)", 0)]
+    [InlineData("jpeg", "Image.fromarray(a).save(f'{out}/{i}.jpg', quality=95)", 3)]
+    [InlineData("jpeg-progressive", "Image.fromarray(a).convert('RGB').save(f'{out}/{i}.jpg', quality=95, progressive=True)", 3)]
+    [InlineData("jpeg-cmyk", "Image.fromarray(a).convert('CMYK').save(f'{out}/{i}.jpg', quality=95)", 3)]
+    public void EveryKindOfPictureDecodesToTheDataSetsPixels(string kind, string write, double meanError)
+    {
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(8);
+        WriteWithPil(folder, pictures, $"for i, a in enumerate(pictures): {write}");
+        var files = Directory.GetFiles(folder).OrderBy(f => int.Parse(Path.GetFileNameWithoutExtension(f))).ToList();
+        Assert.Equal(8, files.Count);
+        for (int i = 0; i < files.Count; i++)
+        {
+            Assert.NotEqual(PictureFile.Format.None, PictureFile.Sniff(files[i]));
+            var (width, height, rgb) = PictureFile.DecodeRgb(files[i]);
+            Assert.Equal((28, 28), (width, height));
+            // CMYK and lossy JPEG come back near-grey; the lossless kinds exactly.
+            var decoded = meanError == 0 ? Grey(rgb) : Enumerable.Range(0, 784).Select(j => (byte)((rgb[3 * j] + rgb[3 * j + 1] + rgb[3 * j + 2]) / 3)).ToArray();
+            double error = decoded.Zip(pictures[i], (a, b) => Math.Abs(a - b)).Average();
+            Assert.True(error <= meanError, $"{kind} picture {i}: mean error {error:F2} levels");
+        }
+    }
+
+    [RequiresFact(Need.Pil)]
+    public void AnExifTurnedCopyDecodesToTheUprightPixels()
+    {
+        // Each of EXIF's eight orientations: PIL stores the picture turned the other way and tags it
+        // (lossless WebP, so the pixels are exact), and the decoder must turn it back.
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(1);
+        var upright = pictures[0];
+        WriteWithPil(folder, pictures, """
+            a = np.zeros((28, 40), np.uint8); a[:, :28] = pictures[0]; a[:, 28:] = 255
+            stored = {1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+                      5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_270}
+            for o, t in stored.items():
+                im = Image.fromarray(a).convert('RGB')
+                if t is not None: im = im.transpose(t)
+                exif = Image.Exif(); exif[0x0112] = o
+                im.save(f'{out}/{o}.webp', lossless=True, exif=exif.tobytes())
+            """);
+        for (int orientation = 1; orientation <= 8; orientation++)
+        {
+            var path = Path.Combine(folder, $"{orientation}.webp");
+            var (width, height, rgb) = PictureFile.DecodeRgb(path);
+            Assert.Equal((40, 28), (width, height));
+            Assert.Equal((40, 28), PictureFile.ReadSize(path));
+            var grey = Grey(rgb);
+            // The upright picture is 40 wide: the Fashion-MNIST picture on the left, white on the right.
+            for (int y = 0; y < 28; y++)
+            {
+                Assert.True(grey.AsSpan(y * 40, 28).SequenceEqual(upright.AsSpan(y * 28, 28)), $"orientation {orientation}, row {y}");
+                Assert.All(grey.AsSpan(y * 40 + 28, 12).ToArray(), v => Assert.Equal(255, v));
+            }
+        }
+    }
+
+    [Fact]
+    public void BrokenFilesAreSkippedEachNamedWithItsReason()
+    {
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(30);
+        for (int i = 0; i < pictures.Length; i++) WritePng(Path.Combine(folder, i % 2 == 0 ? "a" : Path.Combine("a", "b"), $"{i}.png"), pictures[i]);
+        var good = File.ReadAllBytes(Path.Combine(folder, "a", "0.png"));
+        File.WriteAllBytes(Path.Combine(folder, "empty.png"), []);
+        File.WriteAllText(Path.Combine(folder, "text.jpg"), "not a picture at all");
+        File.WriteAllBytes(Path.Combine(folder, "a", "cut.png"), good[..(good.Length / 2)]);
+        var lying = good.ToArray();
+        // The IHDR chunk's length says 4 GB.
+        lying[8] = lying[9] = lying[10] = lying[11] = 0xFF;
+        File.WriteAllBytes(Path.Combine(folder, "a", "b", "lying.png"), lying);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "a file that is no picture and does not claim to be one");
+
+        var loaded = PictureFolderData.Load(new DataOptions { DataDir = folder, CacheDir = TempDir.Create() }, 32, Aavae.Models.Stem.Cifar, seed: 0);
+        using var data = loaded.Data;
+        var skipped = loaded.Skipped.ToDictionary(s => s.Path, s => s.Reason);
+        Assert.Equal(["a/b/lying.png", "a/cut.png", "empty.png", "text.jpg"], skipped.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("past the end of the file", skipped["a/b/lying.png"]);
+        Assert.Matches("past the end of the file|no IEND", skipped["a/cut.png"]);
+        Assert.Contains("not a JPEG, PNG, GIF, BMP or WebP", skipped["text.jpg"]);
+        Assert.Equal(30, data.PretrainTrain.Count + data.PretrainVal.Count);
+        Assert.Contains("4 skipped, listed in skipped.txt", loaded.Summary("skipped.txt"));
+        Assert.Equal(4, loaded.SkippedText().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void AFolderWithNoReadablePictureIsRefusedNamingIt()
+    {
+        var folder = TempDir.Create();
+        File.WriteAllText(Path.Combine(folder, "a.jpg"), "text");
+        var e = Assert.Throws<InvalidDataException>(() => PictureFolderData.Load(new DataOptions { DataDir = folder, CacheDir = TempDir.Create() }, 32, Aavae.Models.Stem.Cifar, 0));
+        Assert.StartsWith($"{folder}: no pictures", e.Message);
+        Assert.Contains("a.jpg", e.Message);
+    }
+
+    [Fact]
+    public void RunFoldersHiddenFilesLinksAndTheCacheAreReadOnceOrNotAtAll()
+    {
+        var folder = TempDir.Create();
+        var grey = FashionMnist(1)[0];
+        WritePng(Path.Combine(folder, "pics", "1.png"), grey);
+        WritePng(Path.Combine(folder, "pics", "deeper", "2.png"), grey);
+        WritePng(Path.Combine(folder, ".hidden", "3.png"), grey);
+        WritePng(Path.Combine(folder, "runs", "aavae-0", "grid.png"), grey);
+        File.WriteAllText(Path.Combine(folder, "runs", "aavae-0", "config.json"), "{}");
+        Directory.CreateDirectory(Path.Combine(folder, "runs", "aavae-0", "checkpoints"));
+        WritePng(Path.Combine(folder, "cache", "4.png"), grey);
+        File.WriteAllText(Path.Combine(folder, "cache", PictureFolder.CacheMarker), "");
+        // A link back up the tree, and a second way into the same folder: each folder is walked once.
+        File.CreateSymbolicLink(Path.Combine(folder, "pics", "deeper", "up"), Path.Combine(folder, "pics"));
+        File.CreateSymbolicLink(Path.Combine(folder, "again"), Path.Combine(folder, "pics", "deeper"));
+        var listing = PictureFolder.List(folder);
+        var all = listing.Train.Concat(listing.Val).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, all.Count);
+        Assert.Contains("pics/1.png", all);
+        Assert.Single(all, p => p.EndsWith("2.png", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ValAndTestSubFoldersAreHeldOutAndAListTrainsOnItsPicturesOnly()
+    {
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(12);
+        for (int i = 0; i < 8; i++) WritePng(Path.Combine(folder, "train", $"{i}.png"), pictures[i]);
+        WritePng(Path.Combine(folder, "val", "8.png"), pictures[8]);
+        WritePng(Path.Combine(folder, "val", "9.png"), pictures[9]);
+        WritePng(Path.Combine(folder, "test", "10.png"), pictures[10]);
+        WritePng(Path.Combine(folder, "test", "sub", "11.png"), pictures[11]);
+        var listing = PictureFolder.List(folder);
+        Assert.Equal(8, listing.Train.Count);
+        Assert.Equal(["val/8.png", "val/9.png"], listing.Val);
+        Assert.Equal(["test/10.png", "test/sub/11.png"], listing.Test);
+
+        // Without val/, a seeded 5% (at least one picture) validates: the same for the same seed.
+        Directory.Delete(Path.Combine(folder, "val"), recursive: true);
+        var first = PictureFolder.List(folder, seed: 3);
+        Assert.Single(first.Val);
+        Assert.Equal(first.Val, PictureFolder.List(folder, seed: 3).Val);
+        Assert.DoesNotContain(first.Val[0], first.Train);
+
+        var list = Path.Combine(TempDir.Create(), "list.txt");
+        File.WriteAllLines(list, ["# the ones to use", "train/1.png", "", "train/2.png", "train/missing.png", "../outside.png"]);
+        var listed = PictureFolder.List(folder, list);
+        Assert.Equal(["train/1.png", "train/2.png"], listed.Train.Concat(listed.Val).Order(StringComparer.Ordinal));
+        Assert.Equal(["train/missing.png", "../outside.png"], listed.Skipped.Select(s => s.Path));
+    }
+
+    /// <summary>Counts what it is asked to decode, decoding in this process.</summary>
+    private sealed class CountingDecoder : IPictureDecoder
+    {
+        private readonly InProcessPictureDecoder inner = new();
+        public List<string> Decoded { get; } = [];
+
+        public DecodedPicture Decode(string path)
+        {
+            Decoded.Add(Path.GetFileName(path));
+            return inner.Decode(path);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public void TheCacheDecodesOnceAndAgainOnlyWhatChanged()
+    {
+        var folder = TempDir.Create();
+        var cacheRoot = TempDir.Create();
+        var pictures = FashionMnist(6);
+        for (int i = 0; i < 6; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
+        using var counting = new CountingDecoder();
+        using (var cache = PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting))
+        {
+            Assert.Equal(6, counting.Decoded.Count);
+            // Stored as decoded (28 is under the short side of 64): the picture itself, grey in RGB.
+            Assert.Equal(pictures[2], Grey(cache.Read("2.png")));
+        }
+        using (PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting)) Assert.Equal(6, counting.Decoded.Count);
+
+        // A changed file, a new one and a removed one: only the first two are decoded again.
+        WritePng(Path.Combine(folder, "1.png"), pictures[5]);
+        File.SetLastWriteTimeUtc(Path.Combine(folder, "1.png"), DateTime.UtcNow.AddMinutes(1));
+        WritePng(Path.Combine(folder, "6.png"), pictures[0]);
+        File.Delete(Path.Combine(folder, "3.png"));
+        using (var cache = PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting))
+        {
+            Assert.Equal(["1.png", "6.png"], counting.Decoded.Skip(6).Order(StringComparer.Ordinal));
+            Assert.Equal(pictures[5], Grey(cache.Read("1.png")));
+            Assert.Equal(6, cache.Readable(PictureFolder.List(folder).Train.Concat(PictureFolder.List(folder).Val)).Count);
+        }
+
+        // A larger picture is kept at the cache's short side, not at full size.
+        WritePng(Path.Combine(folder, "big.png"), Enumerable.Repeat((byte)100, 256 * 256).ToArray(), 256);
+        using (var cache = PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting)) Assert.Equal((64, 64), cache.SizeOf("big.png"));
+    }
+
+    [Fact]
+    public void TheChildDecoderDecodesAsThisProcessDoesAndACrashCostsOneFile()
+    {
+        var folder = TempDir.Create();
+        var picture = WritePng(Path.Combine(folder, "0.png"), FashionMnist(1)[0]);
+        // The aavae program, as the test run names it (TrialHostSetup).
+        using (var child = new ChildPictureDecoder(TrialHost.Discover()!))
+        {
+            var decoded = child.Decode(picture);
+            Assert.Equal(PictureFile.DecodeRgb(picture).Rgb, decoded.Rgb);
+            Assert.Contains("no such file", child.Decode(Path.Combine(folder, "missing.png")).Problem);
+        }
+
+        // A decoder that dies on one file: that file is skipped as a crash, and a new child decodes the next.
+        var script = Path.Combine(folder, "decoder.sh");
+        File.WriteAllText(script, "while read path; do case \"$path\" in *crash*) kill -SEGV $$;; *) echo \"skip fine\";; esac; done\n");
+        using var crashing = new ChildPictureDecoder(new TrialHost("/bin/sh", [script, "kernel-trial"]));
+        Assert.Equal("fine", crashing.Decode("a.png").Problem);
+        Assert.StartsWith("the decoder crashed on it", crashing.Decode("crash.png").Problem);
+        Assert.Equal("fine", crashing.Decode("b.png").Problem);
+    }
+
+    [Fact]
+    public void TheFolderIsNormalisedByItsOwnPixels()
+    {
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(40);
+        for (int i = 0; i < pictures.Length; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
+        var loaded = PictureFolderData.Load(new DataOptions { DataDir = folder, CacheDir = TempDir.Create() }, 32, Aavae.Models.Stem.Cifar, 0, decoder: new InProcessPictureDecoder());
+        using var data = loaded.Data;
+        // Every training picture is in the sample (fewer than its 1,000): the mean and std of their pixels, by hand.
+        var train = loaded.Listing.Train.Select(p => pictures[int.Parse(Path.GetFileNameWithoutExtension(p))]).SelectMany(p => p).Select(v => v / 255.0).ToList();
+        double mean = train.Average(), std = Math.Sqrt(train.Average(v => v * v) - mean * mean);
+        Assert.All(data.Info.Normalization.Mean, m => Assert.Equal(mean, m, 4));
+        Assert.All(data.Info.Normalization.Std, s => Assert.Equal(std, s, 4));
+        Assert.True(data.Info.IsFolder);
+        Assert.Equal(0, data.Info.NumClasses);
+    }
+}
