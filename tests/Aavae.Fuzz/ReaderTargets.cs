@@ -32,6 +32,9 @@ public static class ReaderTargets
         new("config-json", ".json", p => File.WriteAllText(p, new PretrainOptions().ToJson()), p => PretrainOptions.Read(p)),
         new("png", ".png", p => SeedPicture.SavePng(p), p => Pixels.Read(p)),
         new("jpeg", ".jpg", p => File.WriteAllBytes(p, Jpeg(SeedPicture)), p => Pixels.Read(p)),
+        new("webp", ".webp", p => File.WriteAllBytes(p, WebP(SeedPicture)), p => Pixels.Read(p)),
+        new("bmp", ".bmp", p => File.WriteAllBytes(p, Bmp(SeedPicture)), p => Pixels.Read(p)),
+        new("gif", ".gif", p => File.WriteAllBytes(p, Gif()), p => Pixels.Read(p)),
         new("torch-zip", ".ckpt", WriteTorchSeed, p => TorchFile.Read(p)),
         new("safetensors", ".safetensors", WriteSafetensorsSeed, p => PretrainedWeights.Read(p).Dispose()),
         new("cifar10-python", "", p => File.WriteAllBytes(p, Cifar10Pickle()), ReadCifar10Batch),
@@ -54,6 +57,53 @@ public static class ReaderTargets
         new StbImageWriteSharp.ImageWriter().WriteJpg(p.Data, p.Width, p.Height, StbImageWriteSharp.ColorComponents.RedGreenBlue, s, 90);
         return s.ToArray();
     }
+
+    /// <summary>The picture as lossy WebP, encoded by Skia.</summary>
+    public static byte[] WebP(Pixels p)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(p.Width, p.Height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque));
+        for (int y = 0; y < p.Height; y++)
+            for (int x = 0; x < p.Width; x++)
+            {
+                int i = (y * p.Width + x) * 3;
+                bitmap.SetPixel(x, y, new SkiaSharp.SKColor(p.Data[i], p.Data[i + 1], p.Data[i + 2]));
+            }
+        using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SkiaSharp.SKEncodedImageFormat.Webp, 80);
+        return data.ToArray();
+    }
+
+    /// <summary>The picture as a 24-bit BMP: file and info headers, then rows bottom up in BGR, each padded to 4 bytes.</summary>
+    public static byte[] Bmp(Pixels p)
+    {
+        int row = (p.Width * 3 + 3) / 4 * 4, size = 54 + row * p.Height;
+        var b = new byte[size];
+        void Int(int at, int v) => BitConverter.TryWriteBytes(b.AsSpan(at), v);
+        b[0] = (byte)'B';
+        b[1] = (byte)'M';
+        Int(2, size);
+        Int(10, 54);
+        Int(14, 40);
+        Int(18, p.Width);
+        Int(22, p.Height);
+        b[26] = 1;
+        b[28] = 24;
+        Int(34, row * p.Height);
+        for (int y = 0; y < p.Height; y++)
+            for (int x = 0; x < p.Width; x++)
+            {
+                int from = ((p.Height - 1 - y) * p.Width + x) * 3, to = 54 + y * row + x * 3;
+                (b[to], b[to + 1], b[to + 2]) = (p.Data[from + 2], p.Data[from + 1], p.Data[from]);
+            }
+        return b;
+    }
+
+    /// <summary>A 1 x 1 GIF89a: a two-colour table and one LZW-coded pixel.</summary>
+    public static byte[] Gif() =>
+    [
+        .."GIF89a"u8, 1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF,
+        0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3B,
+    ];
 
     private static byte[] IdxSeed()
     {

@@ -14,7 +14,7 @@ namespace Aavae.Tests.Data;
 public class PictureFolderTests
 {
     /// <summary>The first <paramref name="count"/> shipped training images, [N, 28, 28] grey bytes.</summary>
-    private static byte[][] FashionMnist(int count)
+    internal static byte[][] FashionMnist(int count)
     {
         using var source = Aavae.Data.FashionMnist.Load(Aavae.Data.FashionMnist.ShippedDirectory, train: true);
         using var images = source.Images.narrow(0, 0, count);
@@ -24,7 +24,7 @@ public class PictureFolderTests
         return Enumerable.Range(0, count).Select(i => bytes.AsSpan(i * 784, 784).ToArray()).ToArray();
     }
 
-    private static string WritePng(string path, byte[] grey, int side = 28)
+    internal static string WritePng(string path, byte[] grey, int side = 28)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         new Pixels(side, side, 1, grey).SavePng(path);

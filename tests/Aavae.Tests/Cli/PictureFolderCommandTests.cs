@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Aavae.Tests.Data;
+
+namespace Aavae.Tests.Cli;
+
+/// <summary><c>pretrain --dataset folder</c> as a user types it: a folder of their pictures, broken ones among them.</summary>
+[Trait(Category.Name, Category.Slow)]
+public class PictureFolderCommandTests
+{
+    private static readonly string[] Tiny = ["--width", "4", "--latent-dim", "8", "--batch-size", "16", "--max-steps", "2", "--limit-val-batches", "1", "--device", "cpu"];
+
+    [Fact]
+    public void AFolderPretrainsWithItsBrokenFilesSkippedAndItsStatisticsKeptForEmbed()
+    {
+        var dir = TempDir.Create();
+        var pictures = Path.Combine(dir, "my pictures");
+        var grey = PictureFolderTests.FashionMnist(60);
+        for (int i = 0; i < grey.Length; i++) PictureFolderTests.WritePng(Path.Combine(pictures, i % 3 == 0 ? "holiday" : Path.Combine("holiday", "day 2"), $"{i}.png"), grey[i]);
+        File.WriteAllBytes(Path.Combine(pictures, "holiday", "cut.png"), File.ReadAllBytes(Path.Combine(pictures, "holiday", "0.png"))[..40]);
+        File.WriteAllText(Path.Combine(pictures, "IMG_0001.jpg"), "a text file with a picture's name");
+
+        var (code, stdout, err) = CliRunner.Run(dir, ["pretrain", "--dataset", "folder", "--data-dir", pictures, "--cache-dir", Path.Combine(dir, "cache"), .. Tiny, "--output", "run"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("64px, stl10 stem", stdout);
+        Assert.Contains("2 skipped, listed in", stdout);
+        var skipped = File.ReadAllLines(Path.Combine(dir, "run", "skipped.txt"));
+        Assert.Equal(["IMG_0001.jpg", "holiday/cut.png"], skipped.Select(l => l.Split('\t')[0]).Order(StringComparer.Ordinal));
+
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "run", "config.json")))!;
+        Assert.Equal("folder", (string)config["data"]!["dataset"]!);
+        var mean = config["data"]!["normalization"]!["mean"]!.AsArray().Select(v => (double)v!).ToList();
+        // Grey pictures: the three channels' means agree, and are Fashion-MNIST's dark background's (about 0.29).
+        Assert.InRange(mean[0], 0.2, 0.4);
+        Assert.Equal(mean[0], mean[2], 6);
+
+        // A later command on the checkpoint takes the folder's transform and statistics from it.
+        (code, stdout, err) = CliRunner.Run(dir, ["embed", "--checkpoint", "run", "--images", Path.Combine(pictures, "holiday", "day 2"), "--output", "e.npy"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("folder transform", stdout);
+    }
+
+    [Fact]
+    public void AFolderWithoutAPictureIsRefusedInOneLineAndLeavesNoRun()
+    {
+        var dir = TempDir.Create();
+        var empty = Directory.CreateDirectory(Path.Combine(dir, "nothing here")).FullName;
+        File.WriteAllText(Path.Combine(empty, "notes.txt"), "no pictures");
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", "--dataset", "folder", "--data-dir", empty, "--cache-dir", Path.Combine(dir, "cache"), .. Tiny, "--output", "run"]);
+        Assert.Equal(2, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"aavae: error: {empty}: no pictures", line);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+    }
+
+    [Fact]
+    public void AnInputSizeTheStemCannotMakeIsRefusedNamingTheNearestThatWorks()
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliRunner.Run(dir, ["pretrain", "--dataset", "folder", "--data-dir", dir, "--input-size", "70", .. Tiny, "--output", "run"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--input-size 70 cannot be produced by the decoder with the stl10 stem: it must be a multiple of 16 (nearest: 64 or 80)", err);
+    }
+}
