@@ -15,8 +15,6 @@ packages=()
 /usr/bin/python3 -c 'import torch' 2>/dev/null || packages+=(python3-torch)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null || packages+=(python3-onnx)
 /usr/bin/python3 -c 'import PIL.WebPImagePlugin' 2>/dev/null || packages+=(python3-pil)
-# SkiaSharp's native decoder links fontconfig.
-ldconfig -p | grep -q 'libfontconfig.so.1 ' || packages+=(libfontconfig1)
 command -v mpirun.openmpi >/dev/null || packages+=(openmpi-bin)
 command -v mpirun.mpich >/dev/null || packages+=(mpich)
 if [ ${#packages[@]} -gt 0 ]; then
