@@ -77,6 +77,13 @@ if (args.Contains("--isa-map"))
     return 0;
 }
 
+if (Arg("--picture-folder") is { } pictures)
+{
+    TorchSharp.torch.set_num_threads(threads);
+    PictureFolderBench.Run(Console.Out, pictures, int.Parse(Arg("--input-size") ?? "32"), AavaeProgram());
+    return 0;
+}
+
 if (args.Contains("--guard"))
 {
     TorchSharp.torch.set_num_threads(threads);
