@@ -33,11 +33,35 @@ public static class EmbedJob
         {
             var files = Pictures(pictures);
             using var encoder = ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString(), source.Precision.Name());
-            var features = encoder.Embed(files, options.BatchSize);
-            Npy.Write(output, features.SelectMany(f => f).ToArray(), [features.Length, encoder.FeatureDim]);
+            // A broken picture among many is skipped and named, as pre-training skips it; the list says which files the rows are.
+            var features = new List<float[]>(files.Count);
+            var embedded = new List<string>(files.Count);
+            int skipped = 0;
+            foreach (var batch in files.Chunk(options.BatchSize))
+            {
+                var decoded = new List<(string File, Pixels Pixels)>(batch.Length);
+                foreach (var file in batch)
+                {
+                    try
+                    {
+                        decoded.Add((file, Pixels.Read(file)));
+                    }
+                    catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                    {
+                        skipped++;
+                        observer.OnMessage($"skipped {PrintableText.Of(e.Message)}");
+                    }
+                }
+                if (decoded.Count == 0) continue;
+                features.AddRange(encoder.Embed(decoded.Select(d => d.Pixels).ToList(), options.BatchSize));
+                embedded.AddRange(decoded.Select(d => d.File));
+            }
+            if (features.Count == 0) throw new InvalidDataException($"--images: none of the {files.Count} pictures could be read");
+            Npy.Write(output, features.SelectMany(f => f).ToArray(), [features.Count, encoder.FeatureDim]);
             var listPath = stem + "_files.txt";
-            AtomicFile.Write(listPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(files.Select(f => f + "\n")))));
-            return $"wrote {output} ({features.Length} x {encoder.FeatureDim} float32, {encoder.Dataset.Name} transform) and {listPath}";
+            AtomicFile.Write(listPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(embedded.Select(f => f + "\n")))));
+            return $"wrote {output} ({features.Count} x {encoder.FeatureDim} float32, {encoder.Dataset.Name} transform) and {listPath}"
+                + (skipped > 0 ? $"; {skipped} unreadable picture{(skipped == 1 ? "" : "s")} skipped" : "");
         }
         if (input is not null)
         {

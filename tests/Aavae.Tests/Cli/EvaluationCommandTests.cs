@@ -52,7 +52,7 @@ public class EvaluationCommandTests(TinyRun tiny) : IClassFixture<TinyRun>
     [InlineData("knn", "Option '--checkpoint' is required")]
     [InlineData("embed --output f.npy", "Option '--checkpoint' is required")]
     [InlineData("embed --checkpoint CKPT --images missing.png --output f.npy", "--images missing.png: no such file or folder")]
-    [InlineData("embed --checkpoint CKPT --images EMPTY --output f.npy", "--images EMPTY: no PNG or JPEG pictures found")]
+    [InlineData("embed --checkpoint CKPT --images EMPTY --output f.npy", "--images EMPTY: no pictures found (JPEG, PNG, GIF, BMP or WebP)")]
     [InlineData("pretrain --linear-eval bogus", "--linear-eval bogus: expected augmented, cached or unshuffled")]
     public void ARefusalNamesTheOptionItCameFrom(string command, string expected)
     {

@@ -18,13 +18,14 @@ public class PictureFolderCommandTests
         for (int i = 0; i < grey.Length; i++) PictureFolderTests.WritePng(Path.Combine(pictures, i % 3 == 0 ? "holiday" : Path.Combine("holiday", "day 2"), $"{i}.png"), grey[i]);
         File.WriteAllBytes(Path.Combine(pictures, "holiday", "cut.png"), File.ReadAllBytes(Path.Combine(pictures, "holiday", "0.png"))[..40]);
         File.WriteAllText(Path.Combine(pictures, "IMG_0001.jpg"), "a text file with a picture's name");
+        File.WriteAllBytes(Path.Combine(pictures, "holiday", "day 2", "broken.jpg"), [0xFF, 0xD8, 0xFF, 0xE0, 0, 16]);
 
         var (code, stdout, err) = CliRunner.Run(dir, ["pretrain", "--dataset", "folder", "--data-dir", pictures, "--cache-dir", Path.Combine(dir, "cache"), .. Tiny, "--output", "run"]);
         Assert.True(code == 0, err);
         Assert.Contains("64px, stl10 stem", stdout);
-        Assert.Contains("2 skipped, listed in", stdout);
+        Assert.Contains("3 skipped, listed in", stdout);
         var skipped = File.ReadAllLines(Path.Combine(dir, "run", "skipped.txt"));
-        Assert.Equal(["IMG_0001.jpg", "holiday/cut.png"], skipped.Select(l => l.Split('\t')[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(["IMG_0001.jpg", "holiday/cut.png", "holiday/day 2/broken.jpg"], skipped.Select(l => l.Split('\t')[0]).Order(StringComparer.Ordinal));
 
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "run", "config.json")))!;
         Assert.Equal("folder", (string)config["data"]!["dataset"]!);
@@ -37,6 +38,12 @@ public class PictureFolderCommandTests
         (code, stdout, err) = CliRunner.Run(dir, ["embed", "--checkpoint", "run", "--images", Path.Combine(pictures, "holiday", "day 2"), "--output", "e.npy"]);
         Assert.True(code == 0, err);
         Assert.Contains("folder transform", stdout);
+        // embed skips the broken picture too, names it, and lists only the pictures it encoded.
+        Assert.Contains("1 unreadable picture skipped", stdout);
+        Assert.Contains("broken.jpg", stdout);
+        var listed = File.ReadAllLines(Path.Combine(dir, "e_files.txt"));
+        Assert.Equal(Enumerable.Range(0, grey.Length).Count(i => i % 3 != 0), listed.Length);
+        Assert.DoesNotContain(listed, l => l.EndsWith("broken.jpg", StringComparison.Ordinal));
     }
 
     [Fact]
