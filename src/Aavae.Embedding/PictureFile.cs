@@ -137,6 +137,8 @@ public static class PictureFile
             case Format.Jpeg: PictureStructure.CheckJpeg(bytes); break;
             case Format.Png: PictureStructure.CheckPng(bytes); break;
             case Format.WebP: PictureStructure.CheckRiff(bytes); break;
+            case Format.Bmp: PictureStructure.CheckBmp(bytes); break;
+            case Format.Gif: PictureStructure.CheckGif(bytes); break;
         }
         var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"the decoder does not recognise its {format} data");
         var info = codec.Info;

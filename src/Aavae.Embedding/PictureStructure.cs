@@ -91,6 +91,23 @@ public static class PictureStructure
         }
     }
 
+    /// <summary>A BMP's headers: the declared file size and pixel offset inside the file, a decodable size.</summary>
+    public static void CheckBmp(byte[] b)
+    {
+        if (b.Length < 26) throw new InvalidDataException("cut inside the BMP headers");
+        long offset = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(10)), header = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(14));
+        if (offset > b.Length || 14 + header > b.Length) throw new InvalidDataException($"its headers say the pixels start at byte {offset}, the file has {b.Length}");
+        if (header >= 40)
+            CheckSize(Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(b.AsSpan(18))), Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(b.AsSpan(22))));
+    }
+
+    /// <summary>A GIF's logical screen: a decodable size.</summary>
+    public static void CheckGif(byte[] b)
+    {
+        if (b.Length < 13) throw new InvalidDataException("cut inside the GIF header");
+        CheckSize(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(6)), BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)));
+    }
+
     private static void CheckSize(long width, long height)
     {
         if (width == 0 || height == 0 || width * height > PictureFile.MaxPixels)

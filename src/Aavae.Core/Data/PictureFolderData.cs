@@ -74,6 +74,11 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
         + (Skipped.Count > 0 ? $"; {Skipped.Count:N0} skipped{(skippedFile is null ? $" (the first: {Skipped[0].Path}: {Skipped[0].Reason})" : $", listed in {skippedFile}")}" : "")
         + $"; normalised by its own mean ({string.Join(", ", Data.Info.Normalization.Mean.Select(m => m.ToString("0.000", CultureInfo.InvariantCulture)))})";
 
+    /// <summary>The files skipped, a line each with why, the first <paramref name="shown"/> of them: what a run's start says before its summary.</summary>
+    public IEnumerable<string> SkippedLines(int shown = 10) =>
+        Skipped.Take(shown).Select(s => $"skipped {s.Path}: {s.Reason}")
+            .Concat(Skipped.Count > shown ? [$"skipped {Skipped.Count - shown:N0} more"] : []);
+
     /// <summary>The skipped files, a line each: path, a tab, the reason.</summary>
     public string SkippedText() => string.Concat(Skipped.Select(s => $"{s.Path}\t{s.Reason.ReplaceLineEndings(" ")}\n"));
 

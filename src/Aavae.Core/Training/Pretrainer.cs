@@ -66,7 +66,11 @@ public sealed class Pretrainer : IDisposable
                 data = folder.Data;
                 // The folder's own statistics, measured now, are the run's from here on: in config.json, its checkpoints and every later command.
                 this.options = options = options with { Data = options.Data with { Normalization = data.Info.Normalization } };
-                if (group.Rank == 0) observer.OnMessage(folder.Summary(folder.Skipped.Count > 0 ? run.SkippedPictures : null));
+                if (group.Rank == 0)
+                {
+                    foreach (var line in folder.SkippedLines()) observer.OnMessage(line);
+                    observer.OnMessage(folder.Summary(folder.Skipped.Count > 0 ? run.SkippedPictures : null));
+                }
             }
             else data = DataModule.Load(options.Data.Dataset.Name, options.Data.DataDir);
         }
