@@ -24,7 +24,7 @@ internal static class CliOptions
 
     /// <summary>The option records whose settings error messages name by flag.</summary>
     public static readonly Type[] Records =
-        [typeof(PretrainOptions), typeof(Evaluation.LinearEvalOptions), typeof(Jobs.EncoderSource), typeof(Evaluation.KnnOptions), typeof(Inference.EmbedOptions), typeof(Visualization.ViewGridOptions)];
+        [typeof(PretrainOptions), typeof(Evaluation.LinearEvalOptions), typeof(Jobs.EncoderSource), typeof(Evaluation.KnnOptions), typeof(Inference.EmbedOptions), typeof(Inference.NeighborsOptions), typeof(Visualization.ViewGridOptions)];
 
     /// <summary>
     /// pretrain's help for a setting: its one default when every preset and model kind agree, else

@@ -11,6 +11,7 @@ root.Subcommands.Add(LinearEvalCommand.Create());
 root.Subcommands.Add(KnnCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
+root.Subcommands.Add(NeighborsCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(KernelTrialCommand.Create());

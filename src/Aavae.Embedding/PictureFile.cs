@@ -51,7 +51,8 @@ public static class PictureFile
 
     /// <summary>
     /// The files named, and the pictures under the folders named (sub-folders included, sorted by
-    /// path, by extension), in the order given: what a user means by "these pictures".
+    /// path, by extension; links followed once, as <see cref="FolderWalk"/> walks), in the order given:
+    /// what a user means by "these pictures".
     /// </summary>
     public static IReadOnlyList<string> List(IEnumerable<string> paths)
     {
@@ -60,7 +61,7 @@ public static class PictureFile
         foreach (var path in named)
         {
             if (Directory.Exists(path))
-                files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(IsPicture).Order(StringComparer.Ordinal));
+                files.AddRange(FolderWalk.Files(path).Where(IsPicture).Order(StringComparer.Ordinal));
             else if (File.Exists(path)) files.Add(path);
             else throw new FileNotFoundException($"{path}: no such file or folder", path);
         }

@@ -26,7 +26,7 @@ public sealed record PictureListing(string Root, IReadOnlyList<string> Train, IR
 public static class PictureFolder
 {
     /// <summary>The file that marks a folder as this project's cache, never data.</summary>
-    public const string CacheMarker = ".aavae-cache";
+    public const string CacheMarker = FolderWalk.CacheMarker;
 
     /// <summary>The share of a folder without <c>val/</c> that validates: 5%, at least one picture.</summary>
     public const double ValShare = 0.05;
@@ -62,39 +62,8 @@ public static class PictureFolder
         return new PictureListing(full, train, val, test, skipped);
     }
 
-    /// <summary>
-    /// Every file under the folder, relative, minus what is never data. Real folders are walked before
-    /// linked ones, so a picture reached both ways is named by its own path; every folder is walked
-    /// once, by its canonical path, which also ends a link back up the tree.
-    /// </summary>
-    private static List<string> Walk(string root, List<SkippedPicture> skipped)
-    {
-        var files = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<string>();
-        var links = new Queue<string>();
-        pending.Push(root);
-        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0, RecurseSubdirectories = false };
-        while (pending.Count > 0 || links.Count > 0)
-        {
-            var folder = pending.Count > 0 ? pending.Pop() : links.Dequeue();
-            if (!seen.Add(RealPath(folder))) continue;
-            if (File.Exists(Path.Combine(folder, CacheMarker))) continue;
-            if (File.Exists(Path.Combine(folder, "config.json")) && Directory.Exists(Path.Combine(folder, "checkpoints"))) continue;
-            foreach (var entry in Directory.EnumerateFileSystemEntries(folder, "*", options).Order(StringComparer.Ordinal).Reverse())
-            {
-                if (Path.GetFileName(entry).StartsWith('.')) continue;
-                if (Directory.Exists(entry))
-                {
-                    if (new DirectoryInfo(entry).LinkTarget is null) pending.Push(entry);
-                    else links.Enqueue(entry);
-                }
-                else if (File.Exists(entry)) files.Add(Relative(root, entry));
-                else skipped.Add(new SkippedPicture(Relative(root, entry), "a broken link"));
-            }
-        }
-        return files;
-    }
+    private static List<string> Walk(string root, List<SkippedPicture> skipped) =>
+        FolderWalk.Files(root, broken => skipped.Add(new SkippedPicture(Relative(root, broken), "a broken link"))).Select(f => Relative(root, f)).ToList();
 
     private static List<string> FromList(string root, string list, List<SkippedPicture> skipped)
     {
@@ -114,26 +83,4 @@ public static class PictureFolder
     }
 
     private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
-
-    /// <summary>The folder's canonical path (every link on the way resolved), so that a folder reached twice is walked once.</summary>
-    private static string RealPath(string folder)
-    {
-        if (OperatingSystem.IsWindows()) return Path.GetFullPath(folder);
-        var resolved = realpath(folder, IntPtr.Zero);
-        if (resolved == IntPtr.Zero) return Path.GetFullPath(folder);
-        try
-        {
-            return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(resolved) ?? folder;
-        }
-        finally
-        {
-            free(resolved);
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", CharSet = System.Runtime.InteropServices.CharSet.Ansi)]
-    private static extern IntPtr realpath(string path, IntPtr resolved);
-
-    [System.Runtime.InteropServices.DllImport("libc")]
-    private static extern void free(IntPtr pointer);
 }

@@ -31,37 +31,15 @@ public static class EmbedJob
         var stem = output[..^4];
         if (pictures is { Count: > 0 })
         {
-            var files = Pictures(pictures);
             using var encoder = ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString(), source.Precision.Name());
-            // A broken picture among many is skipped and named, as pre-training skips it; the list says which files the rows are.
-            var features = new List<float[]>(files.Count);
-            var embedded = new List<string>(files.Count);
-            int skipped = 0;
-            foreach (var batch in files.Chunk(options.BatchSize))
-            {
-                var decoded = new List<(string File, Pixels Pixels)>(batch.Length);
-                foreach (var file in batch)
-                {
-                    try
-                    {
-                        decoded.Add((file, Pixels.Read(file)));
-                    }
-                    catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-                    {
-                        skipped++;
-                        observer.OnMessage($"skipped {PrintableText.Of(e.Message)}");
-                    }
-                }
-                if (decoded.Count == 0) continue;
-                features.AddRange(encoder.Embed(decoded.Select(d => d.Pixels).ToList(), options.BatchSize));
-                embedded.AddRange(decoded.Select(d => d.File));
-            }
-            if (features.Count == 0) throw new InvalidDataException($"--images: none of the {files.Count} pictures could be read");
-            Npy.Write(output, features.SelectMany(f => f).ToArray(), [features.Count, encoder.FeatureDim]);
+            var embedded = Embed(encoder, pictures, options.BatchSize, observer.OnMessage);
+            Npy.Write(output, embedded.Features.SelectMany(f => f).ToArray(), [embedded.Features.Count, encoder.FeatureDim]);
             var listPath = stem + "_files.txt";
-            AtomicFile.Write(listPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(embedded.Select(f => f + "\n")))));
-            return $"wrote {output} ({features.Count} x {encoder.FeatureDim} float32, {encoder.Dataset.Name} transform) and {listPath}"
-                + (skipped > 0 ? $"; {skipped} unreadable picture{(skipped == 1 ? "" : "s")} skipped" : "");
+            AtomicFile.Write(listPath, s => s.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(embedded.Files.Select(f => f + "\n")))));
+            var csvPath = stem + ".csv";
+            EmbeddingsCsv.Write(csvPath, embedded.Features, EmbeddingsCsv.Names(embedded.Files, pictures), EmbeddingsCsv.FolderLabels(embedded.Files, pictures));
+            return $"wrote {output} ({embedded.Features.Count} x {encoder.FeatureDim} float32, {encoder.Dataset.Name} transform), {listPath} and {csvPath}"
+                + (embedded.Skipped > 0 ? $"; {embedded.Skipped} unreadable picture{(embedded.Skipped == 1 ? "" : "s")} skipped" : "");
         }
         if (input is not null)
         {
@@ -85,6 +63,36 @@ public static class EmbedJob
             Npy.Write(labelsPath, set.Labels.contiguous().data<long>().ToArray(), set.Labels.shape);
             return $"wrote {output} ({set.Count} x {set.Features.shape[1]} float32) and {labelsPath} (int64) for {split.Name}";
         }
+    }
+
+    /// <summary>The pictures <paramref name="paths"/> name (files, and pictures under folders), embedded; a picture that cannot be read is skipped and said, as pre-training skips it.</summary>
+    public static (IReadOnlyList<string> Files, IReadOnlyList<float[]> Features, int Skipped) Embed(ImageEncoder encoder, IReadOnlyList<string> paths, int batchSize, Action<string> say)
+    {
+        var files = Pictures(paths);
+        var features = new List<float[]>(files.Count);
+        var embedded = new List<string>(files.Count);
+        int skipped = 0;
+        foreach (var batch in files.Chunk(batchSize))
+        {
+            var decoded = new List<(string File, Pixels Pixels)>(batch.Length);
+            foreach (var file in batch)
+            {
+                try
+                {
+                    decoded.Add((file, Pixels.Read(file)));
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    skipped++;
+                    say($"skipped {PrintableText.Of(e.Message)}");
+                }
+            }
+            if (decoded.Count == 0) continue;
+            features.AddRange(encoder.Embed(decoded.Select(d => d.Pixels).ToList(), batchSize));
+            embedded.AddRange(decoded.Select(d => d.File));
+        }
+        if (features.Count == 0) throw new InvalidDataException($"--images: none of the {files.Count} pictures could be read");
+        return (embedded, features, skipped);
     }
 
     /// <summary>The pictures named, a refusal naming the option they came from.</summary>
