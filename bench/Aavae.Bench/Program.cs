@@ -84,6 +84,13 @@ if (Arg("--picture-folder") is { } pictures)
     return 0;
 }
 
+if (Arg("--picture-index") is { } indexSizes)
+{
+    TorchSharp.torch.set_num_threads(threads);
+    PictureIndexBench.Run(Console.Out, indexSizes.Split(',').Select(int.Parse).ToList(), int.Parse(Arg("--dimension") ?? "256"));
+    return 0;
+}
+
 if (args.Contains("--guard"))
 {
     TorchSharp.torch.set_num_threads(threads);

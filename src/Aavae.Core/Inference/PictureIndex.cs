@@ -73,7 +73,7 @@ public sealed class PictureIndex : IDisposable
     /// Groups of pictures joined by a similarity of at least <paramref name="threshold"/> (pairs joined
     /// transitively, as connected pictures), largest group first; pictures with no such partner are in none.
     /// </summary>
-    public IReadOnlyList<DuplicateGroup> Duplicates(double threshold, int chunk = 1024)
+    public IReadOnlyList<DuplicateGroup> Duplicates(double threshold, int chunk = 256)
     {
         int n = (int)unit.shape[0];
         var parent = Enumerable.Range(0, n).ToArray();

@@ -31,16 +31,18 @@ public class SettingRoundTripTests
         ["MaxEpochs"] = "3", ["Decay"] = "cosine", ["BatchSize"] = "16", ["Seed"] = "7", ["OnlineFt"] = "true", ["KnnEvery"] = "0",
         ["KnnK"] = "20", ["KnnTemperature"] = "0.2", ["LinearProbeEvery"] = "5", ["Device"] = "cpu", ["MemoryFormat"] = "contiguous",
         ["Precision"] = "bf16-mixed", ["Threads"] = "1", ["CheckpointEvery"] = "5", ["LimitTrainBatches"] = "2", ["LimitValBatches"] = "1", ["MaxSteps"] = "1",
+        ["CacheDir"] = "picture-cache",
     };
 
     /// <summary>Typed at its default (a value other than it would cost a second run); its parsing is still exercised by a value the record must hold.</summary>
     private static readonly Dictionary<string, string> AtDefault = new()
     {
-        // The image size must be the data set's (32 for Fashion-MNIST); init_from needs a checkpoint first (PretrainerTests runs it).
+        // The image size must be the data set's (32 for Fashion-MNIST).
         ["InputHeight"] = "32",
     };
 
-    private static readonly HashSet<string> NotTyped = ["InitFrom"];
+    /// <summary>init_from needs a checkpoint first (PretrainerTests runs it); files lists a picture folder's pictures (PictureFolderTests).</summary>
+    private static readonly HashSet<string> NotTyped = ["InitFrom", "Files"];
 
     /// <summary>The reference's hyper-parameter name of a setting, where it is not the setting's name in snake case.</summary>
     private static readonly Dictionary<string, string> HyperName = new() { ["Encoder"] = "encoder_name", ["Decoder"] = "decoder_name", ["Kind"] = "model", ["Algorithm"] = "optimizer" };
