@@ -22,12 +22,21 @@ public static class CheckpointEncoder
     /// says it was trained on, else the shipped Fashion-MNIST; its images must have the model's size.
     /// The data folder is <paramref name="dataDir"/>, else the checkpoint's own for its own data set.
     /// </summary>
-    public static DataModule DataFor(PretrainedWeights weights, string? dataset = null, string? dataDir = null)
+    /// <param name="labels">A picture folder's CSV of path and label; null: its layout (a sub-folder per class).</param>
+    /// <param name="cacheDir">Where a picture folder's decoded pictures are cached; null: the user's cache.</param>
+    public static DataModule DataFor(PretrainedWeights weights, string? dataset = null, string? dataDir = null, string? labels = null, string? cacheDir = null)
     {
         var name = dataset ?? weights.TrainedOn ?? DatasetInfo.FashionMnist.Name;
         var info = DatasetInfo.Get(name);
+        var dir = dataDir ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null);
+        if (info.IsFolder)
+        {
+            // A folder is seen at the encoder's own size and stem, normalised as the encoder was trained.
+            var folder = new DataOptions { Dataset = info, DataDir = dir, CacheDir = cacheDir };
+            return PictureFolderData.LoadLabelled(folder, labels, weights.Options.InputHeight, weights.Options.Stem, weights.TrainedData?.Normalization, seed: 0).Data;
+        }
         weights.CheckImageSize(info);
-        return DataModule.Load(info.Name, dataDir ?? (name == weights.TrainedOn ? weights.TrainedDataDir : null));
+        return DataModule.Load(info.Name, dir);
     }
 
     /// <summary>Refuses a precision an encoder cannot compute in on <paramref name="device"/>: float16 is for CUDA.</summary>

@@ -52,7 +52,7 @@ public sealed class DataModule(
                 return new DataModule(info, ptr, pva, tr, va, test, unlabeled, train, test);
             }
             case "folder":
-                throw new OptionException("Dataset", "folder: linear evaluation and k-NN need labelled pictures, and a picture folder has none; pre-train on it, then embed its pictures");
+                throw new OptionException("Dataset", "folder: a picture folder loads with its size and statistics (PictureFolderData)");
             default:
             {
                 // ImageNet layout: <dir>/train/<class>/..., <dir>/val/<class>/... (the official validation set is the test set).

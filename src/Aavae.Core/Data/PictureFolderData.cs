@@ -26,20 +26,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
         var listing = PictureFolder.List(dir, options.Files, seed);
         if (listing.Count == 0)
             throw new InvalidDataException($"{dir}: no pictures (JPEG, PNG, GIF, BMP or WebP) found{(listing.Skipped.Count > 0 ? $"; {listing.Skipped.Count} files skipped, the first: {listing.Skipped[0].Path}: {listing.Skipped[0].Reason}" : "")}");
-        PictureCache cache;
-        using (var owned = decoder is null ? ChildPictureDecoder.Best() : null)
-        {
-            int step = 0;
-            cache = PictureCache.Open(listing, CacheScale * size, options.CacheDir ?? PictureCache.DefaultRoot, decoder ?? owned!, (done, total) =>
-            {
-                if (done == 1) say?.Invoke($"decoding {total:N0} pictures of {listing.Root} once, into {PictureCache.FolderFor(options.CacheDir ?? PictureCache.DefaultRoot, listing.Root, CacheScale * size)}");
-                if (done * 10 / total > step || done == total)
-                {
-                    step = done * 10 / total;
-                    say?.Invoke(string.Create(CultureInfo.InvariantCulture, $"decoded {done:N0} of {total:N0} pictures"));
-                }
-            });
-        }
+        var cache = Decode(listing, options, size, say, decoder);
         try
         {
             var all = listing.Train.Concat(listing.Val).Concat(listing.Test).ToList();
@@ -65,6 +52,59 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
             cache.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A folder's pictures with their classes (<see cref="LabelledPictures.Find"/>), for linear
+    /// evaluation and k-NN of an encoder trained at <paramref name="size"/> with <paramref name="stem"/>:
+    /// decoded through the same cache, normalised with <paramref name="normalization"/> (the
+    /// encoder's), else the folder's own.
+    /// </summary>
+    public static PictureFolderData LoadLabelled(DataOptions options, string? labels, int size, Stem stem, Normalization? normalization, int seed,
+        Action<string>? say = null, IPictureDecoder? decoder = null)
+    {
+        var dir = options.DataDir ?? throw new OptionException(nameof(DataOptions.DataDir), "is required with --dataset folder: the folder holding the pictures");
+        var found = LabelledPictures.Find(dir, labels, seed);
+        var listing = found.Listing;
+        var cache = Decode(listing, options, size, say, decoder);
+        try
+        {
+            var skipped = listing.Skipped.Concat(cache.Skipped(listing.Train.Concat(listing.Val).Concat(listing.Test))).ToList();
+            var train = cache.Readable(listing.Train);
+            var val = cache.Readable(listing.Val);
+            var test = cache.Readable(listing.Test);
+            if (train.Count == 0) throw new InvalidDataException($"{dir}: no readable labelled picture to train the classifier on ({skipped.Count} skipped)");
+            var info = DatasetInfo.ForFolder(size, stem, normalization ?? Measure(cache, train, seed)) with { NumClasses = found.Classes.Count };
+            double resize = info.EvalResize ?? 1;
+            var name = Path.GetFileName(listing.Root);
+            PictureFolderSource Source(string split, IReadOnlyList<string> paths) => new($"{name} ({split})", cache, paths, size, resize, found.Labels, found.Classes.Count);
+            var trainSource = Source("train", train);
+            var valSource = val.Count > 0 ? Source("val", val) : trainSource;
+            var testSource = test.Count > 0 ? Source("test", test) : valSource;
+            return new PictureFolderData(new DataModule(info, trainSource, valSource, trainSource, valSource, testSource, cache), listing, skipped);
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The listing's cache, decoding what it lacks, the progress said in lines.</summary>
+    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder)
+    {
+        using var owned = decoder is null ? ChildPictureDecoder.Best() : null;
+        var root = options.CacheDir ?? PictureCache.DefaultRoot;
+        int step = 0;
+        return PictureCache.Open(listing, CacheScale * size, root, decoder ?? owned!, (done, total) =>
+        {
+            if (done == 1) say?.Invoke($"decoding {total:N0} pictures of {listing.Root} once, into {PictureCache.FolderFor(root, listing.Root, CacheScale * size)}");
+            if (done * 10 / total > step || done == total)
+            {
+                step = done * 10 / total;
+                say?.Invoke(string.Create(CultureInfo.InvariantCulture, $"decoded {done:N0} of {total:N0} pictures"));
+            }
+        });
     }
 
     /// <summary>One line for the start of a run: what was found, how it splits, what was skipped and where that is listed.</summary>

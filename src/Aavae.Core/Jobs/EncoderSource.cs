@@ -21,10 +21,15 @@ public sealed record EncoderSource
     [Setting("a run folder, this project's .ckpt, a published Lightning .ckpt, a torch.save state_dict or .safetensors", Aliases = ["--ckpt_path"])]
     public string? Checkpoint { get; init; }
     /// <summary>Null: the data set the checkpoint says it was trained on, else the shipped Fashion-MNIST.</summary>
-    [Setting("fashion-mnist, cifar10, stl10 or imagenet (default: the checkpoint's)")]
+    [Setting("fashion-mnist, cifar10, stl10, imagenet, or folder: pictures under --data-dir with their classes (default: the checkpoint's)")]
     public string? Dataset { get; init; }
     [Setting("folder holding the data set (default: the checkpoint's, or the shipped Fashion-MNIST)", Aliases = ["--data_path"])]
     public string? DataDir { get; init; }
+    /// <summary>Null: a picture folder's classes are its sub-folders (under <c>train/</c>, <c>val/</c> and <c>test/</c> when it has them).</summary>
+    [Setting("--dataset folder: a CSV of path (relative to --data-dir) and label for the pictures (default: one sub-folder per class)")]
+    public string? Labels { get; init; }
+    [Setting("--dataset folder: where the decoded pictures are cached (default: ~/.cache/aavae/pictures)")]
+    public string? CacheDir { get; init; }
     [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
     [Setting("32, bf16-mixed (the encoder's convolutions in bfloat16, features float32: faster on CPUs with AVX512-BF16 or AMX) or auto (bf16-mixed on such a CPU, 32 elsewhere); 16-mixed on CUDA")]
@@ -39,10 +44,10 @@ public sealed record EncoderSource
     /// </summary>
     public (PretrainedWeights Weights, DataModule Data) Load()
     {
-        var weights = PretrainedWeights.Read(CheckpointPath, Dataset is null ? null : DatasetInfo.Get(Dataset));
+        var weights = PretrainedWeights.Read(CheckpointPath, Dataset is null || DatasetInfo.Get(Dataset).IsFolder ? null : DatasetInfo.Get(Dataset));
         try
         {
-            return (weights, CheckpointEncoder.DataFor(weights, Dataset, DataDir));
+            return (weights, CheckpointEncoder.DataFor(weights, Dataset, DataDir, Labels, CacheDir));
         }
         catch
         {
