@@ -27,6 +27,9 @@ public sealed class SettingAttribute(string help) : Attribute
     /// <summary>The value must lie above <see cref="Min"/>, not at it (a learning rate, a temperature).</summary>
     public bool MinExclusive { get; init; }
 
+    /// <summary>The value must lie below <see cref="Max"/>, not at it (a momentum).</summary>
+    public bool MaxExclusive { get; init; }
+
     /// <summary>Why the range is what it is, when the bound alone does not say (printed after the refusal).</summary>
     public string? RangeReason { get; init; }
 }

@@ -59,12 +59,12 @@ public static class Settings
         string why = a.RangeReason is null ? "" : $" ({a.RangeReason})";
         OptionException.Check(double.IsFinite(value), setting.Name, $"must be a finite number{got}");
         bool low = double.IsNaN(a.Min) || (a.MinExclusive ? value > a.Min : value >= a.Min);
-        bool high = double.IsNaN(a.Max) || value <= a.Max;
+        bool high = double.IsNaN(a.Max) || (a.MaxExclusive ? value < a.Max : value <= a.Max);
         if (low && high) return;
         string min = SettingValues.Format(a.Min), max = SettingValues.Format(a.Max);
         string range = double.IsNaN(a.Max) ? $"must be {(a.MinExclusive ? ">" : ">=")} {min}"
-            : double.IsNaN(a.Min) ? $"must be <= {max}"
-            : $"must lie in {(a.MinExclusive ? "(" : "[")}{min}, {max}]";
+            : double.IsNaN(a.Min) ? $"must be {(a.MaxExclusive ? "<" : "<=")} {max}"
+            : $"must lie in {(a.MinExclusive ? "(" : "[")}{min}, {max}{(a.MaxExclusive ? ")" : "]")}";
         throw new OptionException(setting.Name, range + why + got);
     }
 }

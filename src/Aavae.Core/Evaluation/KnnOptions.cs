@@ -8,22 +8,16 @@ public sealed record KnnOptions
     public const int DefaultK = 200;
     public const double DefaultTemperature = 0.1;
 
-    [Setting("neighbours that vote", Flag = "--k")]
+    [Setting("neighbours that vote", Flag = "--k", Min = 1)]
     public int K { get; init; } = DefaultK;
-    [Setting("votes are weighted by exp(cosine similarity / temperature)")]
+    [Setting("votes are weighted by exp(cosine similarity / temperature)", Min = 0, MinExclusive = true)]
     public double Temperature { get; init; } = DefaultTemperature;
-    [Setting("images per batch")]
+    [Setting("images per batch", Min = 1)]
     public int BatchSize { get; init; } = 256;
-    [Setting("encode at most N batches of each split")]
+    [Setting("encode at most N batches of each split", Min = 1)]
     public int? LimitBatches { get; init; }
 
-    public void Validate()
-    {
-        OptionException.Check(K >= 1, nameof(K), $"must be >= 1, got {K}");
-        OptionException.Check(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), $"must be > 0, got {Temperature}");
-        OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
-        OptionException.Check(LimitBatches is null or >= 1, nameof(LimitBatches), $"must be >= 1, got {LimitBatches}");
-    }
+    public void Validate() => Settings.Check(this);
 }
 
 /// <summary>What a k-NN evaluation measured.</summary>

@@ -8,27 +8,27 @@ namespace Aavae.Evaluation;
 public sealed record LinearEvalOptions
 {
     /// <summary>The reference's linear_eval.py trains the linear layer for 90 epochs.</summary>
-    [Setting("training epochs of the linear layer", Aliases = ["--max-epochs", "--max_epochs"])]
+    [Setting("training epochs of the linear layer", Aliases = ["--max-epochs", "--max_epochs"], Min = 1)]
     public int Epochs { get; init; } = 90;
-    [Setting("images per batch")]
+    [Setting("images per batch", Min = 1)]
     public int BatchSize { get; init; } = 256;
     /// <summary>Null: <see cref="LinearClassifierTrainer.DefaultLearningRate"/>, 0.1 x batch / 256.</summary>
     [Setting("SGD learning rate (default 0.1 x batch / 256; the reference's linear_eval.py computes 0.1 x int(batch / 256), which is 0 below batch 256, so this keeps the linear scaling)")]
     public double? LearningRate { get; init; }
-    [Setting("SGD momentum")]
+    [Setting("SGD momentum", Min = 0, Max = 1, MaxExclusive = true)]
     public double Momentum { get; init; } = 0.9;
     [Setting("Nesterov momentum (true or false)")]
     public bool Nesterov { get; init; } = true;
-    [Setting("SGD weight decay")]
+    [Setting("SGD weight decay", Min = 0)]
     public double WeightDecay { get; init; }
     /// <summary>Null: the reference's protocol for the data set (<see cref="FeatureModes.DefaultFor"/>), set by <see cref="For"/>.</summary>
     [Setting("augmented (a fresh training view every epoch, shuffled), cached (encode once through the evaluation transform, shuffled: fast on CPUs) or unshuffled (cached, in the split's fixed order); default: the reference's protocol for the data set, unshuffled for stl10 and augmented otherwise")]
     public FeatureMode? Features { get; init; }
     [Setting("seed for the linear layer, data order and augmentation")]
     public int Seed { get; init; }
-    [Setting("train on at most N batches an epoch")]
+    [Setting("train on at most N batches an epoch", Min = 1)]
     public int? LimitTrainBatches { get; init; }
-    [Setting("validate and test on at most N batches")]
+    [Setting("validate and test on at most N batches", Min = 1)]
     public int? LimitEvalBatches { get; init; }
     /// <summary>Read the test split. Off while choosing settings, so that the test split is read once for each result reported.</summary>
     [Setting("read the test split (false: validation accuracy only, while choosing settings, so that the test split is read once for each reported result)", Flag = "--read-test")]
@@ -41,7 +41,7 @@ public sealed record LinearEvalOptions
     [Setting("standardise cached features with the training split's mean and standard deviation (an affine map the linear layer could absorb: it changes how fast SGD converges, not which classifiers exist); default: on for cached, off for the reference's augmented and unshuffled protocols")]
     public bool? Standardize { get; init; }
     /// <summary>Null: libtorch's count, given up to other processes while they keep cores busy (Runtime/CoreShare.cs).</summary>
-    [Setting("libtorch threads, fixed (default: all cores, fewer while other processes keep some busy)")]
+    [Setting("libtorch threads, fixed (default: all cores, fewer while other processes keep some busy)", Min = 1, Max = 4096)]
     public int? Threads { get; init; }
 
     /// <summary>The protocol that runs; a choice left to the data set must be made by <see cref="For"/> first.</summary>
@@ -57,15 +57,9 @@ public sealed record LinearEvalOptions
 
     public void Validate()
     {
-        OptionException.Check(Epochs >= 1, nameof(Epochs), $"must be >= 1, got {Epochs}");
-        OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
+        Settings.Check(this);
         OptionException.Check(EffectiveLearningRate > 0, nameof(LearningRate), $"must be > 0, got {EffectiveLearningRate}");
-        OptionException.Check(WeightDecay >= 0, nameof(WeightDecay), $"must be >= 0, got {WeightDecay}");
-        OptionException.Check(Momentum is >= 0 and < 1, nameof(Momentum), $"must lie in [0, 1), got {Momentum}");
         OptionException.Check(!Nesterov || Momentum > 0, nameof(Nesterov), "needs a momentum above 0 (as torch.optim.SGD)");
         OptionException.Check(Standardize != true || Features is null || Features.Value.IsCached(), nameof(Standardize), $"needs cached or unshuffled features, not {Features?.Name()}");
-        OptionException.Check(LimitTrainBatches is null or >= 1, nameof(LimitTrainBatches), $"must be >= 1, got {LimitTrainBatches}");
-        OptionException.Check(Threads is null or >= 1 and <= 4096, nameof(Threads), $"must lie in [1, 4096], got {Threads}");
-        OptionException.Check(LimitEvalBatches is null or >= 1, nameof(LimitEvalBatches), $"must be >= 1, got {LimitEvalBatches}");
     }
 }

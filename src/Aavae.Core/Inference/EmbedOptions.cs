@@ -7,14 +7,10 @@ public sealed record EmbedOptions
 {
     [Setting("train, val or test (the linear-evaluation splits)")]
     public string Split { get; init; } = "test";
-    [Setting("images per batch")]
+    [Setting("images per batch", Min = 1)]
     public int BatchSize { get; init; } = 256;
-    [Setting("encode at most N batches of the split")]
+    [Setting("encode at most N batches of the split", Min = 1)]
     public int? LimitBatches { get; init; }
 
-    public void Validate()
-    {
-        OptionException.Check(BatchSize >= 1, nameof(BatchSize), $"must be >= 1, got {BatchSize}");
-        OptionException.Check(LimitBatches is null or >= 1, nameof(LimitBatches), $"must be >= 1, got {LimitBatches}");
-    }
+    public void Validate() => Settings.Check(this);
 }

@@ -8,18 +8,14 @@ namespace Aavae.Visualization;
 /// <summary>A picture of what the encoder is fed: original images and their SimCLR views (<c>aavae show-views</c>).</summary>
 public sealed record ViewGridOptions
 {
-    [Setting("number of images (columns)")]
+    [Setting("number of images (columns)", Min = 1)]
     public int Images { get; init; } = 8;
-    [Setting("augmented views per image (rows after the originals)")]
+    [Setting("augmented views per image (rows after the originals)", Min = 1)]
     public int Views { get; init; } = 4;
     [Setting("random seed for choosing images and augmentations")]
     public int Seed { get; init; }
 
-    public void Validate()
-    {
-        OptionException.Check(Images >= 1, nameof(Images), $"must be >= 1, got {Images}");
-        OptionException.Check(Views >= 1, nameof(Views), $"must be >= 1, got {Views}");
-    }
+    public void Validate() => Settings.Check(this);
 }
 
 /// <summary>Writes the grid of <see cref="ViewGridOptions"/>: a first row of originals, then a row for each view.</summary>

@@ -101,6 +101,8 @@ public class SettingValuesTests
         Assert.Equal(("Threads", "must lie in [1, 4096], got 0"), (e.Option, e.Problem));
         e = Assert.Throws<OptionException>(() => Settings.Check(new Aavae.Options.TrainerOptions { MaxTime = TimeSpan.Zero }));
         Assert.Equal(("MaxTime", "must be > 0, got 0"), (e.Option, e.Problem));
+        e = Assert.Throws<OptionException>(() => new Aavae.Evaluation.LinearEvalOptions { Momentum = 1 }.Validate());
+        Assert.Equal(("Momentum", "must lie in [0, 1), got 1"), (e.Option, e.Problem));
         Settings.Check(new Aavae.Augmentation.AugmentationOptions { CropScale = 1, JitterStrength = null });
     }
 }
