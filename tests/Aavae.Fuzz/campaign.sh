@@ -22,7 +22,7 @@ rm -rf "$out/bin" "$out/afl" "$out/seeds"
 dotnet publish tests/Aavae.Fuzz -c Release -o "$out/bin" >/dev/null
 dotnet "$out/bin/Aavae.Fuzz.dll" seeds "$out/seeds"
 cp -r "$out/bin" "$out/afl"
-for dll in Aavae.Core.dll StbImageSharp.dll Razorvine.Pickle.dll; do "$out/tools/sharpfuzz" "$out/afl/$dll" >/dev/null; done
+for dll in Aavae.Core.dll Aavae.Embedding.dll Razorvine.Pickle.dll; do "$out/tools/sharpfuzz" "$out/afl/$dll" >/dev/null; done
 
 readers=("$@")
 [ ${#readers[@]} -gt 0 ] || readers=($(ls "$out/seeds"))
