@@ -10,8 +10,8 @@ namespace Aavae.Embedding;
 public static class PictureStructure
 {
     /// <summary>
-    /// A JPEG's segments: on a cut or garbled file a decoder's marker scan can loop forever (found by
-    /// the reader fuzz test), so every segment must lie inside the file, a frame header must come
+    /// A JPEG's segments: on a cut or garbled file a decoder's marker scan can loop forever, so every
+    /// segment must lie inside the file, a frame header must come
     /// before the scans, and the image must end with its EOI marker.
     /// </summary>
     public static void CheckJpeg(byte[] b)
@@ -110,7 +110,7 @@ public static class PictureStructure
 
     private static void CheckSize(long width, long height)
     {
-        if (width == 0 || height == 0 || width * height > PictureFile.MaxPixels)
+        if (width == 0 || height == 0 || width > PictureFile.MaxPixels || height > PictureFile.MaxPixels || width * height > PictureFile.MaxPixels)
             throw new InvalidDataException($"its header says {width} x {height} pixels; this project decodes 1 to {PictureFile.MaxPixels >> 20} megapixels");
     }
 }

@@ -71,6 +71,8 @@ internal static class PretrainCommand
             var evaluate = r.GetValue(linearEval) is { } mode
                 ? evaluation.Apply(r, Pretrainer.LinearEvaluationOptions(o, SettingValues.Parse<FeatureMode>(mode, "LinearEval")))
                 : null;
+            OptionException.Check(evaluate is null || !o.Data.Dataset.IsFolder, "LinearEval",
+                "needs labels, and a picture folder for pre-training has none: run linear-eval --dataset folder on a folder of labelled pictures afterwards");
             // Rank 0 names (and creates) the run folder; the others train into the same one and write nothing.
             var folder = group.Rank == 0 ? PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite)).Path : null;
             var run = new RunFolder(group.BroadcastString(folder));

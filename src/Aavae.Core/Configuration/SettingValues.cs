@@ -88,7 +88,7 @@ public static class SettingValues
         if (parts.Length == 4 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
         {
             var n = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-            return n[1] < 24 && n[2] < 60 && n[3] < 60 ? new TimeSpan(n[0], n[1], n[2], n[3]) : null;
+            return n[1] < 24 && n[2] < 60 && n[3] < 60 && n[0] <= TimeSpan.MaxValue.Days - 1 ? new TimeSpan(n[0], n[1], n[2], n[3]) : null;
         }
         if (parts.Length >= 2) return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? span : null;
         if (text.Length < 2) return null;

@@ -22,7 +22,7 @@ public sealed record DataOptions
     public string? Files { get; init; }
 
     /// <summary>Null: <see cref="PictureCache.DefaultRoot"/>.</summary>
-    [Setting("--dataset folder: where the decoded pictures are cached, outside --data-dir (default: ~/.cache/aavae/pictures)")]
+    [Setting("--dataset folder: where the decoded pictures are cached, outside --data-dir (default: $XDG_CACHE_HOME/aavae/pictures, else ~/.cache/aavae/pictures)")]
     public string? CacheDir { get; init; }
 
     /// <summary>A picture folder's own mean and standard deviation, measured when its first run starts and kept for every later command; null for the named data sets.</summary>

@@ -16,9 +16,9 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
     public static LabelledPictures Find(string root, string? labels, int seed)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: no such folder (--data-dir)");
-        var full = Path.GetFullPath(root);
+        var full = PictureFolder.Canonical(root);
         var skipped = new List<SkippedPicture>();
-        var named = labels is null ? FromLayout(full) : FromCsv(full, labels, skipped);
+        var named = labels is null ? FromLayout(full, skipped) : FromCsv(full, labels, skipped);
         var pictures = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (path, label) in named)
         {
@@ -28,9 +28,11 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
         }
         if (pictures.Count == 0)
             throw new InvalidDataException($"{root}: no labelled pictures ({(labels is null ? "expected a sub-folder of pictures per class, or train/, val/ and test/ holding them" : $"none of the pictures {labels} names could be read")})");
-        // Whole numbers are the classes themselves; names are numbered in order.
-        var classes = pictures.Values.All(l => int.TryParse(l, out int n) && n >= 0)
-            ? Enumerable.Range(0, pictures.Values.Max(int.Parse) + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList()
+        // Whole numbers as written by a program (no sign, no leading zero, below 100,000) are the classes' own indices.
+        static bool Index(string label) => int.TryParse(label, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+            && n < 100_000 && n.ToString(System.Globalization.CultureInfo.InvariantCulture) == label;
+        var classes = pictures.Values.All(Index)
+            ? Enumerable.Range(0, pictures.Values.Max(l => int.Parse(l, System.Globalization.CultureInfo.InvariantCulture)) + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList()
             : pictures.Values.Distinct().Order(StringComparer.Ordinal).ToList();
         var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
         var ids = pictures.ToDictionary(p => p.Key, p => index[p.Value], StringComparer.Ordinal);
@@ -58,7 +60,7 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
     }
 
     /// <summary>Pictures and their class folder: under <c>train/</c>, <c>val/</c> and <c>test/</c> when there is a <c>train/</c>, else under the folder itself.</summary>
-    private static List<(string Path, string Label)> FromLayout(string root)
+    private static List<(string Path, string Label)> FromLayout(string root, List<SkippedPicture> skipped)
     {
         var splits = Directory.Exists(Path.Combine(root, "train")) ? new[] { "train", "val", "test" } : [""];
         var found = new List<(string, string)>();
@@ -66,11 +68,14 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
         {
             var folder = Path.Combine(root, split);
             if (!Directory.Exists(folder)) continue;
-            foreach (var file in FolderWalk.Files(folder))
+            foreach (var file in FolderWalk.Files(folder, (path, why) => skipped.Add(new SkippedPicture(Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'), why))))
             {
                 var inSplit = Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/');
-                // A picture not inside a class folder has no class.
-                if (!inSplit.Contains('/')) continue;
+                if (!inSplit.Contains('/'))
+                {
+                    if (PictureFile.IsPicture(file)) skipped.Add(new SkippedPicture(Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), "not inside a class folder"));
+                    continue;
+                }
                 var label = inSplit[..inSplit.IndexOf('/')];
                 if (split.Length == 0 && label is "val" or "test") continue;
                 found.Add((Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), label));
@@ -93,7 +98,7 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
             var (path, label) = (fields[0].Trim(), fields[^1].Trim());
             if (line == 1 && path.ToLowerInvariant() is "path" or "file" or "filename" or "filenames") continue;
             var full = Path.GetFullPath(Path.Combine(root, path));
-            if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)) skipped.Add(new SkippedPicture(path, $"outside {root}"));
+            if (!PictureFolder.Inside(root, full)) skipped.Add(new SkippedPicture(path, $"outside {root}"));
             else if (!File.Exists(full)) skipped.Add(new SkippedPicture(path, "no such file"));
             else if (label.Length == 0) skipped.Add(new SkippedPicture(path, "no label"));
             else found.Add((Path.GetRelativePath(root, full).Replace(Path.DirectorySeparatorChar, '/'), label));

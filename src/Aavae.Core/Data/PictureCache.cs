@@ -56,8 +56,9 @@ public sealed class PictureCache : IDisposable
     /// <summary>The cache folder of a picture folder at a short side: one per pair, under <paramref name="root"/>.</summary>
     public static string FolderFor(string root, string pictures, int shortSide)
     {
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{Path.GetFullPath(pictures)}\n{shortSide}")))[..16].ToLowerInvariant();
-        return Path.Combine(root, $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(pictures)))}-{shortSide}-{key}");
+        var folder = PictureFolder.Canonical(pictures);
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{folder}\n{shortSide}")))[..16].ToLowerInvariant();
+        return Path.Combine(root, $"{Path.GetFileName(folder)}-{shortSide}-{key}");
     }
 
     /// <summary>
@@ -88,7 +89,16 @@ public sealed class PictureCache : IDisposable
             if (known.TryGetValue(path, out var entry) && entry.Size == size && entry.Modified == modified) entries[path] = entry;
             else todo.Add((path, size, modified));
         }
-        if (todo.Count > 0 || known.Count != entries.Count) Update(folder, listing.Root, shortSide, entries, todo, decoder, progress);
+        // Pictures another listing of the folder asked for (a --files list, a labelled view) stay while their files do.
+        bool dropped = false;
+        var asked = todo.Select(t => t.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var (path, entry) in known)
+        {
+            if (entries.ContainsKey(path) || asked.Contains(path)) continue;
+            if (File.Exists(Path.Combine(listing.Root, path))) entries[path] = entry;
+            else dropped = true;
+        }
+        if (todo.Count > 0 || dropped) Update(folder, listing.Root, shortSide, entries, todo, decoder, progress);
         return new PictureCache(folder, shortSide, entries);
     }
 
@@ -103,6 +113,8 @@ public sealed class PictureCache : IDisposable
         {
             foreach (var e in entries.Values.ToList()) todo.Add((e.Path, e.Size, e.Modified));
             entries.Clear();
+            // The index goes first: offsets into the old file must never be read against the new one.
+            File.Delete(Path.Combine(folder, IndexFile));
             File.Delete(pixels);
         }
         using (var output = new FileStream(pixels, FileMode.Append, FileAccess.Write, FileShare.Read))

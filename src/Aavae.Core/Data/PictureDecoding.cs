@@ -49,10 +49,23 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
     public static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(60);
 
     private Process? child;
+    private string? lastError;
+    // A program that cannot be started (or dies at once, again and again) leaves the decoding to this process.
+    private InProcessPictureDecoder? fallback;
+    private int crashesInARow;
 
     public DecodedPicture Decode(string path)
     {
-        child ??= Start();
+        if (fallback is not null) return fallback.Decode(path);
+        try
+        {
+            child ??= Start();
+        }
+        catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            fallback = new InProcessPictureDecoder();
+            return fallback.Decode(path);
+        }
         try
         {
             child.StandardInput.WriteLine(path);
@@ -63,17 +76,28 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
                 Stop();
                 return new DecodedPicture(0, 0, null, $"the decoder took more than {TimeLimit.TotalSeconds:0} s on it (stopped)");
             }
+            crashesInARow = 0;
             return reply.Result;
         }
         catch (Exception e) when (e is IOException or EndOfStreamException or AggregateException or InvalidOperationException)
         {
             int? code = child is { HasExited: true } ? child.ExitCode : null;
+            var said = lastError;
             Stop();
-            return new DecodedPicture(0, 0, null, $"the decoder crashed on it{(code is int c ? $" (exit {c})" : "")}");
+            if (++crashesInARow >= 10) fallback = new InProcessPictureDecoder();
+            return new DecodedPicture(0, 0, null, $"the decoder crashed on it{(code is int c ? $" (exit {c})" : "")}{(said is null ? "" : $": {said}")}");
         }
     }
 
-    private Process Start() => Process.Start(host.For("decode-pictures").StartInfo()) ?? throw new IOException($"cannot start {host.FileName} to decode pictures");
+    private Process Start()
+    {
+        var process = Process.Start(host.For("decode-pictures").StartInfo()) ?? throw new IOException($"cannot start {host.FileName} to decode pictures");
+        // Read, or a chatty child would fill the pipe and block; its last line says why it died.
+        lastError = null;
+        process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrWhiteSpace(e.Data)) lastError = e.Data.Trim(); };
+        process.BeginErrorReadLine();
+        return process;
+    }
 
     private static DecodedPicture Read(Stream output)
     {

@@ -36,7 +36,7 @@ public static class PictureFolder
     public static PictureListing List(string root, string? files = null, int seed = 0)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: no such folder (--data-dir)");
-        var full = Path.GetFullPath(root);
+        var full = Canonical(root);
         var skipped = new List<SkippedPicture>();
         var found = files is null ? Walk(full, skipped) : FromList(full, files, skipped);
         var pictures = new List<string>(found.Count);
@@ -63,7 +63,7 @@ public static class PictureFolder
     }
 
     private static List<string> Walk(string root, List<SkippedPicture> skipped) =>
-        FolderWalk.Files(root, broken => skipped.Add(new SkippedPicture(Relative(root, broken), "a broken link"))).Select(f => Relative(root, f)).ToList();
+        FolderWalk.Files(root, (path, why) => skipped.Add(new SkippedPicture(Relative(root, path), why))).Select(f => Relative(root, f)).ToList();
 
     private static List<string> FromList(string root, string list, List<SkippedPicture> skipped)
     {
@@ -74,13 +74,19 @@ public static class PictureFolder
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;
             var path = Path.GetFullPath(Path.Combine(root, line));
-            if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                skipped.Add(new SkippedPicture(line, $"outside {root}"));
+            if (!Inside(root, path)) skipped.Add(new SkippedPicture(line, $"outside {root}"));
             else if (!File.Exists(path)) skipped.Add(new SkippedPicture(line, "no such file"));
             else files.Add(Relative(root, path));
         }
         return files.Distinct(StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>A folder's absolute path without a trailing separator: one spelling per folder, for names, containment and cache keys.</summary>
+    public static string Canonical(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+
+    /// <summary>Whether <paramref name="path"/> lies under <paramref name="root"/> (both absolute).</summary>
+    public static bool Inside(string root, string path) =>
+        Path.GetRelativePath(root, path) is var relative && relative != "." && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
 
     private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
 }

@@ -60,7 +60,7 @@ public sealed class ImageEncoder : ImageEmbedder
     }
 
     /// <summary>Loads a checkpoint.</summary>
-    /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet); null: the one the
+    /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet; folder: the checkpoint's own picture folder); null: the one the
     /// checkpoint says it was trained on. A bare state dict (.pt, .safetensors) says nothing: name it, unless its image size has one data set only.</param>
     /// <param name="device">auto, cpu, cuda or cuda:N.</param>
     public static ImageEncoder Load(string checkpoint, string? dataset = null, string device = "auto") => Load(checkpoint, dataset, device, "32");
@@ -73,8 +73,10 @@ public sealed class ImageEncoder : ImageEmbedder
         TorchRuntime.EnsureLoaded();
         var resolved = DeviceChoice.Resolve(device);
         using var weights = PretrainedWeights.Read(checkpoint);
-        var info = dataset is not null ? DatasetInfo.Get(dataset)
+        // A picture folder's statistics are its checkpoint's: "folder" names them, it cannot supply them.
+        var info = dataset is not null && !DatasetInfo.Get(dataset).IsFolder ? DatasetInfo.Get(dataset)
             : weights.TrainedData is { } trained ? trained
+            : dataset is not null ? throw new Configuration.OptionException("Dataset", $"folder: {weights.Path} was not trained on a picture folder, so it holds no folder statistics; name the data set it was trained on")
             : DatasetFor(weights);
         weights.CheckImageSize(info);
         return new ImageEncoder(weights, info, resolved, mixed);
@@ -82,7 +84,7 @@ public sealed class ImageEncoder : ImageEmbedder
 
     private static DatasetInfo DatasetFor(PretrainedWeights weights)
     {
-        var candidates = DatasetInfo.All.Where(d => d.InputHeight == weights.Options.InputHeight).ToList();
+        var candidates = DatasetInfo.All.Where(d => !d.IsFolder && d.InputHeight == weights.Options.InputHeight).ToList();
         return candidates.Count == 1 ? candidates[0]
             : throw new ArgumentException($"{weights.Path} does not say which data set it was trained on and {weights.Options.InputHeight}-pixel models fit " +
                 $"{string.Join(" and ", candidates.Select(d => d.Name))}: name one (dataset: ...), whose transform the pictures get");

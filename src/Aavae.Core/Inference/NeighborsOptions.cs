@@ -9,7 +9,7 @@ public sealed record NeighborsOptions
     public int K { get; init; } = 8;
 
     /// <summary>Null: find neighbours of the queries instead.</summary>
-    [Setting("write the groups of pictures whose cosine similarity is at least T instead of the queries' neighbours", Min = -1, Max = 1)]
+    [Setting("write the groups of pictures whose cosine similarity is at least T instead of the queries' neighbours", Min = 0, MinExclusive = true, Max = 1)]
     public double? Duplicates { get; init; }
 
     [Setting("side of each picture in the grid of queries and neighbours", Min = 8, Max = 512)]

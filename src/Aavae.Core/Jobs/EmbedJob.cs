@@ -11,7 +11,7 @@ namespace Aavae.Jobs;
 
 /// <summary>
 /// <c>aavae embed</c> as one call: the encoder's features as NumPy <c>.npy</c> files, of a data split
-/// (evaluation view), of a user's own normalised float32 array, or of PNG / JPEG pictures (through
+/// (evaluation view), of a user's own normalised float32 array, or of picture files (through
 /// <see cref="ImageEncoder"/>, the library's consumer API).
 /// </summary>
 public static class EmbedJob

@@ -28,7 +28,7 @@ public sealed record EncoderSource
     /// <summary>Null: a picture folder's classes are its sub-folders (under <c>train/</c>, <c>val/</c> and <c>test/</c> when it has them).</summary>
     [Setting("--dataset folder: a CSV of path (relative to --data-dir) and label for the pictures (default: one sub-folder per class)")]
     public string? Labels { get; init; }
-    [Setting("--dataset folder: where the decoded pictures are cached (default: ~/.cache/aavae/pictures)")]
+    [Setting("--dataset folder: where the decoded pictures are cached (default: $XDG_CACHE_HOME/aavae/pictures, else ~/.cache/aavae/pictures)")]
     public string? CacheDir { get; init; }
     [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;

@@ -26,7 +26,9 @@ public static class ExportJob
         using var weights = PretrainedWeights.Read(RunFolder.ResolveCheckpoint(checkpoint));
         if (onnx)
         {
-            var data = dataset is not null ? DatasetInfo.Get(dataset) : weights.TrainedData ?? DatasetInfo.FashionMnist;
+            var data = dataset is not null && !DatasetInfo.Get(dataset).IsFolder ? DatasetInfo.Get(dataset)
+                : weights.TrainedData ?? (dataset is null ? DatasetInfo.FashionMnist
+                    : throw new OptionException("Dataset", $"folder: {weights.Path} was not trained on a picture folder, so it holds no folder statistics"));
             var info = OnnxExport.Write(weights, data, output, foldBatchNorm, withDecoder);
             return $"wrote {output}: ONNX opset {OnnxExport.Opset}, {info.Encoder} encoder (width {info.Width}), input [batch, 3, {info.InputSize}, {info.InputSize}] normalised with {info.Dataset}'s mean and std, features [batch, {info.FeatureDim}]" +
                 (withDecoder ? $", latent_mean [batch, {weights.Options.LatentDim}], reconstruction [batch, 3, {info.InputSize}, {info.InputSize}]" : "");

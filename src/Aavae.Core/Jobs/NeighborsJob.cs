@@ -33,7 +33,7 @@ public static class NeighborsJob
         OptionException.Check(options.Duplicates is not null || queries.Count > 0, "Query", "is required: the pictures to find neighbours of (or --duplicates T)");
         using var encoder = source.Checkpoint is null ? null : ImageEncoder.Load(source.CheckpointPath, source.Dataset, source.Device.ToString(), source.Precision.Name());
         OptionException.Check(encoder is not null || features is not null, "Checkpoint", "is required to embed --images");
-        string? root = images is [var one] && Directory.Exists(one) ? one : null;
+        string? root = images is [var one] && Directory.Exists(one) ? PictureFolder.Canonical(one) : null;
         PictureIndex index;
         if (features is not null) index = PictureIndex.Load(features);
         else
@@ -60,9 +60,13 @@ public static class NeighborsJob
     /// <summary>A query's neighbours: its own row when it is among the searched pictures, else its features from the encoder.</summary>
     private static QueryNeighbors Search(PictureIndex index, ImageEncoder? encoder, string query, string? root, int k)
     {
-        var name = root is not null && Path.GetFullPath(query).StartsWith(Path.GetFullPath(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
-            ? Path.GetRelativePath(root, query).Replace(Path.DirectorySeparatorChar, '/') : query;
-        int row = index.Paths.ToList().IndexOf(name);
+        var name = root is not null && PictureFolder.Inside(root, Path.GetFullPath(query))
+            ? Path.GetRelativePath(root, Path.GetFullPath(query)).Replace(Path.DirectorySeparatorChar, '/') : query;
+        // The same picture however it was spelt (./a.jpg, a.jpg, its absolute path): paths in the index are relative to the folder, or as embed listed them.
+        string Full(string path) => Path.GetFullPath(root is not null && !Path.IsPathRooted(path) ? Path.Combine(root, path) : path);
+        var target = Full(name);
+        int row = index.Paths.ToList().FindIndex(p => Full(p) == target);
+        if (row >= 0) name = index.Paths[row];
         float[] features;
         if (encoder is not null) features = encoder.Embed(query);
         else if (row >= 0) features = index.Features(row);

@@ -18,7 +18,7 @@ public static class PretrainSetup
     /// <summary>The settings a new run takes from its data set unless typed: the stem and the image size.</summary>
     public static IReadOnlyList<string> DatasetDecides { get; } = [nameof(ModelOptions.Stem), nameof(ModelOptions.InputHeight)];
 
-    /// <param name="preset">paper, reference or cpu-small (ignored when resuming).</param>
+    /// <param name="preset">A name of <see cref="Presets.All"/> (ignored when resuming).</param>
     /// <param name="kind">Null: the preset's (or the resumed run's) own.</param>
     /// <param name="dataset">Null: the preset's (or the resumed run's) own.</param>
     /// <param name="explicitly">The caller's own settings, laid over the rest.</param>

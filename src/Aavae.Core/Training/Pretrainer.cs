@@ -82,6 +82,12 @@ public sealed class Pretrainer : IDisposable
         try
         {
             CheckFits(options, data);
+            // k-NN and the linear probe score against labels; an unlabelled picture folder has none, so they are off and the run says so.
+            if (data.Train.NumClasses < 1 && (options.Monitors.KnnEvery > 0 || options.Monitors.LinearProbeEvery > 0))
+            {
+                observer.OnMessage($"{data.Train.Name} has no labels: the k-NN monitor and the linear probe are off for this run");
+                this.options = options = options with { Monitors = options.Monitors with { KnnEvery = 0, LinearProbeEvery = 0 } };
+            }
             var views = new Views(data.Info, Device, options.Augmentation);
             BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.Data.BatchSize, options.Trainer.LimitTrainBatches ?? int.MaxValue);
             // The seed fixes initialisation (the model's, then the probe's); the loaders derive their own seeds from it per epoch and batch.

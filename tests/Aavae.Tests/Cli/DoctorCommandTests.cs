@@ -57,7 +57,9 @@ public class DoctorCommandTests
         // batch may or may not show it (and a crash it causes may surface in a later check), so the
         // shape-level line is not asserted.
         Assert.Matches(@"^ +[0-9]+ calls at batch 16 \(training\) and 256 \(encoding\) run in a trial process: [0-9]+ crashed or hung, rerouted: ", lines[at + 1]);
-        Assert.Matches(@"conv 4->8 1x1 stride 2 pad 0 on 16x4x32x32 channels_last float32 with backward: native (crashed|did not return)", lines[at + 1]);
+        // The corruption shows as it will: an abort, a hang or wrong values, in the call with its backward pass or in the
+        // forward-only call tried before it (whose crash may then decide the layer's route), as a loaded machine showed.
+        Assert.Matches(@"conv 4->8 1x1 stride 2 pad 0 on 16x4x32x32 channels_last float32(, forward only| with backward): native (crashed|did not return|wrong)", lines[at + 1]);
         Assert.Contains("verdict        training on this machine computes right gradients (through the fallbacks above)", stdout);
     }
 

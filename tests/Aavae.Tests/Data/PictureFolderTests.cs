@@ -304,4 +304,25 @@ public class PictureFolderTests
         Assert.True(data.Info.IsFolder);
         Assert.Equal(0, data.Info.NumClasses);
     }
+
+    [Fact]
+    public void ATrailingSlashOddNamesAndZeroPaddedClassesAreReadAsMeant()
+    {
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(6);
+        // GTSRB's layout: classes named 00000, 00001, ... are names, not the numbers 0 and 1.
+        for (int i = 0; i < 6; i++) WritePng(Path.Combine(folder, $"0000{i % 2}", $"{i}.png"), pictures[i]);
+        WritePng(Path.Combine(folder, "00000", "line\nbreak.png"), pictures[0]);
+        var labelled = LabelledPictures.Find(folder + "/", null, seed: 0);
+        Assert.Equal(["00000", "00001"], labelled.Classes);
+        Assert.Equal(6, labelled.Labels.Count);
+        Assert.Contains(labelled.Listing.Skipped, s => s.Path.Contains("break") && s.Reason.Contains("line break"));
+        Assert.Equal(Path.GetFullPath(folder), labelled.Listing.Root);
+
+        var list = Path.Combine(TempDir.Create(), "list.txt");
+        File.WriteAllLines(list, ["00000/0.png", "00001/1.png"]);
+        var listed = PictureFolder.List(folder + "/", list);
+        Assert.Equal(2, listed.Train.Count + listed.Val.Count);
+        Assert.Equal(PictureCache.FolderFor("/cache", folder, 64), PictureCache.FolderFor("/cache", folder + "/", 64));
+    }
 }

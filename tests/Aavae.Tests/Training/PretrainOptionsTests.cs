@@ -186,4 +186,12 @@ public class PretrainOptionsTests
         Assert.Equal("lamb", (string)json["optimizer"]!["algorithm"]!);
         Assert.Null(json["batch_size"]);
     }
+
+    [Fact]
+    public void AConfigurationWithAValueOutOfRangeNamesTheSettingAsTheFileSpellsIt()
+    {
+        var json = new PretrainOptions { Objective = new() { KlCoeff = -1 } }.ToJson();
+        var e = Assert.Throws<InvalidDataException>(() => PretrainOptions.FromJson(json, "config.json"));
+        Assert.Equal("config.json: its kl_coeff must be >= 0, got -1", e.Message);
+    }
 }
