@@ -64,7 +64,8 @@ internal static class PretrainCommand
             var dataset = (settings.Value(r, nameof(DataOptions.Dataset)) as DatasetInfo)?.Name;
 
             // What the user typed, laid over the preset (or the resumed run) by the library.
-            var o = PretrainSetup.Resolve(presetName, kind, dataset, checkpoint, o => flags.Apply(settings.Apply(r, o), group.Size));
+            var o = PretrainSetup.Resolve(presetName, kind, dataset, checkpoint, o => flags.Apply(settings.Apply(r, o), group.Size),
+                stemChosen: settings.Value(r, nameof(ModelOptions.Stem)) is not null);
             var device = o.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
             o = o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device) } };
             Pretrainer.CheckPrecision(o, device);
@@ -98,7 +99,17 @@ internal static class PretrainCommand
         using var signals = new StopSignals(group.Rank == 0 ? m => Console.Error.WriteLine($"aavae: {m}") : null);
         var console = new ConsoleObserver();
         ITrainingObserver observer = group.Rank == 0 ? console : new SilentObserver();
-        using var trainer = new Pretrainer(options, run, observer, checkpoint, group: group);
+        Pretrainer trainer;
+        try
+        {
+            trainer = new Pretrainer(options, run, observer, checkpoint, group: group, setupStop: signals.Token);
+        }
+        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        {
+            if (group.Rank == 0) Console.WriteLine("interrupted before training started; the pictures decoded so far are kept in the cache for the next run");
+            return Interrupted;
+        }
+        using var owned = trainer;
         using var stalled = new StalledStepWatch(() => trainer.Position.GlobalStep, Console.Error.WriteLine);
         signals.Requested += stalled.StopRequested;
         if (group.Rank != 0) return trainer.Run(signals.Token).Interrupted ? Interrupted : 0;

@@ -65,7 +65,9 @@ public sealed class PictureCache : IDisposable
     /// The cache of <paramref name="listing"/>'s pictures, built or brought up to date first.
     /// </summary>
     /// <param name="progress">Told (decoded, to decode) as the pass goes; not called when nothing needs decoding.</param>
-    public static PictureCache Open(PictureListing listing, int shortSide, string root, IPictureDecoder decoder, Action<int, int>? progress = null)
+    /// <param name="stop">Ends the decoding between two pictures, keeping what was decoded (an <see cref="OperationCanceledException"/>).</param>
+    public static PictureCache Open(PictureListing listing, int shortSide, string root, IPictureDecoder decoder, Action<int, int>? progress = null,
+        CancellationToken stop = default)
     {
         var folder = FolderFor(root, listing.Root, shortSide);
         try
@@ -98,13 +100,13 @@ public sealed class PictureCache : IDisposable
             if (File.Exists(Path.Combine(listing.Root, path))) entries[path] = entry;
             else dropped = true;
         }
-        if (todo.Count > 0 || dropped) Update(folder, listing.Root, shortSide, entries, todo, decoder, progress);
+        if (todo.Count > 0 || dropped) Update(folder, listing.Root, shortSide, entries, todo, decoder, progress, stop);
         return new PictureCache(folder, shortSide, entries);
     }
 
     /// <summary>Decodes what is new or changed, appends it, and writes the index whole (every 1,000 pictures too, so an interrupted pass keeps its work).</summary>
     private static void Update(string folder, string root, int shortSide, Dictionary<string, Entry> entries,
-        List<(string Path, long Size, long Modified)> todo, IPictureDecoder decoder, Action<int, int>? progress)
+        List<(string Path, long Size, long Modified)> todo, IPictureDecoder decoder, Action<int, int>? progress, CancellationToken stop)
     {
         var pixels = Path.Combine(folder, PixelsFile);
         // Bytes no entry points at any more (a file changed or went) are dropped by starting afresh once they are most of the file.
@@ -121,6 +123,12 @@ public sealed class PictureCache : IDisposable
         {
             for (int i = 0; i < todo.Count; i++)
             {
+                if (stop.IsCancellationRequested)
+                {
+                    output.Flush();
+                    WriteIndex(folder, entries.Values);
+                    stop.ThrowIfCancellationRequested();
+                }
                 var (path, size, modified) = todo[i];
                 var picture = size < 0 ? new DecodedPicture(0, 0, null, "no such file") : decoder.Decode(Path.Combine(root, path));
                 if (picture.Rgb is null) entries[path] = new Entry(path, size, modified, -1, 0, 0, picture.Problem ?? "not decoded");

@@ -20,13 +20,15 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     /// </summary>
     /// <param name="say">Told what is found and how the decoding goes, a line at a time.</param>
     /// <param name="decoder">Null: a child process when the <c>aavae</c> program can be found (<see cref="ChildPictureDecoder.Best"/>).</param>
-    public static PictureFolderData Load(DataOptions options, int size, Stem stem, int seed, Action<string>? say = null, IPictureDecoder? decoder = null)
+    /// <param name="stop">Ends the first decoding pass between two pictures, keeping what it decoded.</param>
+    public static PictureFolderData Load(DataOptions options, int size, Stem stem, int seed, Action<string>? say = null, IPictureDecoder? decoder = null,
+        CancellationToken stop = default)
     {
         var dir = options.DataDir ?? throw new OptionException(nameof(DataOptions.DataDir), "is required with --dataset folder: the folder holding the pictures");
         var listing = PictureFolder.List(dir, options.Files, seed);
         if (listing.Count == 0)
             throw new InvalidDataException($"{dir}: no pictures (JPEG, PNG, GIF, BMP or WebP) found{(listing.Skipped.Count > 0 ? $"; {listing.Skipped.Count} files skipped, the first: {listing.Skipped[0].Path}: {listing.Skipped[0].Reason}" : "")}");
-        var cache = Decode(listing, options, size, say, decoder);
+        var cache = Decode(listing, options, size, say, decoder, stop);
         try
         {
             var all = listing.Train.Concat(listing.Val).Concat(listing.Test).ToList();
@@ -91,7 +93,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     }
 
     /// <summary>The listing's cache, decoding what it lacks, the progress said in lines.</summary>
-    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder)
+    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop = default)
     {
         using var owned = decoder is null ? ChildPictureDecoder.Best() : null;
         var root = options.CacheDir ?? PictureCache.DefaultRoot;
@@ -104,7 +106,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
                 step = done * 10 / total;
                 say?.Invoke(string.Create(CultureInfo.InvariantCulture, $"decoded {done:N0} of {total:N0} pictures"));
             }
-        });
+        }, stop);
     }
 
     /// <summary>One line for the start of a run: what was found, how it splits, what was skipped and where that is listed.</summary>

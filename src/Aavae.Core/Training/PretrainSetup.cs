@@ -22,8 +22,9 @@ public static class PretrainSetup
     /// <param name="kind">Null: the preset's (or the resumed run's) own.</param>
     /// <param name="dataset">Null: the preset's (or the resumed run's) own.</param>
     /// <param name="explicitly">The caller's own settings, laid over the rest.</param>
+    /// <param name="stemChosen">The caller chose the stem (a picture folder's otherwise follows its input size).</param>
     public static PretrainOptions Resolve(string preset, ModelKind? kind = null, string? dataset = null, TrainingCheckpoint? resume = null,
-        Func<PretrainOptions, PretrainOptions>? explicitly = null)
+        Func<PretrainOptions, PretrainOptions>? explicitly = null, bool stemChosen = false)
     {
         var o = resume?.Options ?? Presets.For(preset, kind);
         if (resume is not null)
@@ -36,8 +37,8 @@ public static class PretrainSetup
         o = o with { Data = o.Data with { Dataset = info } };
         if (resume is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
         if (explicitly is not null) o = explicitly(o);
-        // A picture folder's stem follows the input size typed for it, unless a stem was typed too.
-        if (resume is null && info.IsFolder && o.Model.InputHeight != info.InputHeight && o.Model.Stem == info.Stem)
+        // A picture folder's stem follows the input size typed for it, unless the stem was chosen too.
+        if (resume is null && info.IsFolder && !stemChosen && o.Model.InputHeight != info.InputHeight)
             o = o with { Model = o.Model with { Stem = DatasetInfo.StemFor(o.Model.InputHeight) } };
         o.Validate();
         if (resume is not null && resume.Options.Model != o.Model)

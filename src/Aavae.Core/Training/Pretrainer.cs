@@ -42,8 +42,9 @@ public sealed class Pretrainer : IDisposable
     private readonly PictureFolderData? folder;
     private readonly TrainingPosition start = new(0, 0, 0);
 
+    /// <param name="setupStop">Ends a picture folder's first decoding pass (Ctrl-C before training starts): the decoded pictures are kept, and an <see cref="OperationCanceledException"/> says the run did not start.</param>
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null,
-        IEnumerable<ITrainingCallback>? extraCallbacks = null, IProcessGroup? group = null)
+        IEnumerable<ITrainingCallback>? extraCallbacks = null, IProcessGroup? group = null, CancellationToken setupStop = default)
     {
         options.Validate();
         group ??= new SingleProcess();
@@ -62,7 +63,7 @@ public sealed class Pretrainer : IDisposable
         {
             if (options.Data.Dataset.IsFolder)
             {
-                folder = PictureFolderData.Load(options.Data, options.Model.InputHeight, options.Model.Stem, options.Seed, observer.OnMessage);
+                folder = PictureFolderData.Load(options.Data, options.Model.InputHeight, options.Model.Stem, options.Seed, observer.OnMessage, stop: setupStop);
                 data = folder.Data;
                 // The folder's own statistics, measured now, are the run's from here on: in config.json, its checkpoints and every later command.
                 this.options = options = options with { Data = options.Data with { Normalization = data.Info.Normalization } };

@@ -325,4 +325,28 @@ public class PictureFolderTests
         Assert.Equal(2, listed.Train.Count + listed.Val.Count);
         Assert.Equal(PictureCache.FolderFor("/cache", folder, 64), PictureCache.FolderFor("/cache", folder + "/", 64));
     }
+
+    [Fact]
+    public void AStoppedDecodingPassKeepsWhatItDecoded()
+    {
+        var folder = TempDir.Create();
+        var cacheRoot = TempDir.Create();
+        var pictures = FashionMnist(5);
+        for (int i = 0; i < 5; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
+        using var stop = new CancellationTokenSource();
+        using var counting = new CountingDecoder();
+        Assert.Throws<OperationCanceledException>(() => PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting, (done, _) => { if (done == 2) stop.Cancel(); }, stop.Token));
+        Assert.Equal(2, counting.Decoded.Count);
+        // The next pass decodes the other three only.
+        using (PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting)) Assert.Equal(5, counting.Decoded.Count);
+    }
+
+    [Fact]
+    public void AFoldersStemFollowsItsInputSizeUnlessTheStemWasChosen()
+    {
+        Aavae.Options.PretrainOptions At32(Aavae.Options.PretrainOptions o) => o with { Model = o.Model with { InputHeight = 32, Stem = Aavae.Models.Stem.Stl10 } };
+        Assert.Equal(Aavae.Models.Stem.Cifar, Aavae.Training.PretrainSetup.Resolve("cpu-small", dataset: "folder", explicitly: o => o with { Model = o.Model with { InputHeight = 32 } }).Model.Stem);
+        Assert.Equal(Aavae.Models.Stem.Stl10, Aavae.Training.PretrainSetup.Resolve("cpu-small", dataset: "folder", explicitly: At32, stemChosen: true).Model.Stem);
+        Assert.Equal(Aavae.Models.Stem.Stl10, Aavae.Training.PretrainSetup.Resolve("cpu-small", dataset: "folder").Model.Stem);
+    }
 }
