@@ -73,10 +73,8 @@ public static class PictureFile
     public static (int Width, int Height, byte[] Rgb) DecodeRgb(string path) => DecodeRgb(ReadBytes(path), path);
 
     /// <summary>The picture in <paramref name="bytes"/> as 8-bit RGB, upright; <paramref name="name"/> names it in a refusal.</summary>
-    public static (int Width, int Height, byte[] Rgb) DecodeRgb(byte[] bytes, string name) => Guarded(name, () =>
+    public static (int Width, int Height, byte[] Rgb) DecodeRgb(byte[] bytes, string name) => WithCodec(bytes, name, codec =>
     {
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = Open(bytes, data);
         var info = codec.Info;
         var want = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var rgba = new byte[want.BytesSize64];
@@ -102,18 +100,23 @@ public static class PictureFile
     /// <summary>The picture's size as it will decode (upright), from its header, checked as <see cref="DecodeRgb(string)"/> checks it.</summary>
     public static (int Width, int Height) ReadSize(string path)
     {
-        var bytes = ReadBytes(path);
-        return Guarded(path, () =>
-        {
-            using var data = SKData.CreateCopy(bytes);
-            using var codec = Open(bytes, data);
-            bool turned = codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-            return turned ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
-        });
+        return WithCodec(ReadBytes(path), path, codec => Turned(codec.EncodedOrigin) ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height));
     }
 
     private static byte[] ReadBytes(string path) =>
         File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"{path}: no such file", path);
+
+    /// <summary><paramref name="read"/> given a codec for the bytes, once their structure holds; any failure is the file's (<see cref="Guarded"/>).</summary>
+    private static T WithCodec<T>(byte[] bytes, string name, Func<SKCodec, T> read) => Guarded(name, () =>
+    {
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = Open(bytes, data);
+        return read(codec);
+    });
+
+    /// <summary>Whether an EXIF orientation swaps width and height (the four that turn the picture by a quarter).</summary>
+    private static bool Turned(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
 
     /// <summary>Every failure on a file's bytes is the file's: one <see cref="InvalidDataException"/> naming it and why.</summary>
     private static T Guarded<T>(string name, Func<T> read)
@@ -155,7 +158,7 @@ public static class PictureFile
     public static (int Width, int Height, byte[] Rgb) Orient(int width, int height, byte[] rgb, SKEncodedOrigin origin)
     {
         if (origin is SKEncodedOrigin.TopLeft or 0) return (width, height, rgb);
-        bool turned = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        bool turned = Turned(origin);
         int w = turned ? height : width, h = turned ? width : height;
         var upright = new byte[rgb.Length];
         for (int y = 0; y < h; y++)

@@ -81,10 +81,8 @@ public static class Geometry
     /// <summary>Resize the short side to <paramref name="resize"/> (bilinear, antialiased), centre-crop <paramref name="crop"/>.</summary>
     public static Tensor ResizeCenterCrop(Tensor x, int resize, int crop)
     {
-        long h = x.shape[2], w = x.shape[3];
-        double scale = (double)resize / Math.Min(h, w);
-        long nh = (long)Math.Round(h * scale), nw = (long)Math.Round(w * scale);
-        var resized = nn.functional.interpolate(x, size: [nh, nw], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+        var resized = Data.FullPictureSource.ResizeShortSide(x, resize);
+        long nh = resized.shape[2], nw = resized.shape[3];
         int top = (int)Math.Round((nh - crop) / 2.0), left = (int)Math.Round((nw - crop) / 2.0);
         return resized[.., .., top..(top + crop), left..(left + crop)];
     }

@@ -78,9 +78,19 @@ public abstract class FullPictureSource(string name, int size, double evalResize
         return resized[0, .., (int)top..(int)(top + Height), (int)left..(int)(left + Width)];
     }
 
+    /// <summary>Resize [B, C, H, W] so its short side is <paramref name="side"/> (bilinear, antialiased, as PIL resizes), keeping the aspect.</summary>
+    public static Tensor ResizeShortSide(Tensor x, int side)
+    {
+        long h = x.shape[2], w = x.shape[3];
+        double scale = (double)side / Math.Min(h, w);
+        long nh = (long)Math.Round(h * scale), nw = (long)Math.Round(w * scale);
+        return nn.functional.interpolate(x, size: [nh, nw], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
+    }
+
     /// <summary>RGB bytes [H, W, 3] as float [1, 3, H, W] in 0..255.</summary>
-    protected static Tensor FromRgb(byte[] rgb, int height, int width) =>
+    internal static Tensor FromRgb(byte[] rgb, int height, int width) =>
         tensor(rgb, [height, width, 3], ScalarType.Byte).permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32);
 
-    private static Tensor ToBytes(Tensor x) => x.round().clamp(Scalars.Zero, Scalars.MaxPixel).to_type(ScalarType.Byte);
+    /// <summary>Float pixels in 0..255 as bytes, rounded and clamped.</summary>
+    internal static Tensor ToBytes(Tensor x) => x.round().clamp(Scalars.Zero, Scalars.MaxPixel).to_type(ScalarType.Byte);
 }

@@ -68,17 +68,17 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
         {
             var folder = Path.Combine(root, split);
             if (!Directory.Exists(folder)) continue;
-            foreach (var file in FolderWalk.Files(folder, (path, why) => skipped.Add(new SkippedPicture(Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'), why))))
+            foreach (var file in FolderWalk.Files(folder, (path, why) => skipped.Add(new SkippedPicture(PictureFolder.Relative(root, path), why))))
             {
-                var inSplit = Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/');
+                var inSplit = PictureFolder.Relative(folder, file);
                 if (!inSplit.Contains('/'))
                 {
-                    if (PictureFile.IsPicture(file)) skipped.Add(new SkippedPicture(Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), "not inside a class folder"));
+                    if (PictureFile.IsPicture(file)) skipped.Add(new SkippedPicture(PictureFolder.Relative(root, file), "not inside a class folder"));
                     continue;
                 }
                 var label = inSplit[..inSplit.IndexOf('/')];
                 if (split.Length == 0 && label is "val" or "test") continue;
-                found.Add((Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), label));
+                found.Add((PictureFolder.Relative(root, file), label));
             }
         }
         return found;
@@ -97,11 +97,9 @@ public sealed record LabelledPictures(PictureListing Listing, IReadOnlyList<stri
             if (fields.Count < 2) throw new InvalidDataException($"{csv}: line {line}: expected a path and a label, got '{(text.Length > 80 ? text[..80] : text)}'");
             var (path, label) = (fields[0].Trim(), fields[^1].Trim());
             if (line == 1 && path.ToLowerInvariant() is "path" or "file" or "filename" or "filenames") continue;
-            var full = Path.GetFullPath(Path.Combine(root, path));
-            if (!PictureFolder.Inside(root, full)) skipped.Add(new SkippedPicture(path, $"outside {root}"));
-            else if (!File.Exists(full)) skipped.Add(new SkippedPicture(path, "no such file"));
-            else if (label.Length == 0) skipped.Add(new SkippedPicture(path, "no label"));
-            else found.Add((Path.GetRelativePath(root, full).Replace(Path.DirectorySeparatorChar, '/'), label));
+            if (PictureFolder.Named(root, path, skipped) is not { } named) continue;
+            if (label.Length == 0) skipped.Add(new SkippedPicture(path, "no label"));
+            else found.Add((named, label));
         }
         return found;
     }

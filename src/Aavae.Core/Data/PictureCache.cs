@@ -154,13 +154,10 @@ public sealed class PictureCache : IDisposable
     {
         int shorter = Math.Min(width, height);
         if (shorter <= shortSide) return (width, height, rgb);
-        double scale = (double)shortSide / shorter;
-        int w = Math.Max(1, (int)Math.Round(width * scale)), h = Math.Max(1, (int)Math.Round(height * scale));
         using var scope = NewDisposeScope();
-        var chw = tensor(rgb, [height, width, 3], ScalarType.Byte).permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32);
-        var resized = nn.functional.interpolate(chw, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true);
-        var bytes = resized[0].permute(1, 2, 0).round().clamp(Runtime.Scalars.Zero, Runtime.Scalars.MaxPixel).to_type(ScalarType.Byte).contiguous();
-        return (w, h, bytes.data<byte>().ToArray());
+        var resized = FullPictureSource.ResizeShortSide(FullPictureSource.FromRgb(rgb, height, width), shortSide);
+        var bytes = FullPictureSource.ToBytes(resized[0].permute(1, 2, 0)).contiguous();
+        return ((int)resized.shape[3], (int)resized.shape[2], bytes.data<byte>().ToArray());
     }
 
     /// <summary>An exclusive lock on the cache folder, waited for: another run on the same folder may be building it.</summary>

@@ -73,12 +73,19 @@ public static class PictureFolder
         {
             var line = raw.Trim();
             if (line.Length == 0 || line.StartsWith('#')) continue;
-            var path = Path.GetFullPath(Path.Combine(root, line));
-            if (!Inside(root, path)) skipped.Add(new SkippedPicture(line, $"outside {root}"));
-            else if (!File.Exists(path)) skipped.Add(new SkippedPicture(line, "no such file"));
-            else files.Add(Relative(root, path));
+            if (Named(root, line, skipped) is { } path) files.Add(path);
         }
         return files.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A picture a list names (relative to <paramref name="root"/>, or absolute), as a path relative to it; null, and the reason in <paramref name="skipped"/>, when it is outside the folder or missing.</summary>
+    public static string? Named(string root, string written, List<SkippedPicture> skipped)
+    {
+        var path = Path.GetFullPath(Path.Combine(root, written));
+        string? problem = !Inside(root, path) ? $"outside {root}" : !File.Exists(path) ? "no such file" : null;
+        if (problem is null) return Relative(root, path);
+        skipped.Add(new SkippedPicture(written, problem));
+        return null;
     }
 
     /// <summary>A folder's absolute path without a trailing separator: one spelling per folder, for names, containment and cache keys.</summary>
@@ -88,5 +95,6 @@ public static class PictureFolder
     public static bool Inside(string root, string path) =>
         Path.GetRelativePath(root, path) is var relative && relative != "." && !relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative);
 
-    private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
+    /// <summary><paramref name="path"/> relative to <paramref name="root"/>, with '/' between folders: how pictures of a folder are named.</summary>
+    public static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
 }

@@ -28,32 +28,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
         var listing = PictureFolder.List(dir, options.Files, seed);
         if (listing.Count == 0)
             throw new InvalidDataException($"{dir}: no pictures (JPEG, PNG, GIF, BMP or WebP) found{(listing.Skipped.Count > 0 ? $"; {listing.Skipped.Count} files skipped, the first: {listing.Skipped[0].Path}: {listing.Skipped[0].Reason}" : "")}");
-        var cache = Decode(listing, options, size, say, decoder, stop);
-        try
-        {
-            var all = listing.Train.Concat(listing.Val).Concat(listing.Test).ToList();
-            var skipped = listing.Skipped.Concat(cache.Skipped(all)).ToList();
-            var train = cache.Readable(listing.Train);
-            var val = cache.Readable(listing.Val);
-            var test = cache.Readable(listing.Test);
-            if (train.Count == 0)
-                throw new InvalidDataException($"{dir}: no readable picture to train on ({skipped.Count} skipped{(skipped.Count > 0 ? $", the first: {skipped[0].Path}: {skipped[0].Reason}" : "")})");
-            var normalization = options.Normalization ?? Measure(cache, train, seed);
-            var info = DatasetInfo.ForFolder(size, stem, normalization);
-            double resize = info.EvalResize ?? 1;
-            var name = Path.GetFileName(listing.Root);
-            var trainSource = new PictureFolderSource($"{name} (train)", cache, train, size, resize);
-            // A folder too small to hold some out validates on what it trains on, and says so.
-            if (val.Count == 0) say?.Invoke($"{dir}: no picture left to validate on; validation uses the training pictures");
-            var valSource = val.Count > 0 ? new PictureFolderSource($"{name} (val)", cache, val, size, resize) : trainSource;
-            var testSource = test.Count > 0 ? new PictureFolderSource($"{name} (test)", cache, test, size, resize) : valSource;
-            return new PictureFolderData(new DataModule(info, trainSource, valSource, trainSource, valSource, testSource, cache), listing, skipped);
-        }
-        catch
-        {
-            cache.Dispose();
-            throw;
-        }
+        return Build(dir, listing, options, size, stem, options.Normalization, seed, null, "picture to train on", say, decoder, stop);
     }
 
     /// <summary>
@@ -67,20 +42,34 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     {
         var dir = options.DataDir ?? throw new OptionException(nameof(DataOptions.DataDir), "is required with --dataset folder: the folder holding the pictures");
         var found = LabelledPictures.Find(dir, labels, seed);
-        var listing = found.Listing;
-        var cache = Decode(listing, options, size, say, decoder);
+        return Build(dir, found.Listing, options, size, stem, normalization, seed, found, "labelled picture to train the classifier on", say, decoder, default);
+    }
+
+    /// <summary>
+    /// The listing decoded through the cache and split into sources (with <paramref name="labels"/>'
+    /// classes, when given); normalised with <paramref name="normalization"/>, else the folder's own.
+    /// </summary>
+    /// <param name="trains">What the training split must hold, as a refusal names it.</param>
+    private static PictureFolderData Build(string dir, PictureListing listing, DataOptions options, int size, Stem stem, Normalization? normalization, int seed,
+        LabelledPictures? labels, string trains, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop)
+    {
+        var cache = Decode(listing, options, size, say, decoder, stop);
         try
         {
             var skipped = listing.Skipped.Concat(cache.Skipped(listing.Train.Concat(listing.Val).Concat(listing.Test))).ToList();
             var train = cache.Readable(listing.Train);
             var val = cache.Readable(listing.Val);
             var test = cache.Readable(listing.Test);
-            if (train.Count == 0) throw new InvalidDataException($"{dir}: no readable labelled picture to train the classifier on ({skipped.Count} skipped)");
-            var info = DatasetInfo.ForFolder(size, stem, normalization ?? Measure(cache, train, seed)) with { NumClasses = found.Classes.Count };
+            if (train.Count == 0)
+                throw new InvalidDataException($"{dir}: no readable {trains} ({skipped.Count} skipped{(skipped.Count > 0 ? $", the first: {skipped[0].Path}: {skipped[0].Reason}" : "")})");
+            var info = DatasetInfo.ForFolder(size, stem, normalization ?? Measure(cache, train, seed)) with { NumClasses = labels?.Classes.Count ?? 0 };
             double resize = info.EvalResize ?? 1;
             var name = Path.GetFileName(listing.Root);
-            PictureFolderSource Source(string split, IReadOnlyList<string> paths) => new($"{name} ({split})", cache, paths, size, resize, found.Labels, found.Classes.Count);
+            PictureFolderSource Source(string split, IReadOnlyList<string> paths) =>
+                new($"{name} ({split})", cache, paths, size, resize, labels?.Labels, labels?.Classes.Count ?? 0);
             var trainSource = Source("train", train);
+            // A folder too small to hold some out validates on what it trains on, and says so.
+            if (val.Count == 0) say?.Invoke($"{dir}: no picture left to validate on; validation uses the training pictures");
             var valSource = val.Count > 0 ? Source("val", val) : trainSource;
             var testSource = test.Count > 0 ? Source("test", test) : valSource;
             return new PictureFolderData(new DataModule(info, trainSource, valSource, trainSource, valSource, testSource, cache), listing, skipped);
@@ -93,7 +82,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     }
 
     /// <summary>The listing's cache, decoding what it lacks, the progress said in lines.</summary>
-    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop = default)
+    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop)
     {
         using var owned = decoder is null ? ChildPictureDecoder.Best() : null;
         var root = options.CacheDir ?? PictureCache.DefaultRoot;

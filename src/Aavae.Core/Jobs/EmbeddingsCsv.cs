@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Aavae.Data;
 using Aavae.Embedding;
 
 namespace Aavae.Jobs;
@@ -30,7 +31,7 @@ public static class EmbeddingsCsv
 
     /// <summary>Each file's name relative to the one folder <paramref name="named"/> holds, as lightly names them; as given when several paths (or files) were named.</summary>
     public static IReadOnlyList<string> Names(IReadOnlyList<string> files, IReadOnlyList<string> named) =>
-        Folder(named) is { } folder ? files.Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/')).ToList() : files;
+        Folder(named) is { } folder ? files.Select(f => PictureFolder.Relative(folder, f)).ToList() : files;
 
     /// <summary>
     /// Each file's class when the one folder <paramref name="named"/> keeps its pictures in first-level

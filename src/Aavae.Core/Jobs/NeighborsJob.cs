@@ -49,7 +49,10 @@ public static class NeighborsJob
                 Write(output, groups.Select(g => new { pictures = g.Pictures.Select(p => new { path = p.Path, similarity = p.Similarity }) }));
                 return $"wrote {output}: {groups.Count} groups of pictures with a cosine similarity of at least {SettingValues.Format(threshold)} among {index.Paths.Count}, {groups.Sum(g => g.Pictures.Count)} pictures in all";
             }
-            var found = queries.Select(q => Search(index, encoder, q, root, options.K)).ToList();
+            // Each searched picture by its absolute path, so a query matches it however it was spelt (./a.jpg, a.jpg, /home/.../a.jpg).
+            var rows = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < index.Paths.Count; i++) rows.TryAdd(Path.GetFullPath(Located(root, index.Paths[i])), i);
+            var found = queries.Select(q => Search(index, rows, encoder, q, root, options.K)).ToList();
             Write(output, found.Select(f => new { query = f.Query, neighbors = f.Neighbors.Select(n => new { path = n.Path, similarity = n.Similarity }) }));
             var png = output[..^5] + ".png";
             WriteGrid(png, found, root, options.Thumbnail, queries);
@@ -58,14 +61,11 @@ public static class NeighborsJob
     }
 
     /// <summary>A query's neighbours: its own row when it is among the searched pictures, else its features from the encoder.</summary>
-    private static QueryNeighbors Search(PictureIndex index, ImageEncoder? encoder, string query, string? root, int k)
+    private static QueryNeighbors Search(PictureIndex index, IReadOnlyDictionary<string, int> rows, ImageEncoder? encoder, string query, string? root, int k)
     {
-        var name = root is not null && PictureFolder.Inside(root, Path.GetFullPath(query))
-            ? Path.GetRelativePath(root, Path.GetFullPath(query)).Replace(Path.DirectorySeparatorChar, '/') : query;
-        // The same picture however it was spelt (./a.jpg, a.jpg, its absolute path): paths in the index are relative to the folder, or as embed listed them.
-        string Full(string path) => Path.GetFullPath(root is not null && !Path.IsPathRooted(path) ? Path.Combine(root, path) : path);
-        var target = Full(name);
-        int row = index.Paths.ToList().FindIndex(p => Full(p) == target);
+        var full = Path.GetFullPath(query);
+        var name = root is not null && PictureFolder.Inside(root, full) ? PictureFolder.Relative(root, full) : query;
+        int row = rows.TryGetValue(full, out int r) ? r : -1;
         if (row >= 0) name = index.Paths[row];
         float[] features;
         if (encoder is not null) features = encoder.Embed(query);
@@ -73,6 +73,9 @@ public static class NeighborsJob
         else throw new OptionException("Query", $"{query} is not among the pictures of --features, and without --checkpoint it cannot be embedded");
         return new QueryNeighbors(name, index.Nearest(features, k, self: row >= 0 ? name : null));
     }
+
+    /// <summary>Where a searched picture is: paths in the index are relative to the folder searched, or as embed listed them.</summary>
+    private static string Located(string? root, string path) => root is not null && !Path.IsPathRooted(path) ? Path.Combine(root, path) : path;
 
     private static void Write<T>(string path, T value) =>
         AtomicFile.Write(path, s => JsonSerializer.Serialize(s, value, new JsonSerializerOptions { WriteIndented = true }));
@@ -95,8 +98,7 @@ public static class NeighborsJob
                 return new Pixels(size, size, 1, Enumerable.Repeat((byte)128, size * size).ToArray());
             }
         }
-        string Full(string name) => root is not null && !Path.IsPathRooted(name) ? Path.Combine(root, name) : name;
-        var rows = found.Select((f, i) => Inference.ImageEncoder.EvalView(info, views, [Read(queries[i]), .. f.Neighbors.Select(n => Read(Full(n.Path)))])).ToList();
+        var rows = found.Select((f, i) => Inference.ImageEncoder.EvalView(info, views, [Read(queries[i]), .. f.Neighbors.Select(n => Read(Located(root, n.Path)))])).ToList();
         ImageGrid.WritePng(path, rows, plain);
     }
 }

@@ -54,18 +54,18 @@ public sealed record PretrainOptions
             options.Validate();
             return options;
         }
+        catch (OptionException e)
+        {
+            throw new InvalidDataException($"{source}: its {JsonNamingPolicy.SnakeCaseLower.ConvertName(e.Option)} {e.Problem}");
+        }
         catch (JsonException e)
         {
             // Its own message quotes the rest of the document.
             throw new InvalidDataException($"{source}: not a readable run configuration (invalid JSON at line {e.LineNumber + 1}, {e.Path ?? "$"})");
         }
-        catch (Exception e) when (e is not OptionException && e is NotSupportedException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException or FormatException or OverflowException)
         {
             throw new InvalidDataException($"{source}: not a readable run configuration ({PrintableText.Of(e.Message)})");
-        }
-        catch (OptionException e)
-        {
-            throw new InvalidDataException($"{source}: its {JsonNamingPolicy.SnakeCaseLower.ConvertName(e.Option)} {e.Problem}");
         }
     }
 

@@ -141,7 +141,7 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
         // max_time travels with the step's metrics, so every process of a data-parallel run stops at the same step.
         if (settings.Trainer.MaxTime is { } maxTime) afterBackward.Metrics[TimeUpMetric] = tensor(session.Elapsed >= maxTime ? 1f : 0f, device: module.Device);
         afterBackward.StopRequested = strategy.ReduceStep(afterBackward);
-        bool timeUp = afterBackward.Metrics.Remove(TimeUpMetric, out var timeUpShare) && timeUpShare.item<float>() > 0;
+        afterBackward.Metrics.Remove(TimeUpMetric, out var timeUpShare);
         foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
         var stepMetrics = afterBackward.Metrics;
         var stepLoss = stepMetrics.GetValueOrDefault("loss") ?? output.Loss;
@@ -149,9 +149,12 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
         // flushing to zero); averaged across processes first, which commutes with the division, they are unscaled before anything reads them.
         scaler?.Unscale(module.Trainable);
 
-        // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights.
+        // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights (and whether max_time has passed).
         var gradNorm = stack(module.Trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm();
-        var read = stack([stepLoss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1)]).data<float>().ToArray();
+        var wanted = new List<Tensor> { stepLoss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1) };
+        if (timeUpShare is not null) wanted.Add(timeUpShare.reshape(1));
+        var read = stack(wanted).data<float>().ToArray();
+        bool timeUp = read.Length > 2 && read[2] > 0;
         double loss = read[0];
         // Under loss scaling a float16 overflow is expected now and then, in the forward pass or the
         // gradients: the step is skipped and the scale backs off, as torch's GradScaler does; only a

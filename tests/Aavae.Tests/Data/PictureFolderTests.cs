@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Aavae.Data;
 using Aavae.Embedding;
 using Aavae.Kernels;
@@ -43,12 +42,17 @@ public class PictureFolderTests
             out = {{Quote(folder)}}
             {{script}}
             """;
-        var info = new ProcessStartInfo(ReferenceFixtures.Python, ["-c", code]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        using var p = Process.Start(info)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, err);
+        ReferenceFixtures.RunPythonCode(code);
         File.Delete(raw);
+    }
+
+    /// <summary>A folder of the first <paramref name="count"/> shipped pictures as PNG files named 0.png, 1.png, ...</summary>
+    private static (string Folder, byte[][] Pictures) FolderOf(int count)
+    {
+        var folder = TempDir.Create();
+        var pictures = FashionMnist(count);
+        for (int i = 0; i < count; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
+        return (folder, pictures);
     }
 
     private static string Quote(string s) => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
@@ -236,10 +240,8 @@ public class PictureFolderTests
     [Fact]
     public void TheCacheDecodesOnceAndAgainOnlyWhatChanged()
     {
-        var folder = TempDir.Create();
+        var (folder, pictures) = FolderOf(6);
         var cacheRoot = TempDir.Create();
-        var pictures = FashionMnist(6);
-        for (int i = 0; i < 6; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
         using var counting = new CountingDecoder();
         using (var cache = PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting))
         {
@@ -291,9 +293,7 @@ public class PictureFolderTests
     [Fact]
     public void TheFolderIsNormalisedByItsOwnPixels()
     {
-        var folder = TempDir.Create();
-        var pictures = FashionMnist(40);
-        for (int i = 0; i < pictures.Length; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
+        var (folder, pictures) = FolderOf(40);
         var loaded = PictureFolderData.Load(new DataOptions { DataDir = folder, CacheDir = TempDir.Create() }, 32, Aavae.Models.Stem.Cifar, 0, decoder: new InProcessPictureDecoder());
         using var data = loaded.Data;
         // Every training picture is in the sample (fewer than its 1,000): the mean and std of their pixels, by hand.
@@ -329,10 +329,8 @@ public class PictureFolderTests
     [Fact]
     public void AStoppedDecodingPassKeepsWhatItDecoded()
     {
-        var folder = TempDir.Create();
+        var (folder, pictures) = FolderOf(5);
         var cacheRoot = TempDir.Create();
-        var pictures = FashionMnist(5);
-        for (int i = 0; i < 5; i++) WritePng(Path.Combine(folder, $"{i}.png"), pictures[i]);
         using var stop = new CancellationTokenSource();
         using var counting = new CountingDecoder();
         Assert.Throws<OperationCanceledException>(() => PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting, (done, _) => { if (done == 2) stop.Cancel(); }, stop.Token));

@@ -33,6 +33,16 @@ public sealed class ReferenceFixtures : IDisposable
         return Path.Combine(Directory, encoder + ".expected.pt");
     }
 
+    /// <summary>Runs Python code (<c>python3 -c CODE ARGS...</c>) and returns what it printed; a failure throws with what it wrote to standard error.</summary>
+    public static string RunPythonCode(string code, params string[] args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(Python, ["-c", code, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode == 0 ? stdout.Result : throw new InvalidOperationException($"{Python} -c failed: {stderr}");
+    }
+
     public static string RunPython(params string[] args)
     {
         var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };

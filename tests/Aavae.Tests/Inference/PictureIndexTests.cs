@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Aavae.Inference;
 using Aavae.Tests.Data;
@@ -47,12 +46,7 @@ public class PictureIndexTests(TinyRun tiny) : IClassFixture<TinyRun>
         File.Copy(Path.Combine(pictures, "7.png"), Path.Combine(pictures, "copy of 7.png"));
         // Near-duplicates of picture 3: twice the size, and recompressed as JPEG.
         var script = $"from PIL import Image; im = Image.open('{pictures}/3.png'); im.resize((56, 56), Image.BICUBIC).save('{pictures}/3 large.png'); im.save('{pictures}/3 again.jpg', quality=90)";
-        using (var p = Process.Start(new ProcessStartInfo(ReferenceFixtures.Python, ["-c", script]) { RedirectStandardError = true })!)
-        {
-            var err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, err);
-        }
+        ReferenceFixtures.RunPythonCode(script);
 
         // A few steps on the folder itself: an encoder of one step sees every picture alike (similarities all near 0.99).
         var (code, stdout, err2) = CliRunner.Run(dir, ["pretrain", "--dataset", "folder", "--data-dir", pictures, "--cache-dir", Path.Combine(dir, "cache"), "--input-size", "32",
@@ -98,13 +92,7 @@ public class PictureIndexTests(TinyRun tiny) : IClassFixture<TinyRun>
                 assert int(r[-1]) == sorted(['boot', 'coat', 'shirt, long']).index(cls), (name, r[-1])
             print('ok', len(rows) - 1)
             """;
-        var info = new ProcessStartInfo(ReferenceFixtures.Python, ["-c", check, Path.Combine(dir, "e.npy"), Path.Combine(dir, "e_files.txt"), Path.Combine(dir, "e.csv")])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var python = Process.Start(info)!;
-        var output = python.StandardOutput.ReadToEnd();
-        var errors = python.StandardError.ReadToEnd();
-        python.WaitForExit();
-        Assert.True(python.ExitCode == 0, errors);
+        var output = ReferenceFixtures.RunPythonCode(check, Path.Combine(dir, "e.npy"), Path.Combine(dir, "e_files.txt"), Path.Combine(dir, "e.csv"));
         Assert.Equal("ok 9", output.Trim());
     }
 }
