@@ -53,6 +53,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     {
         Console.Out.Flush();
         Console.Error.Flush();
+        LauncherPipes.WaitUntilRead(TimeSpan.FromSeconds(5));
         mpi.Abort(exitCode);
         Environment.Exit(exitCode);
     }
