@@ -37,12 +37,12 @@ internal sealed class ConsoleObserver(int epochLineEvery = 1) : ITrainingObserve
     public void OnStep(StepReport s)
     {
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {s.Epoch + 1}/{s.MaxEpochs} step {s.Batch}/{s.BatchesPerEpoch} | {s.ImagesPerSecond:F0} img/s | loss {s.Loss:G5} | left {Format(s.Remaining)}");
+            $"epoch {s.Epoch + 1}{(s.MaxEpochs > 0 ? $"/{s.MaxEpochs}" : "")} step {s.Batch}/{s.BatchesPerEpoch} | {s.ImagesPerSecond:F0} img/s | loss {s.Loss:G5} | left {(s.MaxEpochs > 0 ? Format(s.Remaining) : "?")}");
         if (task is not null)
         {
             task.Description = Markup.Escape(line);
-            double total = (double)s.MaxEpochs * s.BatchesPerEpoch;
-            task.Value = Math.Min(1.0, (s.Epoch * (double)s.BatchesPerEpoch + s.Batch) / Math.Max(1, total));
+            task.Value = s.TotalSteps is long steps ? Math.Min(1.0, (double)s.GlobalStep / Math.Max(1, steps))
+                : Math.Min(1.0, (s.Epoch * (double)s.BatchesPerEpoch + s.Batch) / Math.Max(1.0, (double)s.MaxEpochs * s.BatchesPerEpoch));
         }
         else if (sincePlain.Elapsed >= PlainInterval)
         {

@@ -65,7 +65,7 @@ internal static class PretrainCommand
 
             // What the user typed, laid over the preset (or the resumed run) by the library.
             var o = PretrainSetup.Resolve(presetName, kind, dataset, checkpoint, o => flags.Apply(settings.Apply(r, o), group.Size),
-                stemChosen: settings.Value(r, nameof(ModelOptions.Stem)) is not null);
+                stemChosen: settings.Value(r, nameof(ModelOptions.Stem)) is not null, epochsChosen: settings.Value(r, nameof(TrainerOptions.MaxEpochs)) is not null);
             var device = o.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
             o = o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device) } };
             Pretrainer.CheckPrecision(o, device);
@@ -102,7 +102,7 @@ internal static class PretrainCommand
         Pretrainer trainer;
         try
         {
-            trainer = new Pretrainer(options, run, observer, checkpoint, group: group, setupStop: signals.Token);
+            trainer = new Pretrainer(options, run, observer, checkpoint, group: group, setupStop: signals.Token, evaluation: evaluation);
         }
         catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
         {

@@ -54,6 +54,36 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         return Fit(cached, val, test, data.Info.NumClasses, device, clock) with { KnnAccuracy = knn };
     }
 
+    /// <summary>What this evaluation does on <paramref name="data"/>: the images it encodes and the linear layer's steps (what a time budget sets time aside for).</summary>
+    public (long Images, long LinearSteps) Work(DataModule data)
+    {
+        var o = options.For(data.Info);
+        long Encoded(int count, int? limit) => Math.Min(count, (long)Batches(count, limit) * o.BatchSize);
+        int Batches(int count, int? limit) => Math.Min((count + o.BatchSize - 1) / o.BatchSize, limit ?? int.MaxValue);
+        long evaluated = Encoded(data.Val.Count, o.LimitEvalBatches) + (o.Test ? Encoded(data.Test.Count, o.LimitEvalBatches) : 0);
+        long train = Encoded(data.Train.Count, o.LimitTrainBatches);
+        // The augmented protocol encodes a fresh view of the training split every epoch; the cached ones encode it once.
+        return (evaluated + train * (o.Mode.IsCached() ? 1 : o.Epochs), (long)Batches(data.Train.Count, o.LimitTrainBatches) * o.Epochs);
+    }
+
+    /// <summary>Seconds a step of the linear layer takes here on encoded features, timed over a few steps; the global generator is left as it was.</summary>
+    public double LinearStepSeconds(int featureDim, int numClasses, Device device) => Determinism.KeepingGenerator(() =>
+    {
+        const int warm = 3, timed = 20;
+        using var trainer = new LinearClassifierTrainer(featureDim, numClasses, warm + timed, options.EffectiveLearningRate, options.Momentum, options.Nesterov, options.WeightDecay, options.Seed, device);
+        using var features = randn(options.BatchSize, featureDim, device: device);
+        using var labels = zeros(options.BatchSize, ScalarType.Int64, device: device);
+        var clock = new Stopwatch();
+        for (int i = 0; i < warm + timed; i++)
+        {
+            if (i == warm) clock.Start();
+            using var scope = NewDisposeScope();
+            var (loss, _) = trainer.Step(features, labels);
+            loss.item<float>();
+        }
+        return clock.Elapsed.TotalSeconds / timed;
+    });
+
     /// <summary>
     /// The cached protocols on features already encoded (a monitor that has the training split's
     /// features for k-NN reuses them here).

@@ -9,12 +9,23 @@ public sealed record TrainerOptions
     [Setting("epochs to train", Min = 1)]
     public int MaxEpochs { get; init; } = 3200;
 
+    /// <summary>The max_epochs of a run whose length its time budget decides (none was typed beside --max-time).</summary>
+    public const int AsTimeAllows = int.MaxValue;
+
     [Setting("stop after N optimizer steps", Min = 1)]
     public long? MaxSteps { get; init; }
 
-    /// <summary>Lightning's max_time: checked after every step, so a run overshoots it by one step, its validation and its checkpoint.</summary>
-    [Setting("stop after this much training time in this session, as Lightning's max_time: DD:HH:MM:SS, HH:MM:SS, or a number with s, m, h or d (90m)", Min = 0, MinExclusive = true)]
+    /// <summary>
+    /// A budget for the whole job, counted from the process's start, with the linear evaluation that
+    /// follows included: the run measures its speed over its first steps and fixes its steps, warm-up
+    /// and decay to end within it (<see cref="Plan"/>). Lightning's max_time instead cuts a run off
+    /// mid-schedule.
+    /// </summary>
+    [Setting("a time budget for the whole job, linear evaluation included: the run measures its speed and fits its steps, warm-up and decay to end within it (DD:HH:MM:SS, HH:MM:SS, or a number with s, m, h or d: 15m); with --max-epochs or --max-steps, whichever ends first", Min = 0, MinExclusive = true)]
     public TimeSpan? MaxTime { get; init; }
+
+    /// <summary>The steps and warm-up <see cref="MaxTime"/> fixed; null until the run has measured its speed.</summary>
+    public TimePlan? Plan { get; init; }
 
     [Setting("train on at most N batches an epoch", Min = 1)]
     public int? LimitTrainBatches { get; init; }

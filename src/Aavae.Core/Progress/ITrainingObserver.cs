@@ -1,8 +1,10 @@
 namespace Aavae.Progress;
 
 /// <summary>A finished optimizer step, for progress display.</summary>
+/// <param name="MaxEpochs">0: not known yet (a time budget fixes it once the run has measured its speed).</param>
+/// <param name="TotalSteps">The run's last step, when it is not the end of epoch <paramref name="MaxEpochs"/>; the time left is unknown while it is 0.</param>
 public sealed record StepReport(int Epoch, int MaxEpochs, int Batch, int BatchesPerEpoch, long GlobalStep, double Loss,
-    double ImagesPerSecond, TimeSpan Elapsed, TimeSpan Remaining);
+    double ImagesPerSecond, TimeSpan Elapsed, TimeSpan Remaining, long? TotalSteps = null);
 
 /// <summary>A finished epoch: its row of metrics (train means, validation, monitors).</summary>
 public sealed record EpochReport(int Epoch, long GlobalStep, IReadOnlyDictionary<string, double> Metrics, TimeSpan Elapsed);

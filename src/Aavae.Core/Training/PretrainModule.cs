@@ -36,7 +36,7 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
             Trainable = groups.SelectMany(g => g.Parameters).ToList();
             Optimizer = options.Optimizer.Algorithm == OptimizerKind.Lamb ? new Lamb(groups, options.Optimizer.LearningRate) : new AdamOptimizer(groups, options.Optimizer.LearningRate);
             Scaler = options.Trainer.Precision == Precision.Fp16Mixed ? new GradScaler() : null;
-            Schedule = LearningRateSchedule.ForEpochs(batchesPerEpoch, options.Optimizer.WarmupEpochs, options.Trainer.MaxEpochs, options.Optimizer.Decay);
+            Schedule = ScheduleOf(options, batchesPerEpoch);
         }
         catch
         {
@@ -45,14 +45,27 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
         }
     }
 
-    public PretrainOptions Options { get; }
+    public PretrainOptions Options { get; private set; }
     public Device Device { get; }
     public int BatchesPerEpoch { get; }
     public AavaeModel Model { get; }
     /// <summary>What the convolution check found on this CPU and which layers it rerouted.</summary>
     public KernelReport KernelCheck { get; }
     public IStepOptimizer Optimizer { get; }
-    public LearningRateSchedule Schedule { get; }
+    public LearningRateSchedule Schedule { get; private set; }
+
+    /// <summary>A time budget fixed the run's length: the options record it, and the schedule's warm-up and decay follow it from the next step.</summary>
+    public void UsePlan(TimePlan plan)
+    {
+        Options = Options with { Trainer = TimeBudget.Apply(Options.Trainer, plan, BatchesPerEpoch) };
+        Schedule = ScheduleOf(Options, BatchesPerEpoch);
+    }
+
+    /// <summary>The reference's schedule over max_epochs, or the one a time budget fitted to its steps.</summary>
+    private static LearningRateSchedule ScheduleOf(PretrainOptions options, int batchesPerEpoch) =>
+        options.Trainer.Plan is { } plan
+            ? new LearningRateSchedule(plan.WarmupSteps, plan.Steps, options.Optimizer.Decay)
+            : LearningRateSchedule.ForEpochs(batchesPerEpoch, options.Optimizer.WarmupEpochs, options.Trainer.MaxEpochs, options.Optimizer.Decay);
     public GradScaler? Scaler { get; }
     /// <summary>The parameters the optimizer updates, in its order: where gradients are averaged across processes.</summary>
     public IReadOnlyList<Parameter> Trainable { get; }

@@ -23,20 +23,29 @@ public static class PretrainSetup
     /// <param name="dataset">Null: the preset's (or the resumed run's) own.</param>
     /// <param name="explicitly">The caller's own settings, laid over the rest.</param>
     /// <param name="stemChosen">The caller chose the stem (a picture folder's otherwise follows its input size).</param>
+    /// <param name="epochsChosen">The caller chose max_epochs; otherwise a new run with a time budget trains as many epochs as the budget allows.</param>
     public static PretrainOptions Resolve(string preset, ModelKind? kind = null, string? dataset = null, TrainingCheckpoint? resume = null,
-        Func<PretrainOptions, PretrainOptions>? explicitly = null, bool stemChosen = false)
+        Func<PretrainOptions, PretrainOptions>? explicitly = null, bool stemChosen = false, bool epochsChosen = false)
     {
         var o = resume?.Options ?? Presets.For(preset, kind);
         if (resume is not null)
         {
             if (kind is ModelKind k) o = Presets.WithKind(o, k);
-            // A step or time cap belongs to the session that set it.
-            o = o with { Trainer = o.Trainer with { MaxSteps = null, MaxTime = null } };
+            // A step cap belongs to the session that set it, unless a time budget planned the run's steps: those, and the schedule fitted to them, stay.
+            if (o.Trainer.Plan is null) o = o with { Trainer = o.Trainer with { MaxSteps = null } };
         }
         var info = dataset is null ? o.Data.Dataset : DatasetInfo.Get(dataset);
         o = o with { Data = o.Data with { Dataset = info } };
         if (resume is null) o = o with { Model = o.Model with { InputHeight = info.InputHeight, Stem = info.Stem } };
-        if (explicitly is not null) o = explicitly(o);
+        if (explicitly is not null)
+        {
+            var before = o.Trainer;
+            o = explicitly(o);
+            // A length typed on resuming decides the run's end afresh: a time budget plans again from there.
+            if (o.Trainer.Plan is not null && (o.Trainer.MaxEpochs, o.Trainer.MaxSteps, o.Trainer.MaxTime) != (before.MaxEpochs, before.MaxSteps, before.MaxTime))
+                o = o with { Trainer = o.Trainer with { Plan = null } };
+        }
+        if (resume is null && o.Trainer.MaxTime is not null && !epochsChosen) o = o with { Trainer = o.Trainer with { MaxEpochs = TrainerOptions.AsTimeAllows } };
         // A picture folder's stem follows the input size typed for it, unless the stem was chosen too.
         if (resume is null && info.IsFolder && !stemChosen && o.Model.InputHeight != info.InputHeight)
             o = o with { Model = o.Model with { Stem = DatasetInfo.StemFor(o.Model.InputHeight) } };
@@ -79,14 +88,17 @@ public static class PretrainSetup
     /// </summary>
     public static IReadOnlyList<string> Summary(PretrainOptions options, PretrainOptions baseline, string baselineName, RunFolder run)
     {
+        bool asTimeAllows = options.Trainer.MaxEpochs == TrainerOptions.AsTimeAllows;
         var changed = Settings.Of(typeof(PretrainOptions))
+            .Where(s => !(asTimeAllows && s.Name == nameof(TrainerOptions.MaxEpochs)))
             .Where(s => !Equals(SettingValues.Format(s.Get(options)), SettingValues.Format(s.Get(baseline))))
             .Select(s => $"{s.Flag} {SettingValues.Format(s.Get(options))}").ToList();
         var data = options.Data;
         return
         [
             $"model: {Describe(options)}, {SettingValues.Format(options.Trainer.Precision)}",
-            $"data: {data.Dataset.Name}{(data.DataDir is null ? "" : $" from {data.DataDir}")}, batch {data.BatchSize}, {options.Trainer.MaxEpochs} epochs",
+            $"data: {data.Dataset.Name}{(data.DataDir is null ? "" : $" from {data.DataDir}")}, batch {data.BatchSize}, "
+                + (asTimeAllows ? $"as many epochs as --max-time {SettingValues.Format(options.Trainer.MaxTime)} allows" : $"{options.Trainer.MaxEpochs} epochs"),
             changed.Count == 0 ? $"settings: {baselineName}'s" : $"settings: {baselineName}'s, except {string.Join(", ", changed)}",
             $"run folder: {run.Path} (the whole configuration: {run.Config})",
         ];

@@ -31,7 +31,7 @@ public sealed record PretrainResult(RunFolder Run, TrainingPosition Position, bo
 /// </summary>
 public sealed class Pretrainer : IDisposable
 {
-    private readonly PretrainOptions options;
+    private PretrainOptions options;
     private readonly RunFolder run;
     private readonly DataModule data;
     private readonly PretrainModule module;
@@ -43,8 +43,11 @@ public sealed class Pretrainer : IDisposable
     private readonly TrainingPosition start = new(0, 0, 0);
 
     /// <param name="setupStop">Ends a picture folder's first decoding pass (Ctrl-C before training starts): the decoded pictures are kept, and an <see cref="OperationCanceledException"/> says the run did not start.</param>
+    /// <param name="evaluation">The linear evaluation that will follow training (<see cref="LinearEvaluation"/>): a time budget sets time aside for it.</param>
+    /// <param name="jobStart">When the job began (UTC), which a time budget counts from; default: this process's start.</param>
     public Pretrainer(PretrainOptions options, RunFolder run, ITrainingObserver observer, TrainingCheckpoint? resume = null,
-        IEnumerable<ITrainingCallback>? extraCallbacks = null, IProcessGroup? group = null, CancellationToken setupStop = default)
+        IEnumerable<ITrainingCallback>? extraCallbacks = null, IProcessGroup? group = null, CancellationToken setupStop = default,
+        LinearEvalOptions? evaluation = null, DateTime? jobStart = null)
     {
         options.Validate();
         group ??= new SingleProcess();
@@ -121,16 +124,22 @@ public sealed class Pretrainer : IDisposable
             if (group.Rank > 0) Determinism.Seed(options.Seed + 1_000_003L * group.Rank);
             var callbacks = new List<ITrainingCallback>();
             if (group.Size > 1) parallel = new DataParallel(group, module, probe);
-            if (chief) callbacks.AddRange([new RunConfigFile(run, options, KernelCheck, () => KernelGuard.Shared.Problems.Where(p => p.Rerouted).ToList()), new MetricsLogger(run, resumed: resume is not null)]);
+            if (chief) callbacks.AddRange([new RunConfigFile(run, () => module.Options, KernelCheck, () => KernelGuard.Shared.Problems.Where(p => p.Rerouted).ToList()), new MetricsLogger(run, resumed: resume is not null)]);
             // The probe trains after each step and scores before the k-NN monitor, as the reference's callbacks run.
             if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, group.Shard(), parallel?.ProbeBucket));
             if (chief) callbacks.AddRange([new FeatureMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
             callbacks.AddRange(extraCallbacks ?? []);
-            if (chief) callbacks.AddRange([new ProgressReporter(observer, options, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
+            if (chief) callbacks.AddRange([new ProgressReporter(observer, () => module.Options.Trainer, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
+            // Last, so that an epoch's end it times includes the checkpoint; on every process, which plan together.
+            var began = jobStart ?? System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+            if (options.Trainer is { MaxTime: { } budget, Plan: null })
+                callbacks.Add(new TimeBudgetCallback(budget, began, Cap(options.Trainer, BatchesPerEpoch), BatchesPerEpoch, options.Optimizer.WarmupEpochs,
+                    step => EstimateCosts(step, views, evaluation, group), group, UsePlan, observer.OnMessage));
             loop = new TrainingLoop(module, LoopSettings.Of(options), data, views, callbacks, parallel)
             {
                 Report = observer.OnMessage,
                 LastGoodCheckpoint = () => File.Exists(run.LastCheckpoint) ? $"the last good checkpoint is {run.LastCheckpoint}" : "no checkpoint was written yet",
+                TrainUntil = options.Trainer is { MaxTime: { } whole, Plan: null } ? began + whole - TimeSpan.FromSeconds(TimeBudget.Margin(whole)) : null,
             };
         }
         catch
@@ -183,6 +192,55 @@ public sealed class Pretrainer : IDisposable
         Features = features, Seed = options.Seed, Threads = options.Trainer.Threads,
         LimitTrainBatches = options.Trainer.LimitTrainBatches, LimitEvalBatches = options.Trainer.LimitValBatches is > 0 ? options.Trainer.LimitValBatches : null,
     };
+
+    /// <summary>The last step --max-epochs and --max-steps allow.</summary>
+    private static long Cap(TrainerOptions trainer, int batchesPerEpoch) => Math.Min(trainer.MaxSteps ?? long.MaxValue, (long)trainer.MaxEpochs * batchesPerEpoch);
+
+    /// <summary>A time budget fixed the run's steps: the schedule, the loop's end and the recorded settings follow them.</summary>
+    private void UsePlan(TimePlan plan, DateTime trainUntil)
+    {
+        module.UsePlan(plan);
+        options = module.Options;
+        loop.Lengthen(options.Trainer);
+        loop.TrainUntil = trainUntil;
+    }
+
+    /// <summary>
+    /// What this run costs here besides its steps of <paramref name="step"/> seconds, from the
+    /// encoder's speed timed on a validation batch: validation runs the encoder once and the decoder
+    /// val_samples times, each about the encoder's cost, on this process's share; the linear
+    /// evaluation encodes its images and takes its linear steps on the whole machine.
+    /// </summary>
+    private RunCosts EstimateCosts(double step, Views views, LinearEvalOptions? evaluation, IProcessGroup group)
+    {
+        int batch = evaluation?.BatchSize ?? options.Data.BatchSize;
+        double perImage = EncodeSecondsPerImage(views, batch);
+        int valBatch = options.Data.BatchSize;
+        int valBatches = options.Trainer.LimitValBatches == 0 ? 0 : Math.Min((data.PretrainVal.Count + valBatch - 1) / valBatch, options.Trainer.LimitValBatches ?? int.MaxValue);
+        double epochEnd = Math.Min(data.PretrainVal.Count, (long)valBatches * valBatch) * perImage * (1 + options.Objective.ValSamples) / group.Size;
+        double after = 0;
+        if (evaluation is not null && data.Train.NumClasses > 0)
+        {
+            var eval = new LinearEval(evaluation, new SilentObserver());
+            var (images, linearSteps) = eval.Work(data);
+            after = (images * perImage + linearSteps * eval.LinearStepSeconds(module.Model.Encoder.FeatureDim, data.Info.NumClasses, Device)) / group.LocalSize;
+        }
+        return new RunCosts(step, epochEnd, after);
+    }
+
+    /// <summary>The encoder's evaluation pass, per image, at <paramref name="batch"/> images a batch, data loading included: the second and third batches (the first builds the kernels).</summary>
+    private double EncodeSecondsPerImage(Views views, int batch)
+    {
+        long timedFrom = 0;
+        int timed = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var encoded = FeatureExtractor.Encode(module.Model.Encoder, data.Val, views, batch, limitBatches: 3, progress: (b, n) =>
+        {
+            if (b == 1) timedFrom = System.Diagnostics.Stopwatch.GetTimestamp();
+            else timed = Math.Min(data.Val.Count, b * batch) - Math.Min(data.Val.Count, batch);
+        });
+        return timed > 0 ? System.Diagnostics.Stopwatch.GetElapsedTime(timedFrom).TotalSeconds / timed : clock.Elapsed.TotalSeconds / Math.Max(1, encoded.Count);
+    }
 
     /// <summary>Copies encoder, projection, decoder and log_scale from a checkpoint; the optimizer starts afresh.</summary>
     private void InitialiseFrom(string path, DatasetInfo info, ITrainingObserver observer)

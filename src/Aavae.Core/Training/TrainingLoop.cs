@@ -39,9 +39,8 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
     private readonly IStrategy strategy = strategy ?? new SingleDevice();
     private Shard Shard => strategy.Shard;
     private readonly StepMemory memory = new();
-    /// <summary>This session's training time, which max_time bounds.</summary>
-    private readonly Stopwatch session = new();
-    private const string TimeUpMetric = "max_time_passed";
+    private LoopSettings settings = settings;
+    private const string TimeUpMetric = "time_up";
     private TrainingPosition position = new(0, 0, 0);
 
     /// <summary>Shown in the NaN guard's message: where the last good checkpoint is, if any.</summary>
@@ -52,12 +51,21 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
 
     public int BatchesPerEpoch => module.BatchesPerEpoch;
 
+    /// <summary>
+    /// When training must end (UTC): the epoch under way ends at the first step past it, validated
+    /// and checkpointed. A time budget sets it, as a guard for when its estimate of the run's speed
+    /// was wrong (another program took the cores).
+    /// </summary>
+    public DateTime? TrainUntil { get; set; }
+
+    /// <summary>The run's length changed while it trains (a time budget fixed its steps): the loop ends where <paramref name="trainer"/> says.</summary>
+    public void Lengthen(TrainerOptions trainer) => settings = settings with { Trainer = trainer };
+
     public TrainingPosition Position => position;
 
     public LoopResult Run(TrainingPosition start, CancellationToken stop = default)
     {
         position = start;
-        session.Restart();
         using var share = CoreShare.ForLoop(settings.Trainer.Threads, Report);
         strategy.Setup();
         foreach (var c in callbacks) c.OnFitStart(start);
@@ -91,7 +99,7 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
                 if (settings.Trainer.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
                 if (timeUp)
                 {
-                    Report?.Invoke($"max_time {SettingValues.Format(settings.Trainer.MaxTime)} reached at step {position.GlobalStep}: this epoch ends here, validated and checkpointed");
+                    Report?.Invoke($"training time is up at step {position.GlobalStep} (the run is slower than measured): this epoch ends here, validated and checkpointed");
                     stopped = true;
                     break;
                 }
@@ -127,7 +135,7 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
         return new LoopResult(position, Interrupted: false, lastEpoch);
     }
 
-    /// <returns>Whether the processes agreed to stop after this step, and whether max_time has passed on any of them.</returns>
+    /// <returns>Whether the processes agreed to stop after this step, and whether training time is up on any of them.</returns>
     private (bool Stop, bool TimeUp) TrainStep(ViewBatch views, int epoch, int batch, MetricSums train, bool stopRequested)
     {
         var stepClock = Stopwatch.StartNew();
@@ -138,8 +146,8 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
         var scaler = module.Scaler;
         (scaler is null ? output.Loss : scaler.ScaleLoss(output.Loss)).backward();
         var afterBackward = new AfterBackward(module.Trainable, new Dictionary<string, Tensor>(output.Metrics), stopRequested);
-        // max_time travels with the step's metrics, so every process of a data-parallel run stops at the same step.
-        if (settings.Trainer.MaxTime is { } maxTime) afterBackward.Metrics[TimeUpMetric] = tensor(session.Elapsed >= maxTime ? 1f : 0f, device: module.Device);
+        // Whether training time is up travels with the step's metrics, so every process of a data-parallel run stops at the same step.
+        if (TrainUntil is { } until) afterBackward.Metrics[TimeUpMetric] = tensor(DateTime.UtcNow >= until ? 1f : 0f, device: module.Device);
         afterBackward.StopRequested = strategy.ReduceStep(afterBackward);
         afterBackward.Metrics.Remove(TimeUpMetric, out var timeUpShare);
         foreach (var c in callbacks) c.OnAfterBackward(afterBackward);
@@ -149,7 +157,7 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
         // flushing to zero); averaged across processes first, which commutes with the division, they are unscaled before anything reads them.
         scaler?.Unscale(module.Trainable);
 
-        // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights (and whether max_time has passed).
+        // The step's one wait for the device: the loss and the gradient norm, before the optimizer can spoil the weights (and whether training time is up).
         var gradNorm = stack(module.Trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm();
         var wanted = new List<Tensor> { stepLoss.detach().to_type(ScalarType.Float32).reshape(1), gradNorm.reshape(1) };
         if (timeUpShare is not null) wanted.Add(timeUpShare.reshape(1));

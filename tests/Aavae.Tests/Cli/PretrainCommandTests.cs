@@ -41,6 +41,35 @@ public class PretrainCommandTests
     }
 
     [Fact]
+    public void ATimeBudgetFitsTheRunAndItsEvaluationInsideItAndTheScheduleEndsWithTheRun()
+    {
+        var dir = TempDir.Create();
+        var budget = TimeSpan.FromSeconds(45);
+        var clock = Stopwatch.StartNew();
+        var (code, stdout, err) = CliRunner.Run(dir, ["pretrain", .. Small, "--batch-size", "32", "--max-time", "45s", "--limit-train-batches", "20", "--limit-val-batches", "2",
+            "--linear-eval", "cached", "--output", "run"]);
+        clock.Stop();
+        Assert.True(code == 0, err);
+        // The whole job, the evaluation and the process's start and end included; a margin for a machine other tests keep busy.
+        Assert.True(clock.Elapsed < budget * 1.25, $"{clock.Elapsed} for a budget of {budget}:\n{stdout}");
+        Assert.Contains("as many epochs as --max-time 00:00:00:45 allows", stdout);
+        var said = System.Text.RegularExpressions.Regex.Matches(stdout, @"time budget 00:00:00:45: (\d+) steps");
+        Assert.InRange(said.Count, 1, 2);
+        Assert.Contains("top-1 test accuracy", stdout);
+
+        var run = Path.Combine(dir, "run");
+        var plan = PretrainOptions.Read(Path.Combine(run, "config.json")).Trainer.Plan;
+        Assert.NotNull(plan);
+        Assert.Equal(long.Parse(said[^1].Groups[1].Value), plan.Steps);
+        Assert.Equal(plan.Steps, TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position.GlobalStep);
+        // The decay ends with the run: its last epoch trains at a small fraction of the base rate (Lightning's max_time would cut it off near the top).
+        var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+        int lr = Array.IndexOf(rows[0].Split(','), "lr");
+        double last = double.Parse(rows[^1].Split(',')[lr], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(plan.Steps > 40 && last < 0.1 * Presets.Get("cpu-small").Optimizer.LearningRate, $"{plan.Steps} steps, last epoch's mean lr {last}");
+    }
+
+    [Fact]
     public void WithoutAPresetTheCpuOneStartsAndTheStartSaysWhichInAFewLines()
     {
         var dir = TempDir.Create();

@@ -47,19 +47,20 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     [Fact]
-    public void MaxTimeEndsTheEpochAtTheFirstStepPastItValidatedAndNotInterrupted()
+    public void TrainUntilEndsTheEpochAtTheFirstStepPastItValidatedAndNotInterrupted()
     {
-        // A time already past after the first step: Lightning's max_time stops there, as max_steps 1 would.
-        var options = Options();
-        using var module = new StubModule(options with { Trainer = options.Trainer with { MaxTime = TimeSpan.FromTicks(1) } });
+        // A time already past after the first step: the loop stops there, as max_steps 1 would.
+        using var module = new StubModule(Options());
         var hooks = new Recorder();
-        var result = Loop(module, hooks).Run(new TrainingPosition(0, 0, 0));
+        var loop = Loop(module, hooks);
+        loop.TrainUntil = DateTime.UtcNow;
+        var result = loop.Run(new TrainingPosition(0, 0, 0));
         Assert.Equal(new TrainingPosition(0, 1, 1), result.Position);
         Assert.False(result.Interrupted);
         Assert.Equal(["fit_start", "after_backward", "train_batch_end", "validation_batch_end", "validation_end", "epoch_end"], hooks.Calls);
         Assert.True(hooks.Ends.Single().Last);
         Assert.Contains("val_images", result.LastEpoch!.Keys);
-        Assert.DoesNotContain(result.LastEpoch!.Keys, k => k.Contains("max_time"));
+        Assert.DoesNotContain(result.LastEpoch!.Keys, k => k.Contains("time_up"));
     }
 
     [Fact]

@@ -14,11 +14,12 @@ namespace Aavae.Training.Callbacks;
 /// check found on this machine. The guard tries each convolution call when a layer first meets it,
 /// so calls it rerouted during the run are added at the end of the epoch that met them.
 /// </summary>
+/// <param name="options">The run's settings as they stand: a time budget adds the length it fixed, written at the next epoch's end.</param>
 /// <param name="reroutedCalls">The calls rerouted so far (<see cref="KernelGuard.Problems"/>); null: none are tried.</param>
-public sealed class RunConfigFile(RunFolder run, PretrainOptions options, KernelReport kernelCheck, Func<IReadOnlyList<ProblemDecision>>? reroutedCalls = null)
+public sealed class RunConfigFile(RunFolder run, Func<PretrainOptions> options, KernelReport kernelCheck, Func<IReadOnlyList<ProblemDecision>>? reroutedCalls = null)
     : ITrainingCallback
 {
-    private int written = -1;
+    private string? written;
 
     public void OnFitStart(TrainingPosition start)
     {
@@ -33,13 +34,13 @@ public sealed class RunConfigFile(RunFolder run, PretrainOptions options, Kernel
     private void Write()
     {
         var calls = reroutedCalls?.Invoke() ?? [];
-        if (calls.Count == written) return;
-        var config = JsonNode.Parse(options.ToJson())!.AsObject();
+        var config = JsonNode.Parse(options().ToJson())!.AsObject();
         var check = JsonSerializer.SerializeToNode(kernelCheck.ToJson())!.AsObject();
         check["calls_rerouted"] = JsonSerializer.SerializeToNode(calls.Select(c => c.ToString()).ToList());
         config["kernel_check"] = check;
-        var json = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        AtomicFile.Write(run.Config, s => s.Write(json));
-        written = calls.Count;
+        var text = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (text == written) return;
+        AtomicFile.Write(run.Config, s => s.Write(System.Text.Encoding.UTF8.GetBytes(text)));
+        written = text;
     }
 }

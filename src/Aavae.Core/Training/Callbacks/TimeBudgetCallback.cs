@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aavae.Checkpoints;
+using Aavae.Configuration;
+using Aavae.Distributed;
+using Aavae.Options;
+
+namespace Aavae.Training.Callbacks;
+
+/// <summary>
+/// Fits a run to its time budget (<c>--max-time</c>): it times the steps after the first few (which
+/// build the convolutions' kernels), plans the run's steps from that (<see cref="TimeBudget"/>),
+/// and plans again once, at the next epoch's end, from the whole epoch's steps and the epoch's
+/// end as measured. Under data parallelism every process plans at the same step from the
+/// measurements averaged over all of them, so they stop together.
+/// </summary>
+/// <param name="budget">The whole job's time, counted from <paramref name="jobStart"/> (UTC).</param>
+/// <param name="cap">The last step that --max-epochs or --max-steps allow.</param>
+/// <param name="estimate">The costs a run of steps of this many seconds has here (it may time the encoder): the epoch's end and what follows training.</param>
+/// <param name="apply">Takes the plan, and when training must end at the latest.</param>
+public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long cap, int batchesPerEpoch, double warmupEpochs,
+    Func<double, RunCosts> estimate, IProcessGroup group, Action<TimePlan, DateTime> apply, Action<string> report) : ITrainingCallback
+{
+    /// <summary>Steps left out of the timing: the first calls of each convolution build its kernels.</summary>
+    public const int SkippedSteps = 3;
+
+    /// <summary>Steps timed before the first plan.</summary>
+    public const int TimedSteps = 10;
+
+    private enum Stage { Measuring, Planned, Replanned }
+
+    private Stage stage;
+    private long firstStep, timedFrom = -1;
+    private long timingStart, lastStepEnd;
+    private double afterTraining;
+
+    public void OnFitStart(TrainingPosition start)
+    {
+        firstStep = start.GlobalStep;
+        timingStart = lastStepEnd = Stopwatch.GetTimestamp();
+    }
+
+    public void OnTrainBatchEnd(TrainBatchEnd step)
+    {
+        lastStepEnd = Stopwatch.GetTimestamp();
+        long taken = step.Position.GlobalStep - firstStep;
+        if (taken == SkippedSteps) (timingStart, timedFrom) = (lastStepEnd, step.Position.GlobalStep);
+        if (stage == Stage.Measuring && taken == SkippedSteps + TimedSteps)
+        {
+            var costs = estimate(SecondsPerStep(step.Position.GlobalStep));
+            afterTraining = costs.AfterTraining;
+            Plan(step.Position.GlobalStep, costs, "measured over the first steps");
+            stage = Stage.Planned;
+            // The second measurement times the steps after the plan: the first ones still run slower than the rest.
+            (timingStart, timedFrom) = (Stopwatch.GetTimestamp(), step.Position.GlobalStep);
+        }
+    }
+
+    public void OnEpochEnd(EpochEnd epoch)
+    {
+        if (epoch.Last || stage == Stage.Replanned) return;
+        double epochEnd = Stopwatch.GetElapsedTime(lastStepEnd).TotalSeconds;
+        long done = epoch.Next.GlobalStep;
+        if (stage == Stage.Measuring)
+        {
+            // An epoch shorter than the timed steps: plan from its steps and its end as measured.
+            var costs = estimate(SecondsPerStep(done));
+            afterTraining = costs.AfterTraining;
+            Plan(done, costs with { EpochEnd = epochEnd }, $"measured over epoch {epoch.Epoch + 1}");
+            stage = Stage.Planned;
+            (timingStart, timedFrom) = (Stopwatch.GetTimestamp(), done);
+            return;
+        }
+        Plan(done, new RunCosts(SecondsPerStep(done), epochEnd, afterTraining), $"measured again at the end of epoch {epoch.Epoch + 1}");
+        stage = Stage.Replanned;
+    }
+
+    /// <summary>The mean step time since the timing began (since the run's start when it has taken fewer steps than are skipped), epoch ends aside.</summary>
+    private double SecondsPerStep(long done)
+    {
+        long timed = timedFrom >= 0 ? done - timedFrom : done - firstStep;
+        return Stopwatch.GetElapsedTime(timingStart, lastStepEnd).TotalSeconds / Math.Max(1, timed);
+    }
+
+    private void Plan(long done, RunCosts measured, string how)
+    {
+        double elapsed = (DateTime.UtcNow - jobStart).TotalSeconds;
+        var costs = Agree(measured, ref elapsed);
+        double left = budget.TotalSeconds - TimeBudget.Margin(budget) - elapsed;
+        long steps = TimeBudget.Steps(done, batchesPerEpoch, left, costs, cap);
+        var plan = TimeBudget.Plan(steps, batchesPerEpoch, warmupEpochs);
+        // Training ends by the time the last epoch's end and the work after it still fit.
+        var trainUntil = jobStart.AddSeconds(budget.TotalSeconds - TimeBudget.Margin(budget) - costs.EpochEnd - costs.AfterTraining);
+        apply(plan, trainUntil);
+        bool capped = steps == cap && TimeBudget.Cost(done, cap + 1, batchesPerEpoch, costs) <= left;
+        report(Describe(done, steps, plan, costs, how, capped));
+    }
+
+    /// <summary>Every process's measurements, averaged, so that all of them make the same plan.</summary>
+    private RunCosts Agree(RunCosts costs, ref double elapsed)
+    {
+        if (group.Size == 1) return costs;
+        Span<double> values = [costs.Step, costs.EpochEnd, costs.AfterTraining, elapsed];
+        group.AllReduceSum(values);
+        for (int i = 0; i < values.Length; i++) values[i] /= group.Size;
+        elapsed = values[3];
+        return new RunCosts(values[0], values[1], values[2]);
+    }
+
+    private string Describe(long done, long steps, TimePlan plan, RunCosts costs, string how, bool capped)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string budgetText = SettingValues.Format(budget);
+        string measured = string.Create(c, $"{costs.Step:0.###} s a step, {costs.EpochEnd:0.#} s an epoch's end{(costs.AfterTraining > 0 ? $", {costs.AfterTraining:0} s of linear evaluation after training" : "")} ({how})");
+        if (steps <= done)
+            return $"time budget {budgetText}: no time is left for more training at step {done} ({measured}); the run ends here";
+        string epochs = string.Create(c, $"{(double)steps / batchesPerEpoch:0.##} epochs");
+        string bound = capped ? "; --max-epochs or --max-steps ends it first" : "";
+        return $"time budget {budgetText}: {steps} steps ({epochs}), warm-up {plan.WarmupSteps}, decay to the last step; {measured}{bound}";
+    }
+}
