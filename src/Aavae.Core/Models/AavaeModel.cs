@@ -9,7 +9,7 @@ namespace Aavae.Models;
 /// <summary>
 /// AAVAE and its VAE and AE baselines, under the reference's state_dict names: <c>encoder.*</c>,
 /// <c>projection.*</c>, <c>decoder.*</c> and, for the VAEs, the scalar <c>log_scale</c>.
-/// <see cref="forward(Tensor, Tensor, int)"/> is the reference's step(): the original image's latent as a fixed
+/// <see cref="forward(Tensor, Tensor, int, bool)"/> is the reference's step(): the original image's latent as a fixed
 /// target, the augmented view's latent, then the objective (sampling, decoding, the loss).
 /// </summary>
 public sealed class AavaeModel : Module, IDecoder
@@ -57,15 +57,17 @@ public sealed class AavaeModel : Module, IDecoder
 
     /// <summary>One pass of the reference's step(): loss and metrics of a view <paramref name="x"/> that must reconstruct <paramref name="original"/>.</summary>
     /// <param name="samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
-    public ObjectiveOutput forward(Tensor x, Tensor original, int samples = 1) => forward(x, original, samples, objective);
+    /// <param name="encodeOriginal">Whether to encode the original too, for the metrics comparing the two latents (the loss does not use it).</param>
+    public ObjectiveOutput forward(Tensor x, Tensor original, int samples = 1, bool encodeOriginal = true) => forward(x, original, samples, objective, encodeOriginal);
 
     /// <summary>The same pass under another objective (e.g. another kl_coeff, or fixed noise in tests).</summary>
-    public ObjectiveOutput forward(Tensor x, Tensor original, int samples, IObjective objective)
+    public ObjectiveOutput forward(Tensor x, Tensor original, int samples, IObjective objective, bool encodeOriginal = true)
     {
         // The original image's latent is a fixed target: no gradient flows into it. It runs first,
         // as in the reference, so that BatchNorm's running statistics see the same order.
-        Latent target;
-        using (no_grad()) target = Encode(original);
+        Latent? target = null;
+        if (encodeOriginal)
+            using (no_grad()) target = Encode(original);
         var posterior = Encode(x);
         return objective.Compute(new ObjectiveInput(posterior, target, x, original, samples), this);
     }

@@ -16,9 +16,10 @@ public sealed class AeObjective : IObjective
         var (posterior, target, x, _, _) = input;
         var z = posterior.Mean;
         var loss = F.mse_loss(decoder.Decode(z), x);
-        Tensor cosSim;
-        using (no_grad()) cosSim = F.cosine_similarity(target.Mean, z, dim: 1, eps: 1e-6).mean();
         var mse = loss.detach();
-        return new ObjectiveOutput(loss, new Dictionary<string, Tensor> { ["mse"] = mse, ["loss"] = mse, ["cos_sim"] = cosSim });
+        var metrics = new Dictionary<string, Tensor> { ["mse"] = mse, ["loss"] = mse };
+        if (target is not null)
+            using (no_grad()) metrics["cos_sim"] = F.cosine_similarity(target.Mean, z, dim: 1, eps: 1e-6).mean();
+        return new ObjectiveOutput(loss, metrics);
     }
 }

@@ -18,11 +18,11 @@ public sealed record ObjectiveOutput(Tensor Loss, IReadOnlyDictionary<string, Te
 
 /// <summary>What a step's loss is computed from, once the encoder has run.</summary>
 /// <param name="Posterior">The view x's latent, with gradient.</param>
-/// <param name="Target">The original image's latent, without gradient.</param>
+/// <param name="Target">The original image's latent, without gradient; null on a step that does not encode it (the loss never needs it, only the metrics comparing the two latents).</param>
 /// <param name="X">The view the encoder saw.</param>
 /// <param name="Original">The image the decoder must reconstruct.</param>
 /// <param name="Samples">Posterior samples per image: 1 in training, val_samples in validation.</param>
-public sealed record ObjectiveInput(Latent Posterior, Latent Target, Tensor X, Tensor Original, int Samples);
+public sealed record ObjectiveInput(Latent Posterior, Latent? Target, Tensor X, Tensor Original, int Samples);
 
 /// <summary>The model's generative half, as the objective uses it.</summary>
 public interface IDecoder

@@ -12,4 +12,12 @@ public sealed record ObjectiveOptions
     /// <summary>Posterior samples per image in validation (the marginal-likelihood estimate).</summary>
     [Setting("posterior samples per image in validation", Min = 1)]
     public int ValSamples { get; init; } = 16;
+
+    /// <summary>
+    /// The reference encodes the original image on every training step, without gradient, for the
+    /// cos_sim and kl_augmentation metrics alone; in training mode that pass also moves BatchNorm's
+    /// running statistics, which evaluation uses, towards the originals'. Validation always encodes it.
+    /// </summary>
+    [Setting("encode the original image every N training steps for the cos_sim and kl_augmentation metrics (1: every step, as the reference; 0: in validation only); the loss does not use it", Min = 0)]
+    public int OriginalEvery { get; init; } = 1;
 }

@@ -35,7 +35,7 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
         using var bitsPerNat = (pixels * Math.Log(2)).ToScalar();
 
         var (mu, std) = (posterior.Mean, posterior.RequireStd());
-        var (muOrig, stdOrig) = (target.Mean, target.RequireStd());
+        var (muOrig, stdOrig) = (target?.Mean, target?.RequireStd());
         var pixelStd = Gaussian.StdFromLogVar(logScale);
 
         var logPz = new List<Tensor>();
@@ -52,14 +52,15 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
             logPz.Add(Gaussian.LogProb(z, zeros_like(z), ones_like(z)).sum(-1));
             logQz.Add(Gaussian.LogProb(z, mu, std).sum(-1));
 
-            using (no_grad())
-            {
-                var zOrig = Gaussian.Sample(muOrig, stdOrig, noise(muOrig));
-                cosSims.Add(F.cosine_similarity(zOrig, z, dim: 1, eps: 1e-6));
-            }
-            // How far the augmented posterior sits from the original's: the quantity AAVAE's
-            // augmentations regularise in place of the KL to the prior.
-            klAugs.Add(Gaussian.Kl(mu, std, muOrig, stdOrig).sum(-1));
+            if (muOrig is not null && stdOrig is not null)
+                using (no_grad())
+                {
+                    var zOrig = Gaussian.Sample(muOrig, stdOrig, noise(muOrig));
+                    cosSims.Add(F.cosine_similarity(zOrig, z, dim: 1, eps: 1e-6));
+                    // How far the augmented posterior sits from the original's: the quantity AAVAE's
+                    // augmentations regularise in place of the KL to the prior.
+                    klAugs.Add(Gaussian.Kl(mu, std, muOrig, stdOrig).sum(-1));
+                }
 
             var xHat = decoder.Decode(z);
             var lp = Gaussian.LogProb(original, xHat, pixelStd).sum([1, 2, 3]);
@@ -77,18 +78,22 @@ public sealed class VaeObjective(double klCoeff, Func<Tensor, Tensor>? noise = n
         using var _ = no_grad();
         // Importance-weighted estimate of log p(x) with the posterior as proposal; bits per dimension in float64.
         var logPx = logPxzS.Plus(logPzS).sub(logQzS).logsumexp(1).mean().sub(logSamples);
-        return new ObjectiveOutput(loss, new Dictionary<string, Tensor>
+        var metrics = new Dictionary<string, Tensor>
         {
             ["kl"] = klS.mean(),
             ["elbo"] = (klS - logPxzS).mean(),
             ["loss"] = loss.detach(),
             ["bpd"] = logPx.to_type(ScalarType.Float64).neg().div(bitsPerNat),
-            ["cos_sim"] = stack(cosSims, 1).mean(),
-            ["kl_augmentation"] = stack(klAugs, 1).mean(),
-            ["log_pxz"] = logPxzS.mean(),
-            ["log_pz"] = logPzS.mean(),
-            ["log_px"] = logPx,
-            ["log_scale"] = logScale.detach().reshape(-1)[0],
-        });
+        };
+        if (cosSims.Count > 0)
+        {
+            metrics["cos_sim"] = stack(cosSims, 1).mean();
+            metrics["kl_augmentation"] = stack(klAugs, 1).mean();
+        }
+        metrics["log_pxz"] = logPxzS.mean();
+        metrics["log_pz"] = logPzS.mean();
+        metrics["log_px"] = logPx;
+        metrics["log_scale"] = logScale.detach().reshape(-1)[0];
+        return new ObjectiveOutput(loss, metrics);
     }
 }

@@ -8,15 +8,17 @@ namespace Aavae.Training;
 
 /// <summary>
 /// Weighted running sums of metrics for epoch means, in float64 on the metrics' device: tensors are
-/// added without reading them (no wait for the device per step), plain numbers as they come. Means
-/// keep the order in which metrics first appeared, which is the order of the CSV's columns.
+/// added without reading them (no wait for the device per step), plain numbers as they come. Each
+/// metric is the mean over the batches that reported it (a metric measured every k-th step is the
+/// mean of those steps). Means keep the order in which metrics first appeared, which is the order of
+/// the CSV's columns.
 /// </summary>
 public sealed class MetricSums : IDisposable
 {
     private readonly List<string> order = [];
     private readonly Dictionary<string, Tensor> tensors = [];
     private readonly Dictionary<string, double> numbers = [];
-    private double weight;
+    private readonly Dictionary<string, double> weights = [];
 
     public void Add(IReadOnlyDictionary<string, Tensor> metrics, double w)
     {
@@ -30,6 +32,7 @@ public sealed class MetricSums : IDisposable
             }
             using var term = v.detach().reshape(1).to_type(ScalarType.Float64).mul(scale);
             sum.add_(term, Scalars.One);
+            weights[k] = weights.GetValueOrDefault(k) + w;
         }
     }
 
@@ -37,10 +40,8 @@ public sealed class MetricSums : IDisposable
     {
         if (!numbers.ContainsKey(name)) order.Add(name);
         numbers[name] = numbers.GetValueOrDefault(name) + value * w;
+        weights[name] = weights.GetValueOrDefault(name) + w;
     }
-
-    /// <summary>Call once per batch, after its metrics were added.</summary>
-    public void AddWeight(double w) => weight += w;
 
     /// <summary>
     /// Adds up the sums and weights of every process (each summed its shard), so the means are the
@@ -49,10 +50,13 @@ public sealed class MetricSums : IDisposable
     public void AllReduce(IProcessGroup group)
     {
         if (group.Size == 1) return;
-        var values = new double[order.Count + 3];
-        for (int i = 0; i < order.Count; i++)
+        int n = order.Count;
+        var values = new double[2 * n + 2];
+        for (int i = 0; i < n; i++)
+        {
             values[i] = tensors.TryGetValue(order[i], out var t) ? ObjectiveOutput.ReadValue(t) : numbers[order[i]];
-        values[^3] = weight;
+            values[n + i] = weights[order[i]];
+        }
         // Every process must have summed the same metrics in the same order: their names' hash says so.
         double names = MpiProcessGroup.Fnv1a(string.Join("\n", order));
         values[^2] = names;
@@ -62,12 +66,11 @@ public sealed class MetricSums : IDisposable
             throw new InvalidOperationException($"process {group.Rank}'s metrics ({string.Join(", ", order)}) are not the other processes'");
         foreach (var t in tensors.Values) t.Dispose();
         tensors.Clear();
-        for (int i = 0; i < order.Count; i++) numbers[order[i]] = values[i];
-        weight = values[^3];
+        for (int i = 0; i < n; i++) (numbers[order[i]], weights[order[i]]) = (values[i], values[n + i]);
     }
 
     public IEnumerable<KeyValuePair<string, double>> Means() => order.Select(k =>
-        KeyValuePair.Create(k, (tensors.TryGetValue(k, out var t) ? ObjectiveOutput.ReadValue(t) : numbers[k]) / Math.Max(weight, 1e-12)));
+        KeyValuePair.Create(k, (tensors.TryGetValue(k, out var t) ? ObjectiveOutput.ReadValue(t) : numbers[k]) / Math.Max(weights[k], 1e-12)));
 
     public void Dispose()
     {

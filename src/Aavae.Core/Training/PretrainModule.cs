@@ -76,7 +76,8 @@ public sealed class PretrainModule : ITrainingModule, IDisposable
         Model.train();
         double lr = Options.Optimizer.LearningRate * Schedule.Factor(globalStep);
         Optimizer.SetLearningRate(lr);
-        return (Model.forward(batch.X, batch.Original, samples: 1), lr);
+        int every = Options.Objective.OriginalEvery;
+        return (Model.forward(batch.X, batch.Original, samples: 1, encodeOriginal: every > 0 && globalStep % every == 0), lr);
     }
 
     /// <summary>Loss and metrics with val_samples posterior samples per image; the caller sets eval mode and turns gradients off.</summary>

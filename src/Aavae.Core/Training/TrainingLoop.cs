@@ -184,7 +184,6 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
             train.Add(stepMetrics, 1);
             train.Add("lr", lr, 1);
             train.Add(metrics.Where(kv => !stepMetrics.ContainsKey(kv.Key)).ToDictionary(), 1);
-            train.AddWeight(1);
         }
         return (afterBackward.StopRequested, timeUp);
     }
@@ -211,7 +210,6 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
                     if (batch.X.shape[0] == 0) { index++; continue; }
                     var output = module.ValidationStep(batch);
                     sums.Add(output.Metrics, batch.X.shape[0]);
-                    sums.AddWeight(batch.X.shape[0]);
                     var batchEnd = new ValidationBatchEnd(end.Epoch, index++, batch);
                     foreach (var c in callbacks) c.OnValidationBatchEnd(batchEnd);
                 }

@@ -121,6 +121,22 @@ public class DataParallelTests
     }
 
     [RequiresTheory(Need.Mpi)]
+    [InlineData("mpich")]
+    public void UnderATimeBudgetEveryProcessPlansTheSameStepsAndStopsThere(string family)
+    {
+        var launcher = MpiLauncher.Get(family);
+        var run = Path.Combine(TempDir.Create(), "budget");
+        var (code, output, err) = launcher.Run(2, CliRunner.Program, [.. Small, "--max-time", "40s", "--limit-train-batches", "10", "--output", run], TempDir.Create());
+        Assert.True(code == 0, err);
+        var plan = PretrainOptions.Read(Path.Combine(run, "config.json")).Trainer.Plan;
+        Assert.NotNull(plan);
+        // Rank 0 alone speaks; the others planned the same steps from the same averaged timings, or the all-reduce of a step one of them skipped would hang.
+        Assert.Contains($"time budget 00:00:00:40: {plan.Steps} steps", output);
+        Assert.Equal(plan.Steps, TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position.GlobalStep);
+        Assert.Empty(MpiLauncher.RanksLeft(run));
+    }
+
+    [RequiresTheory(Need.Mpi)]
     [InlineData("openmpi", "TERM")]
     [InlineData("mpich", "INT")]
     public void AStopFromTheLauncherWritesLastCheckpointOnceAtTheStepTheProcessesAgreedOn(string family, string signal)

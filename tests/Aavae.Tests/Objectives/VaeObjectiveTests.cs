@@ -58,6 +58,32 @@ public class VaeObjectiveTests
     }
 
     [Fact]
+    public void AStepWithoutTheOriginalsPassHasTheSameLossLacksOnlyTheMetricsComparingTheLatentsAndLeavesBatchNormAlone()
+    {
+        // Fixed noise, so both passes draw the same z; in training mode BatchNorm normalises each call by its own
+        // batch, so the original's pass cannot change the loss, only the running statistics evaluation uses.
+        var objective = new VaeObjective(0, like => full_like(like, 0.5));
+        manual_seed(3);
+        var x = randn(4, 3, 32, 32);
+        var original = randn(4, 3, 32, 32);
+        double Loss(bool encodeOriginal, out Dictionary<string, double> metrics, out Tensor runningMean)
+        {
+            manual_seed(5);
+            using var model = TinyModel();
+            model.train();
+            var output = model.forward(x, original, 1, objective, encodeOriginal);
+            metrics = output.Read();
+            runningMean = model.named_buffers().First(b => b.name.EndsWith("running_mean", StringComparison.Ordinal)).buffer.clone();
+            return output.Loss.item<float>();
+        }
+        double with = Loss(true, out var all, out var meanWith);
+        double without = Loss(false, out var fewer, out var meanWithout);
+        Assert.Equal(with, without, 4);
+        Assert.Equal(all.Keys.Except(["cos_sim", "kl_augmentation"]).Order(), fewer.Keys.Order());
+        Assert.False(meanWith.allclose(meanWithout));
+    }
+
+    [Fact]
     public void ManySamplesTightenTheBound()
     {
         // The importance-weighted estimate with S samples is a lower bound that grows with S

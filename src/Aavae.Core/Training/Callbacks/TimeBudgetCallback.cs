@@ -10,8 +10,7 @@ namespace Aavae.Training.Callbacks;
 /// <summary>
 /// Fits a run to its time budget (<c>--max-time</c>): it times the steps after the first few (which
 /// build the convolutions' kernels), plans the run's steps from that (<see cref="TimeBudget"/>),
-/// and plans again once, at the next epoch's end, from the whole epoch's steps and the epoch's
-/// end as measured. Under data parallelism every process plans at the same step from the
+/// and plans again once from the steps since (and the epoch's end, when one came first). Under data parallelism every process plans at the same step from the
 /// measurements averaged over all of them, so they stop together.
 /// </summary>
 /// <param name="budget">The whole job's time, counted from <paramref name="jobStart"/> (UTC).</param>
@@ -30,9 +29,9 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
     private enum Stage { Measuring, Planned, Replanned }
 
     private Stage stage;
-    private long firstStep, timedFrom = -1;
+    private long firstStep, timedFrom = -1, replanAt;
     private long timingStart, lastStepEnd;
-    private double afterTraining;
+    private RunCosts planned = new(0, 0, 0);
 
     public void OnFitStart(TrainingPosition start)
     {
@@ -43,17 +42,12 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
     public void OnTrainBatchEnd(TrainBatchEnd step)
     {
         lastStepEnd = Stopwatch.GetTimestamp();
-        long taken = step.Position.GlobalStep - firstStep;
-        if (taken == SkippedSteps) (timingStart, timedFrom) = (lastStepEnd, step.Position.GlobalStep);
+        long done = step.Position.GlobalStep, taken = done - firstStep;
+        if (taken == SkippedSteps) (timingStart, timedFrom) = (lastStepEnd, done);
         if (stage == Stage.Measuring && taken == SkippedSteps + TimedSteps)
-        {
-            var costs = estimate(SecondsPerStep(step.Position.GlobalStep));
-            afterTraining = costs.AfterTraining;
-            Plan(step.Position.GlobalStep, costs, "measured over the first steps");
-            stage = Stage.Planned;
-            // The second measurement times the steps after the plan: the first ones still run slower than the rest.
-            (timingStart, timedFrom) = (Stopwatch.GetTimestamp(), step.Position.GlobalStep);
-        }
+            FirstPlan(done, estimate(SecondsPerStep(done)), "measured over the first steps");
+        else if (stage == Stage.Planned && done == replanAt)
+            Replan(done, planned with { Step = SecondsPerStep(done) }, $"measured again over steps {timedFrom + 1}-{done}");
     }
 
     public void OnEpochEnd(EpochEnd epoch)
@@ -61,17 +55,27 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
         if (epoch.Last || stage == Stage.Replanned) return;
         double epochEnd = Stopwatch.GetElapsedTime(lastStepEnd).TotalSeconds;
         long done = epoch.Next.GlobalStep;
-        if (stage == Stage.Measuring)
-        {
-            // An epoch shorter than the timed steps: plan from its steps and its end as measured.
-            var costs = estimate(SecondsPerStep(done));
-            afterTraining = costs.AfterTraining;
-            Plan(done, costs with { EpochEnd = epochEnd }, $"measured over epoch {epoch.Epoch + 1}");
-            stage = Stage.Planned;
-            (timingStart, timedFrom) = (Stopwatch.GetTimestamp(), done);
-            return;
-        }
-        Plan(done, new RunCosts(SecondsPerStep(done), epochEnd, afterTraining), $"measured again at the end of epoch {epoch.Epoch + 1}");
+        // An epoch shorter than the timed steps: plan from its steps and its end as measured.
+        if (stage == Stage.Measuring) FirstPlan(done, estimate(SecondsPerStep(done)) with { EpochEnd = epochEnd }, $"measured over epoch {epoch.Epoch + 1}");
+        else Replan(done, new RunCosts(SecondsPerStep(done), epochEnd, planned.AfterTraining), $"measured again at the end of epoch {epoch.Epoch + 1}");
+    }
+
+    /// <summary>
+    /// The plan from the first measurement, to be made again once: at the next epoch's end, or a
+    /// third of the way to the planned end if that comes first (a run shorter than an epoch). The
+    /// second measurement times the steps after the plan, as the first ones still run slower than the rest.
+    /// </summary>
+    private void FirstPlan(long done, RunCosts costs, string how)
+    {
+        long steps = Plan(done, costs, how);
+        stage = Stage.Planned;
+        replanAt = steps > done + 2 ? done + Math.Max(2, (steps - done) / 3) : -1;
+        (timingStart, timedFrom) = (Stopwatch.GetTimestamp(), done);
+    }
+
+    private void Replan(long done, RunCosts costs, string how)
+    {
+        Plan(done, costs, how);
         stage = Stage.Replanned;
     }
 
@@ -82,18 +86,21 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
         return Stopwatch.GetElapsedTime(timingStart, lastStepEnd).TotalSeconds / Math.Max(1, timed);
     }
 
-    private void Plan(long done, RunCosts measured, string how)
+    /// <returns>The run's last step.</returns>
+    private long Plan(long done, RunCosts measured, string how)
     {
         double elapsed = (DateTime.UtcNow - jobStart).TotalSeconds;
-        var costs = Agree(measured, ref elapsed);
+        var costs = planned = Agree(measured, ref elapsed);
         double left = budget.TotalSeconds - TimeBudget.Margin(budget) - elapsed;
         long steps = TimeBudget.Steps(done, batchesPerEpoch, left, costs, cap);
         var plan = TimeBudget.Plan(steps, batchesPerEpoch, warmupEpochs);
-        // Training ends by the time the last epoch's end and the work after it still fit.
-        var trainUntil = jobStart.AddSeconds(budget.TotalSeconds - TimeBudget.Margin(budget) - costs.EpochEnd - costs.AfterTraining);
+        // A guard, not the plan: training ends at the latest when the last epoch's end and the work
+        // after it would no longer fit in the budget with half the margin left (the plan keeps all of it).
+        var trainUntil = jobStart.AddSeconds(budget.TotalSeconds - TimeBudget.Margin(budget) / 2 - costs.EpochEnd - costs.AfterTraining);
         apply(plan, trainUntil);
         bool capped = steps == cap && TimeBudget.Cost(done, cap + 1, batchesPerEpoch, costs) <= left;
         report(Describe(done, steps, plan, costs, how, capped));
+        return steps;
     }
 
     /// <summary>Every process's measurements, averaged, so that all of them make the same plan.</summary>
