@@ -10,8 +10,9 @@ namespace Aavae.Training.Callbacks;
 /// <summary>
 /// Fits a run to its time budget (<c>--max-time</c>): it times the steps after the first few (which
 /// build the convolutions' kernels), plans the run's steps from that (<see cref="TimeBudget"/>),
-/// and plans again once from the steps since (and the epoch's end, when one came first). Under data parallelism every process plans at the same step from the
-/// measurements averaged over all of them, so they stop together.
+/// and plans again once from the steps since (and the epoch's end, when one came first). Under
+/// data parallelism every process plans at the same step from the measurements averaged over all
+/// of them, so they stop together.
 /// </summary>
 /// <param name="budget">The whole job's time, counted from <paramref name="jobStart"/> (UTC).</param>
 /// <param name="cap">The last step that --max-epochs or --max-steps allow.</param>
