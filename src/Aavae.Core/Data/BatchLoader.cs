@@ -7,6 +7,13 @@ namespace Aavae.Data;
 /// already occupies every core (a CPU training step), where a second thread only preempts it.</param>
 public sealed record LoaderOptions(int BatchSize, bool Shuffle, bool DropLast, int Seed, int Epoch = 0, int? LimitBatches = null, int StartBatch = 0, bool Prefetch = true)
 {
+    /// <summary>The batches an epoch over <paramref name="count"/> items takes: whole ones with DropLast, else one more for the rest; at most LimitBatches.</summary>
+    public int BatchesOf(int count)
+    {
+        int n = DropLast ? count / BatchSize : (count + BatchSize - 1) / BatchSize;
+        return LimitBatches is int limit ? Math.Min(n, limit) : n;
+    }
+
     /// <summary>
     /// Whether to prefetch for work on <paramref name="device"/>. On the CPU a step's operations
     /// already use every core; views built on a second thread preempt them mid-operation and cost
@@ -30,14 +37,7 @@ public sealed class BatchLoader<T>(int count, string name, LoaderOptions options
 {
     public BatchLoader(IImageSource source, LoaderOptions options, Func<long[], Random, T> make) : this(source.Count, source.Name, options, make) { }
 
-    public int BatchCount
-    {
-        get
-        {
-            int n = options.DropLast ? count / options.BatchSize : (count + options.BatchSize - 1) / options.BatchSize;
-            return options.LimitBatches is int limit ? Math.Min(n, limit) : n;
-        }
-    }
+    public int BatchCount => options.BatchesOf(count);
 
     /// <summary>The order of indices for this epoch.</summary>
     public long[] Order()

@@ -58,8 +58,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     public (long Images, long LinearSteps) Work(DataModule data)
     {
         var o = options.For(data.Info);
+        int Batches(int count, int? limit) => new LoaderOptions(o.BatchSize, Shuffle: false, DropLast: false, o.Seed, LimitBatches: limit).BatchesOf(count);
         long Encoded(int count, int? limit) => Math.Min(count, (long)Batches(count, limit) * o.BatchSize);
-        int Batches(int count, int? limit) => Math.Min((count + o.BatchSize - 1) / o.BatchSize, limit ?? int.MaxValue);
         long evaluated = Encoded(data.Val.Count, o.LimitEvalBatches) + (o.Test ? Encoded(data.Test.Count, o.LimitEvalBatches) : 0);
         long train = Encoded(data.Train.Count, o.LimitTrainBatches);
         // The augmented protocol encodes a fresh view of the training split every epoch; the cached ones encode it once.
@@ -130,7 +130,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     private LinearEvalResult Train(int featureDim, int numClasses, int trainCount, string trainName, FeatureSet val, FeatureSet? test, Device device, Stopwatch clock,
         Func<long[], Random, LabelledBatch> makeBatch, Func<Tensor, Tensor> features)
     {
-        int batches = Math.Min((trainCount + options.BatchSize - 1) / options.BatchSize, options.LimitTrainBatches ?? int.MaxValue);
+        int batches = new LoaderOptions(options.BatchSize, Shuffle: false, DropLast: false, options.Seed, LimitBatches: options.LimitTrainBatches).BatchesOf(trainCount);
         using var trainer = new LinearClassifierTrainer(featureDim, numClasses, (long)batches * options.Epochs, options.EffectiveLearningRate,
             options.Momentum, options.Nesterov, options.WeightDecay, options.Seed, device);
 

@@ -216,7 +216,7 @@ public sealed class Pretrainer : IDisposable
         int batch = evaluation?.BatchSize ?? options.Data.BatchSize;
         double perImage = EncodeSecondsPerImage(views, batch);
         int valBatch = options.Data.BatchSize;
-        int valBatches = options.Trainer.LimitValBatches == 0 ? 0 : Math.Min((data.PretrainVal.Count + valBatch - 1) / valBatch, options.Trainer.LimitValBatches ?? int.MaxValue);
+        int valBatches = new LoaderOptions(valBatch, Shuffle: false, DropLast: false, options.Seed, LimitBatches: options.Trainer.LimitValBatches).BatchesOf(data.PretrainVal.Count);
         double epochEnd = Math.Min(data.PretrainVal.Count, (long)valBatches * valBatch) * perImage * (1 + options.Objective.ValSamples) / group.Size;
         double after = 0;
         if (evaluation is not null && data.Train.NumClasses > 0)
