@@ -11,7 +11,7 @@ namespace Aavae.Runtime;
 /// thread that waits for a core, and its other thread spins at the barrier meanwhile (libgomp spins
 /// about 300,000 times before it sleeps), taking the core the late thread needs, where one thread
 /// would have kept its share (bench/NOTES.md, section 14, measures the slowdown). So every few seconds
-/// this reads what the other processes use (/proc/stat less this process's /proc/self/stat) and
+/// this reads what the other processes use (/proc/stat less this process's and its children's time) and
 /// sets libtorch's threads to the cores they leave, at least one, at most the starting count; two
 /// samples in a row must agree before it changes anything, so one burst does not move it.
 /// </para>
@@ -89,9 +89,12 @@ public sealed class CoreShare : IDisposable
 }
 
 /// <summary>
-/// The machine's and this process's CPU time at one moment, in clock ticks, from /proc/stat's
-/// first line (busy = user, nice, system, irq, softirq; steal and idle are not work of this
-/// machine's processes) and /proc/self/stat's utime and stime.
+/// The machine's and this job's CPU time at one moment, in clock ticks, from /proc/stat's first
+/// line (busy = user, nice, system, irq, softirq; steal and idle are not work of this machine's
+/// processes) and the job's: this process's utime and stime, and its children's, live (from their
+/// own stat lines) or ended (its cutime and cstime). A child (the convolution guard's trial
+/// process, the picture decoder) works while this process waits for it, so it is not another job
+/// to give cores to.
 /// </summary>
 public sealed record CpuSample(double Seconds, long Busy, long Total, long Self, int Cores)
 {
@@ -112,7 +115,7 @@ public sealed record CpuSample(double Seconds, long Busy, long Total, long Self,
         if (!OperatingSystem.IsLinux()) return null;
         try
         {
-            return Parse(Clock.Elapsed.TotalSeconds, File.ReadAllText("/proc/stat"), File.ReadAllText("/proc/self/stat"));
+            return Parse(Clock.Elapsed.TotalSeconds, File.ReadAllText("/proc/stat"), File.ReadAllText("/proc/self/stat"), ChildStats());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
@@ -120,7 +123,29 @@ public sealed record CpuSample(double Seconds, long Busy, long Total, long Self,
         }
     }
 
-    public static CpuSample Parse(double seconds, string procStat, string selfStat)
+    /// <summary>The stat lines of this process's live children.</summary>
+    private static IEnumerable<string> ChildStats()
+    {
+        int self = Environment.ProcessId;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0]) || name == self.ToString(CultureInfo.InvariantCulture)) continue;
+            string line;
+            try
+            {
+                line = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;   // ended since the listing
+            }
+            if (SelfStat.Field(line, 4) == self) yield return line;
+        }
+    }
+
+    /// <param name="childStats">The stat lines of this process's live children.</param>
+    public static CpuSample Parse(double seconds, string procStat, string selfStat, IEnumerable<string>? childStats = null)
     {
         var lines = procStat.Split('\n');
         var f = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -129,8 +154,9 @@ public sealed record CpuSample(double Seconds, long Busy, long Total, long Self,
         long busy = F(1) + F(2) + F(3) + F(6) + F(7);
         long total = busy + F(4) + F(5) + F(8);
         int cores = lines.Count(l => l.StartsWith("cpu", StringComparison.Ordinal) && l.Length > 3 && char.IsAsciiDigit(l[3]));
-        // utime and stime.
-        long self = SelfStat.Field(selfStat, 14) + SelfStat.Field(selfStat, 15);
+        // utime, stime, cutime, cstime: this process's time and that of its children that ended.
+        static long Job(string stat) => SelfStat.Field(stat, 14) + SelfStat.Field(stat, 15) + SelfStat.Field(stat, 16) + SelfStat.Field(stat, 17);
+        long self = Job(selfStat) + (childStats ?? []).Sum(Job);
         return new CpuSample(seconds, busy, total, self, Math.Max(1, cores));
     }
 }

@@ -35,12 +35,56 @@ public class CoreShareTests
         Assert.Equal(0.8, b.OtherCores(a), 12);
     }
 
+    [Fact]
+    public void ChildrenLiveAndEndedCountAsThisJob()
+    {
+        const string before = "cpu  1000 0 200 5000 100 0 0 50 0 0\ncpu0 500 0 100 2500 50 0 0 25 0 0\ncpu1 500 0 100 2500 50 0 0 25 0 0\n";
+        const string after = "cpu  1260 10 230 5170 100 0 0 80 0 0\ncpu0 630 5 115 2585 50 0 0 40 0 0\ncpu1 630 5 115 2585 50 0 0 40 0 0\n";
+        // Fields 14-17: utime, stime, cutime, cstime. Between the samples the process itself
+        // used 100 ticks, a child that ended 30 (cutime) and a live child 50.
+        const string selfBefore = "42 (aavae) R 1 42 42 0 -1 4194560 10 0 0 0 300 20 5 0 20 0 3 0 100 0 0";
+        const string selfAfter = "42 (aavae) R 1 42 42 0 -1 4194560 10 0 0 0 380 40 35 0 20 0 3 0 100 0 0";
+        const string childBefore = "43 (dotnet) S 42 42 42 0 -1 4194560 10 0 0 0 10 0 0 0 20 0 3 0 100 0 0";
+        const string childAfter = "43 (dotnet) S 42 42 42 0 -1 4194560 10 0 0 0 50 10 0 0 20 0 3 0 100 0 0";
+        var a = CpuSample.Parse(0, before, selfBefore, [childBefore]);
+        var b = CpuSample.Parse(2, after, selfAfter, [childAfter]);
+        Assert.Equal(325L + 10L, a.Self);
+        // Busy +300 over 250 ticks a core; the job +180, so others kept 120 / 250 = 0.48 of a core busy.
+        Assert.Equal(0.48, b.OtherCores(a), 12);
+    }
+
+    [Fact]
+    public void ALiveChildIsFoundByItsParentId()
+    {
+        using var child = Process.Start("/bin/sh", ["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30"]);
+        try
+        {
+            CpuSample? first = CpuSample.Read(), later = null;
+            Assert.NotNull(first);
+            var clock = Stopwatch.StartNew();
+            // The child's busy loop shows in this job's time, though this thread sleeps.
+            while (clock.Elapsed < TimeSpan.FromSeconds(20) && (later is null || later.Self - first.Self < 20))
+            {
+                Thread.Sleep(100);
+                later = CpuSample.Read();
+            }
+            Assert.True(later!.Self - first.Self >= 20, $"this job's ticks grew by {later.Self - first.Self}");
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+    }
+
     [RequiresCoresFact(2)]
     public void TwoBusyLoopsTakeTheSecondThreadAndDisposeRestoresIt()
     {
         int before = get_num_threads();
         set_num_threads(2);
-        var hogs = Enumerable.Range(0, 2).Select(_ => Process.Start("/bin/sh", ["-c", "while :; do :; done"])).ToList();
+        // Other jobs, not this process's children (which count as its own work): each loop is left
+        // to init when the shell that started it exits, and the shell prints its id.
+        var hogs = Enumerable.Range(0, 2).Select(_ => StartOrphan("while :; do :; done")).ToList();
         var said = new List<string>();
         try
         {
@@ -59,13 +103,18 @@ public class CoreShareTests
         }
         finally
         {
-            foreach (var h in hogs)
-            {
-                h.Kill();
-                h.WaitForExit();
-            }
+            foreach (var pid in hogs)
+                Process.GetProcessById(pid).Kill();
             set_num_threads(before);
         }
+    }
+
+    private static int StartOrphan(string script)
+    {
+        using var shell = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"( {script} ) >/dev/null 2>&1 & echo $!"]) { RedirectStandardOutput = true })!;
+        int pid = int.Parse(shell.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        shell.WaitForExit();
+        return pid;
     }
 
     [Fact]
