@@ -23,7 +23,7 @@ internal static class SummaryCommand
             using var net = new AavaeModel(options);
             net.to(dev);
             var s = ModelSummary.Measure(net, dev);
-            Console.WriteLine($"{options.Kind.ToString().ToLowerInvariant()} model: {options.Encoder} encoder, {options.DecoderName} decoder, {options.Stem.Name()} stem, width {options.Width}, latent {options.LatentDim}, on {dev}");
+            Console.WriteLine($"{options.Kind.ToString().ToLowerInvariant()} model: {options.Encoder} encoder, {options.DecoderName} decoder, {options.Stem.Name()} stem, width {options.WidthLabel}, latent {options.LatentDim}, on {dev}");
             foreach (var c in s.Components)
                 Console.WriteLine($"  {c.Name,-12} {c.Parameters,14:N0} parameters");
             Console.WriteLine($"  {"total",-12} {s.TotalParameters,14:N0} parameters");

@@ -84,8 +84,6 @@ public static class ArchitectureInference
             decoder = Architecture.Decoders.Values.FirstOrDefault(d => d.Block == dblock && d.Layers.SequenceEqual(dlayers)
                           && decoderWidth is int dw && decoderIn == (long)dw * d.Widen * d.Expansion / 2)?.Name
                 ?? throw new InvalidDataException($"{what}: decoder shapes fit no known architecture ({dblock} blocks, layers [{string.Join(", ", dlayers)}], conv2 {decoderIn} -> {decoderWidth} channels)");
-            if (decoderWidth != width)
-                throw new InvalidDataException($"{what}: the decoder's width {decoderWidth} differs from the encoder's {width}; this project builds both at one width");
         }
 
         return new ModelOptions
@@ -97,6 +95,7 @@ public static class ArchitectureInference
             InputHeight = height,
             LatentDim = latent,
             Width = width,
+            DecoderWidth = decoderWidth is int dw2 && dw2 != width ? dw2 : null,
             LogScale = stateDict.TryGetValue("log_scale", out var ls) ? ls.to_type(ScalarType.Float64).item<double>() : 0,
         };
     }

@@ -32,7 +32,7 @@ public sealed class AavaeModel : Module, IDecoder
         projection = options.Kind == ModelKind.Ae
             ? new ProjectionHeadAE(h, h, options.LatentDim)
             : new ProjectionHeadVAE(h, h, options.LatentDim);
-        decoder = new ResNetDecoder(options.DecoderSpec, options.Stem, options.InputHeight, options.LatentDim, h, options.Width);
+        decoder = new ResNetDecoder(options.DecoderSpec, options.Stem, options.InputHeight, options.LatentDim, h, options.DecoderBaseWidth);
         if (options.Kind != ModelKind.Ae)
             log_scale = new Parameter(tensor(new[] { (float)options.LogScale }), requires_grad: options.LearnScale);
         RegisterComponents();

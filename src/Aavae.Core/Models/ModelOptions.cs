@@ -33,6 +33,12 @@ public sealed record ModelOptions
     /// <summary>Base channel width; 64 in the reference. Narrower runs the same architecture on small machines.</summary>
     [Setting("base channel width (64 in the reference; smaller for CPUs)")]
     public int Width { get; init; } = 64;
+    /// <summary>
+    /// Null: the encoder's width. The features are the encoder's; the decoder only has to be good
+    /// enough to make reconstruction a useful task, and its cost per step falls with the square of its width.
+    /// </summary>
+    [Setting("the decoder's base channel width (default: the encoder's --width); a narrower decoder costs less a step")]
+    public int? DecoderWidth { get; init; }
     /// <summary>Initial value of the decoder's log-variance <c>log_scale</c>.</summary>
     [Setting("initial log-variance of p(x|z)", Aliases = ["--logscale"])]
     public double LogScale { get; init; }
@@ -48,13 +54,20 @@ public sealed record ModelOptions
     [JsonIgnore]
     public DecoderSpec DecoderSpec => Architecture.Decoder(DecoderName);
 
+    [JsonIgnore]
+    public int DecoderBaseWidth => DecoderWidth ?? Width;
+
+    /// <summary>"32", or "32 (decoder 16)" when the decoder is narrower or wider.</summary>
+    [JsonIgnore]
+    public string WidthLabel => DecoderWidth is int dw ? $"{Width} (decoder {dw})" : $"{Width}";
+
     /// <summary>Pooled feature size h of the encoder.</summary>
     [JsonIgnore]
     public int FeatureDim => EncoderSpec.FeatureDim(Width);
 
     /// <summary>The networks' one width rule: halved before each decoder stage and paired in the blocks, it must be even.</summary>
-    public static void CheckWidth(int width) =>
-        OptionException.Check(width >= 2 && width % 2 == 0, nameof(Width), $"must be an even number >= 2, got {width}");
+    public static void CheckWidth(int width, string setting = nameof(Width)) =>
+        OptionException.Check(width >= 2 && width % 2 == 0, setting, $"must be an even number >= 2, got {width}");
 
     /// <summary>Throws an <see cref="OptionException"/> naming the first bad value.</summary>
     public void Validate()
@@ -64,6 +77,8 @@ public sealed record ModelOptions
         OptionException.Check(LatentDim >= 1, nameof(LatentDim), $"must be >= 1, got {LatentDim}");
         OptionException.Check(double.IsFinite(LogScale), nameof(LogScale), $"must be a finite number, got {LogScale}");
         CheckWidth(Width);
+        if (DecoderWidth is int decoderWidth)
+            CheckWidth(decoderWidth, nameof(DecoderWidth));
         Stem.CheckInputSize(InputHeight);
     }
 }

@@ -79,7 +79,7 @@ public static class PretrainSetup
             OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     public static string Describe(PretrainOptions o) =>
-        $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.Width}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px, {o.Model.Stem.Name()} stem)";
+        $"{o.Model.Encoder}/{o.Model.DecoderName} ({o.Model.Kind.ToString().ToLowerInvariant()}, width {o.Model.WidthLabel}, latent {o.Model.LatentDim}, {o.Model.InputHeight}px, {o.Model.Stem.Name()} stem)";
 
     /// <summary>
     /// A run's configuration in a few lines, for a front end to print at its start: the model, the

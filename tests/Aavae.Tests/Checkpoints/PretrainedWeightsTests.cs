@@ -46,6 +46,24 @@ public class PretrainedWeightsTests(TinyRun tiny) : IClassFixture<TinyRun>
         Assert.Equal(stateDict.Keys.Order(), rebuilt.state_dict().Keys.Order());
     }
 
+    [Theory]
+    [InlineData("decoder18")]
+    [InlineData("decoder50")]
+    public void ANarrowerDecoderIsBuiltAndInferredFromItsShapes(string decoder)
+    {
+        var options = new ModelOptions { Encoder = "resnet18", Decoder = decoder, Width = 8, DecoderWidth = 4, LatentDim = 8 };
+        using var model = new AavaeModel(options);
+        var stateDict = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+        // The encoder keeps its 8 stem channels; the decoder's last block ends in 4.
+        Assert.Equal(8L, stateDict["encoder.conv1.weight"].shape[0]);
+        Assert.Equal(4L, stateDict["decoder.conv2.weight"].shape[0]);
+        var inferred = ArchitectureInference.Infer(stateDict, null, "test");
+        Assert.Equal((8, 4, decoder), (inferred.Width, inferred.DecoderWidth, inferred.DecoderName));
+        using var rebuilt = new AavaeModel(inferred);
+        Assert.Equal(stateDict.ToDictionary(kv => kv.Key, kv => string.Join(",", kv.Value.shape)),
+            rebuilt.state_dict().ToDictionary(kv => kv.Key, kv => string.Join(",", kv.Value.shape)));
+    }
+
     [Fact]
     public void NotAZipIsRefused()
     {
