@@ -66,6 +66,27 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         return (evaluated + train * (o.Mode.IsCached() ? 1 : o.Epochs), (long)Batches(data.Train.Count, o.LimitTrainBatches) * o.Epochs);
     }
 
+    /// <summary>
+    /// Seconds the k-NN score of the cached protocols takes on <paramref name="data"/> (0 for the
+    /// augmented one): a search of the whole training split's bank, timed for one chunk of queries
+    /// on random features and scaled to the queries it will answer. The global generator is left as it was.
+    /// </summary>
+    public double KnnSeconds(DataModule data, int featureDim) => !options.Mode.IsCached() ? 0 : Determinism.KeepingGenerator(() =>
+    {
+        var o = options.For(data.Info);
+        int Encoded(int count, int? limit) => (int)Math.Min(count, (long)new LoaderOptions(o.BatchSize, Shuffle: false, DropLast: false, o.Seed, LimitBatches: limit).BatchesOf(count) * o.BatchSize);
+        int bankSize = Encoded(data.Train.Count, o.LimitTrainBatches);
+        int queries = o.Test ? Encoded(data.Test.Count, o.LimitEvalBatches) : Encoded(data.Val.Count, o.LimitEvalBatches);
+        if (bankSize == 0 || queries == 0) return 0;
+        const int timed = 256;
+        int numClasses = Math.Max(1, data.Info.NumClasses);
+        using var bank = new FeatureSet(randn(bankSize, featureDim), randint(numClasses, [bankSize]));
+        using var sample = new FeatureSet(randn(Math.Min(timed, queries), featureDim), randint(numClasses, [Math.Min(timed, queries)]));
+        var clock = Stopwatch.StartNew();
+        Knn.Accuracy(bank, sample, numClasses);
+        return clock.Elapsed.TotalSeconds * queries / sample.Count;
+    });
+
     /// <summary>Seconds a step of the linear layer takes here on encoded features, timed over a few steps; the global generator is left as it was.</summary>
     public double LinearStepSeconds(int featureDim, int numClasses, Device device) => Determinism.KeepingGenerator(() =>
     {
@@ -177,9 +198,10 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
                 ["train_loss"] = lossSum / seen, ["train_acc"] = correct / seen, ["val_acc"] = valAcc,
             }, clock.Elapsed));
         }
-        double? testAcc = test is null ? null : Accuracy(trainer.Linear, test, device);
+        var confusion = Confusion(trainer.Linear, test ?? val, numClasses, device, test is null ? "val" : "test");
+        double? testAcc = test is null ? null : confusion.Accuracy;
         return new LinearEvalResult(options.Mode.Name(), options.Mode.Describe(), options.Epochs, testAcc, valAccuracy, trainLoss,
-            trainCount, test?.Count, clock.Elapsed.TotalSeconds);
+            trainCount, test?.Count, clock.Elapsed.TotalSeconds) { Confusion = confusion };
     }
 
     private static LabelledBatch AugmentedBatch(IImageSource source, Views views, long[] indices, Random rng)
@@ -194,6 +216,23 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         using var scope = NewDisposeScope();
         using var index = tensor(indices);
         return new LabelledBatch(cached.Features.index_select(0, index).DetachFromDisposeScope(), cached.Labels.index_select(0, index).DetachFromDisposeScope());
+    }
+
+    /// <summary>How often each class (row) was predicted as each class (column) on <paramref name="set"/>.</summary>
+    public static ConfusionMatrix Confusion(nn.Module<Tensor, Tensor> linear, FeatureSet set, int numClasses, Device device, string split, int chunk = 1024)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var counts = zeros(numClasses * numClasses, dtype: ScalarType.Int64);
+        for (int start = 0; start < set.Count; start += chunk)
+        {
+            int end = Math.Min(start + chunk, set.Count);
+            var predicted = linear.call(set.Features[start..end].to(device)).argmax(1).cpu();
+            var cell = set.Labels[start..end].cpu().mul(numClasses).add(predicted);
+            counts.add_(cell.bincount(null, numClasses * numClasses));
+        }
+        var flat = counts.data<long>().ToArray();
+        return new ConfusionMatrix(split, Enumerable.Range(0, numClasses).Select(r => (IReadOnlyList<long>)flat[(r * numClasses)..((r + 1) * numClasses)]).ToList());
     }
 
     public static double Accuracy(nn.Module<Tensor, Tensor> linear, FeatureSet set, Device device, int chunk = 1024)

@@ -6,6 +6,14 @@ using Aavae.Embedding;
 
 namespace Aavae.Evaluation;
 
+/// <summary>Counts of images of class <c>Counts[true][predicted]</c> on one split.</summary>
+public sealed record ConfusionMatrix(string Split, IReadOnlyList<IReadOnlyList<long>> Counts)
+{
+    public long Total => Counts.Sum(r => r.Sum());
+
+    public double Accuracy => (double)Enumerable.Range(0, Counts.Count).Sum(i => Counts[i][i]) / Math.Max(1, Total);
+}
+
 /// <summary>What a linear evaluation measured.</summary>
 /// <param name="TestAccuracy">Null when the test split was not read (<see cref="LinearEvalOptions.Test"/> false).</param>
 public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, double? TestAccuracy, IReadOnlyList<double> ValAccuracy,
@@ -20,6 +28,9 @@ public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, 
     /// read. Set by the cached protocols, which hold the training split's features; null otherwise.
     /// </summary>
     public double? KnnAccuracy { get; init; }
+
+    /// <summary>The final linear layer's predictions against the labels, on the test split (or the validation split when the test split was not read).</summary>
+    public ConfusionMatrix? Confusion { get; init; }
 
     /// <summary>The line a user reads: top-1 test accuracy, or validation accuracy when the test split was not read.</summary>
     public string Summary()
