@@ -16,6 +16,8 @@ public enum Need
     Onnx,
     /// <summary>Debian's python3-pil (with numpy and WebP): pictures of every kind written by an encoder independent of the project's decoder.</summary>
     Pil,
+    /// <summary>Debian's python3-sklearn: t-SNE and its trustworthiness, computed independently.</summary>
+    Sklearn,
 }
 
 /// <summary>
@@ -31,6 +33,7 @@ public static class Requirements
     private static readonly Lazy<bool> HasTorch = new(() => PythonImports("torch, numpy"));
     private static readonly Lazy<bool> HasNumpy = new(() => PythonImports("numpy"));
     private static readonly Lazy<bool> HasOnnx = new(() => PythonImports("onnx"));
+    private static readonly Lazy<bool> HasSklearn = new(() => PythonImports("numpy, sklearn.manifold"));
     private static readonly Lazy<bool> HasPil = new(() => PythonImports("numpy, PIL.WebPImagePlugin, PIL.features; assert PIL.features.check('webp')"));
 
     public static string? SkipReason(Need need)
@@ -42,6 +45,7 @@ public static class Requirements
             Need.Numpy when !HasNumpy.Value => "needs numpy: sudo apt-get install python3-numpy (or set AAVAE_PYTHON)",
             Need.Onnx when !HasOnnx.Value => "needs Debian's python3-onnx: sudo apt-get install python3-onnx (or set AAVAE_PYTHON)",
             Need.Pil when !HasPil.Value => "needs Debian's python3-pil and python3-numpy: sudo apt-get install python3-pil python3-numpy (or set AAVAE_PYTHON)",
+            Need.Sklearn when !HasSklearn.Value => "needs Debian's python3-sklearn: sudo apt-get install python3-sklearn (or set AAVAE_PYTHON)",
             Need.Mpi when !OnPath("mpirun.openmpi") || !OnPath("mpirun.mpich") => "needs Open MPI and MPICH: sudo apt-get install openmpi-bin mpich",
             _ => null,
         };

@@ -1,0 +1,136 @@
+using static TorchSharp.torch;
+
+namespace Aavae.Visualization;
+
+/// <summary>The settings of a t-SNE map; the defaults are scikit-learn's (sklearn.manifold.TSNE, method "exact").</summary>
+public sealed record TsneOptions
+{
+    public double Perplexity { get; init; } = 30;
+    public int Iterations { get; init; } = 1000;
+    /// <summary>Iterations with P multiplied by <see cref="EarlyExaggeration"/>, at momentum 0.5.</summary>
+    public int ExaggerationIterations { get; init; } = 250;
+    public double EarlyExaggeration { get; init; } = 12;
+    public long Seed { get; init; }
+}
+
+/// <summary>
+/// Exact t-SNE (van der Maaten and Hinton, 2008) on libtorch tensors in float64, as scikit-learn's
+/// method "exact" runs it: conditional probabilities whose entropy matches log(perplexity),
+/// symmetrised; a Student-t kernel with one degree of freedom in two dimensions; gradient descent
+/// with momentum, per-coordinate gains, early exaggeration, the learning rate max(N / exaggeration / 4, 50),
+/// and a PCA start scaled to a standard deviation of 1e-4. Memory and time grow with N squared:
+/// it is for the few thousand points a report shows.
+/// </summary>
+public static class Tsne
+{
+    /// <summary>Two coordinates for each row of <paramref name="features"/> [N, D].</summary>
+    public static float[,] Map(Tensor features, TsneOptions? options = null)
+    {
+        options ??= new TsneOptions();
+        long n = features.shape[0];
+        if (features.dim() != 2 || n < 4)
+            throw new ArgumentException($"t-SNE needs [N, D] features with N >= 4, got [{string.Join(", ", features.shape)}]", nameof(features));
+        if (options.Perplexity <= 0 || options.Perplexity >= n)
+            throw new ArgumentException($"perplexity must be in (0, {n}), got {options.Perplexity}", nameof(options));
+
+        using var scope = NewDisposeScope();
+        var x = features.detach().to(ScalarType.Float64, CPU);
+        var p = JointProbabilities(SquaredDistances(x), options.Perplexity);
+        var y = PcaStart(x);
+        Descend(p, y, options);
+        var result = new float[n, 2];
+        var values = y.to(ScalarType.Float32).contiguous().data<float>().ToArray();
+        for (long i = 0; i < n; i++)
+        {
+            result[i, 0] = values[2 * i];
+            result[i, 1] = values[2 * i + 1];
+        }
+        return result;
+    }
+
+    private static Tensor ZeroDiagonal(Tensor square)
+    {
+        square.diagonal().zero_();
+        return square;
+    }
+
+    private static Tensor SquaredDistances(Tensor x)
+    {
+        var norms = x.square().sum(1, keepdim: true);
+        return ZeroDiagonal((norms + norms.T - x.matmul(x.T).mul(2.0)).clamp_min(0.0));
+    }
+
+    /// <summary>P = (P_j|i + P_i|j) / 2N, each row's precision found by bisection to give entropy log(perplexity) (in nats, as scikit-learn).</summary>
+    private static Tensor JointProbabilities(Tensor distances, double perplexity)
+    {
+        long n = distances.shape[0];
+        double target = Math.Log(perplexity);
+        var beta = ones(n, dtype: ScalarType.Float64);
+        var low = full(n, double.NegativeInfinity, dtype: ScalarType.Float64);
+        var high = full(n, double.PositiveInfinity, dtype: ScalarType.Float64);
+        var offDiagonal = ZeroDiagonal(ones(n, n, dtype: ScalarType.Float64));
+        Tensor Conditional(Tensor precision, out Tensor entropy)
+        {
+            var weights = distances.mul(precision.neg().unsqueeze(1)).exp().mul(offDiagonal);
+            var sum = weights.sum(1).clamp_min(1e-8);
+            var conditional = weights.div(sum.unsqueeze(1));
+            entropy = sum.log().add(precision.mul(distances.mul(conditional).sum(1)));
+            return conditional;
+        }
+        // scikit-learn's _binary_search_perplexity: 100 steps, doubling or halving beta while a bound is open.
+        for (int step = 0; step < 100; step++)
+        {
+            using var inner = NewDisposeScope();
+            Conditional(beta, out var entropy);
+            var tooFlat = entropy.gt(target);   // too many neighbours: raise beta
+            var newLow = where(tooFlat, beta, low);
+            var newHigh = where(tooFlat, high, beta);
+            beta = where(tooFlat,
+                where(newHigh.isinf(), beta.mul(2.0), newLow.add(newHigh).div(2.0)),
+                where(newLow.isinf(), beta.div(2.0), newLow.add(newHigh).div(2.0))).MoveToOuterDisposeScope();
+            low = newLow.MoveToOuterDisposeScope();
+            high = newHigh.MoveToOuterDisposeScope();
+        }
+        var conditional = Conditional(beta, out _);
+        var joint = conditional.add(conditional.T);
+        return joint.div(joint.sum()).clamp_min(1e-12);
+    }
+
+    /// <summary>The first two principal components, scaled so that the first has standard deviation 1e-4 (scikit-learn's init "pca").</summary>
+    private static Tensor PcaStart(Tensor x)
+    {
+        var centred = x.sub(x.mean([0], keepdim: true));
+        var (_, _, v) = linalg.svd(centred, fullMatrices: false);
+        var y = centred.matmul(v[..2].T);
+        // SVD's signs are arbitrary: fix each component's so that its largest loading is positive.
+        var signs = v[..2].gather(1, v[..2].abs().argmax(1, keepdim: true)).sign().squeeze(1);
+        y = y.mul(signs.unsqueeze(0));
+        return y.div(y[.., 0].std(unbiased: false)).mul(1e-4);
+    }
+
+    private static void Descend(Tensor p, Tensor y, TsneOptions options)
+    {
+        long n = p.shape[0];
+        double learningRate = Math.Max(n / options.EarlyExaggeration / 4, 50);
+        var update = zeros_like(y);
+        var gains = ones_like(y);
+        for (int it = 0; it < options.Iterations; it++)
+        {
+            using var step = NewDisposeScope();
+            bool early = it < options.ExaggerationIterations;
+            double momentum = early ? 0.5 : 0.8;
+            var pNow = early ? p.mul(options.EarlyExaggeration) : p;
+            // Student-t affinities (1 + |y_i - y_j|^2)^-1, zero on the diagonal.
+            var kernel = ZeroDiagonal(SquaredDistances(y).add(1.0).reciprocal());
+            var q = kernel.div(kernel.sum()).clamp_min(1e-12);
+            var pull = pNow.sub(q).mul(kernel);
+            // dC/dy_i = 4 sum_j (p_ij - q_ij)(1 + |y_i - y_j|^2)^-1 (y_i - y_j)
+            var gradient = pull.sum(1, keepdim: true).mul(y).sub(pull.matmul(y)).mul(4.0);
+            // Delta-bar-delta gains: grow where the step keeps its direction, shrink where it turns.
+            var same = update.mul(gradient).lt(0.0);
+            gains.copy_(where(same, gains.add(0.2), gains.mul(0.8)).clamp_min(0.01));
+            update.copy_(update.mul(momentum).sub(gradient.mul(gains).mul(learningRate)));
+            y.add_(update);
+        }
+    }
+}
