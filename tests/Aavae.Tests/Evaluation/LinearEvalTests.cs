@@ -107,6 +107,36 @@ public class LinearEvalTests
     }
 
     [Fact]
+    public void TheConfusionMatrixCountsEachTrueClassAgainstItsPrediction()
+    {
+        // Three classes; the layer is the identity, so the prediction is the feature that is largest.
+        // True 0 predicted 0, 0; true 1 predicted 2; true 2 predicted 2, 1, 2.
+        using var linear = nn.Linear(3, 3, hasBias: false);
+        using (no_grad()) linear.weight!.copy_(eye(3));
+        using var features = tensor(new float[,] { { 1, 0, 0 }, { 2, 1, 0 }, { 0, 0, 1 }, { 0, 0, 3 }, { 0, 1, 0 }, { 1, 0, 2 } });
+        using var labels = tensor(new long[] { 0, 0, 1, 2, 2, 2 });
+        var set = new FeatureSet(features, labels);
+        var matrix = LinearEval.Confusion(linear, set, 3, CPU, "test", chunk: 4);
+        Assert.Equal([[2L, 0, 0], [0L, 0, 1], [0L, 1, 2]], matrix.Counts.Select(r => r.ToArray()).ToArray());
+        Assert.Equal((6L, 4.0 / 6), (matrix.Total, matrix.Accuracy));
+        Assert.Equal("test", matrix.Split);
+    }
+
+    [Fact]
+    public void TheResultsConfusionMatrixIsOfTheSplitItsAccuracyIsOf()
+    {
+        using var data = DataModule.Load("fashion-mnist", null);
+        using var pixels = new RawPixels(3, 32, 32);
+        var options = new LinearEvalOptions { Epochs = 2, BatchSize = 64, Features = FeatureMode.Cached, LimitTrainBatches = 5, LimitEvalBatches = 2 };
+        var full = new LinearEval(options, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        Assert.Equal(("test", 128L, 10), (full.Confusion!.Split, full.Confusion.Total, full.Confusion.Counts.Count));
+        Assert.Equal(full.TestAccuracy!.Value, full.Confusion.Accuracy, 12);
+        var valOnly = new LinearEval(options with { Test = false }, new SilentObserver()).Run(pixels, pixels.FeatureDim, data, CPU);
+        Assert.Equal(("val", 128L), (valOnly.Confusion!.Split, valOnly.Confusion.Total));
+        Assert.Equal(valOnly.ValAccuracy[^1], valOnly.Confusion.Accuracy, 12);
+    }
+
+    [Fact]
     public void TheCachedProtocolReportsTheKnnAccuracyThatTheKnnEvaluationComputesOnTheSameSplits()
     {
         // The k-NN figure beside the linear one comes from the features the linear evaluation cached;
