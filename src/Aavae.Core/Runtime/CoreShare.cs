@@ -93,8 +93,7 @@ public sealed class CoreShare : IDisposable
 /// line (busy = user, nice, system, irq, softirq; steal and idle are not work of this machine's
 /// processes) and the job's: this process's utime and stime, and its children's, live (from their
 /// own stat lines) or ended (its cutime and cstime). A child (the convolution guard's trial
-/// process, the picture decoder) works while this process waits for it, so it is not another job
-/// to give cores to.
+/// process, the picture decoder) works for this run, so it is not another job to give cores to.
 /// </summary>
 public sealed record CpuSample(double Seconds, long Busy, long Total, long Self, int Cores)
 {

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Aavae.Visualization;
 
-/// <summary>The settings of a t-SNE map; the defaults are scikit-learn's (sklearn.manifold.TSNE, method "exact").</summary>
+/// <summary>The settings of a t-SNE map; the defaults are scikit-learn's (sklearn.manifold.TSNE, method "exact"). The PCA start makes the map a function of the features alone: there is no seed.</summary>
 public sealed record TsneOptions
 {
     public double Perplexity { get; init; } = 30;
@@ -10,7 +10,6 @@ public sealed record TsneOptions
     /// <summary>Iterations with P multiplied by <see cref="EarlyExaggeration"/>, at momentum 0.5.</summary>
     public int ExaggerationIterations { get; init; } = 250;
     public double EarlyExaggeration { get; init; } = 12;
-    public long Seed { get; init; }
 }
 
 /// <summary>
