@@ -223,13 +223,14 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        using var classes = numClasses.ToScalar();
         var counts = zeros(numClasses * numClasses, dtype: ScalarType.Int64);
         for (int start = 0; start < set.Count; start += chunk)
         {
             int end = Math.Min(start + chunk, set.Count);
             var predicted = linear.call(set.Features[start..end].to(device)).argmax(1).cpu();
-            var cell = set.Labels[start..end].cpu().mul(numClasses).add(predicted);
-            counts.add_(cell.bincount(null, numClasses * numClasses));
+            var cell = set.Labels[start..end].cpu().mul(classes).Plus(predicted);
+            counts.add_(cell.bincount(null, numClasses * numClasses), Scalars.One);
         }
         var flat = counts.data<long>().ToArray();
         return new ConfusionMatrix(split, Enumerable.Range(0, numClasses).Select(r => (IReadOnlyList<long>)flat[(r * numClasses)..((r + 1) * numClasses)]).ToList());

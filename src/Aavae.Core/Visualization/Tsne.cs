@@ -1,3 +1,5 @@
+using Aavae.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Aavae.Visualization;
@@ -33,10 +35,11 @@ public static class Tsne
             throw new ArgumentException($"perplexity must be in (0, {n}), got {options.Perplexity}", nameof(options));
 
         using var scope = NewDisposeScope();
+        using var k = new Constants();
         var x = features.detach().to(ScalarType.Float64, CPU);
-        var p = JointProbabilities(SquaredDistances(x), options.Perplexity);
-        var y = PcaStart(x);
-        Descend(p, y, options);
+        var p = JointProbabilities(SquaredDistances(x, k), options.Perplexity, k);
+        var y = PcaStart(x, k);
+        Descend(p, y, options, k);
         var result = new float[n, 2];
         var values = y.to(ScalarType.Float32).contiguous().data<float>().ToArray();
         for (long i = 0; i < n; i++)
@@ -47,33 +50,47 @@ public static class Tsne
         return result;
     }
 
+    /// <summary>The numbers of the algorithm as native scalars made once, not converted implicitly on each call (Runtime/Scalars).</summary>
+    private sealed class Constants : IDisposable
+    {
+        public readonly Scalar Zero = 0.0.ToScalar(), Half = 0.5.ToScalar(), One = 1.0.ToScalar(), Two = 2.0.ToScalar(), Four = 4.0.ToScalar(),
+            Gain = 0.2.ToScalar(), Shrink = 0.8.ToScalar(), MinGain = 0.01.ToScalar(), Tiny = 1e-12.ToScalar(), SumFloor = 1e-8.ToScalar(), Start = 1e-4.ToScalar();
+
+        public void Dispose()
+        {
+            foreach (var s in new[] { Zero, Half, One, Two, Four, Gain, Shrink, MinGain, Tiny, SumFloor, Start }) s.Dispose();
+        }
+    }
+
     private static Tensor ZeroDiagonal(Tensor square)
     {
         square.diagonal().zero_();
         return square;
     }
 
-    private static Tensor SquaredDistances(Tensor x)
+    private static Tensor SquaredDistances(Tensor x, Constants k)
     {
-        var norms = x.square().sum(1, keepdim: true);
-        return ZeroDiagonal((norms + norms.T - x.matmul(x.T).mul(2.0)).clamp_min(0.0));
+        var norms = x.mul(x).sum(1, keepdim: true);
+        return ZeroDiagonal(norms.Plus(norms.T).sub(x.matmul(x.T).mul(k.Two)).clamp_min(k.Zero));
     }
 
     /// <summary>P = (P_j|i + P_i|j) / 2N, each row's precision found by bisection to give entropy log(perplexity) (in nats, as scikit-learn).</summary>
-    private static Tensor JointProbabilities(Tensor distances, double perplexity)
+    private static Tensor JointProbabilities(Tensor distances, double perplexity, Constants k)
     {
         long n = distances.shape[0];
-        double target = Math.Log(perplexity);
+        using var target = Math.Log(perplexity).ToScalar();
         var beta = ones(n, dtype: ScalarType.Float64);
-        var low = full(n, double.NegativeInfinity, dtype: ScalarType.Float64);
-        var high = full(n, double.PositiveInfinity, dtype: ScalarType.Float64);
+        using var below = double.NegativeInfinity.ToScalar();
+        using var above = double.PositiveInfinity.ToScalar();
+        var low = full([n], below, dtype: ScalarType.Float64);
+        var high = full([n], above, dtype: ScalarType.Float64);
         var offDiagonal = ZeroDiagonal(ones(n, n, dtype: ScalarType.Float64));
         Tensor Conditional(Tensor precision, out Tensor entropy)
         {
             var weights = distances.mul(precision.neg().unsqueeze(1)).exp().mul(offDiagonal);
-            var sum = weights.sum(1).clamp_min(1e-8);
+            var sum = weights.sum(1).clamp_min(k.SumFloor);
             var conditional = weights.div(sum.unsqueeze(1));
-            entropy = sum.log().add(precision.mul(distances.mul(conditional).sum(1)));
+            entropy = sum.log().Plus(precision.mul(distances.mul(conditional).sum(1)));
             return conditional;
         }
         // scikit-learn's _binary_search_perplexity: 100 steps, doubling or halving beta while a bound is open.
@@ -84,19 +101,20 @@ public static class Tsne
             var tooFlat = entropy.gt(target);   // too many neighbours: raise beta
             var newLow = where(tooFlat, beta, low);
             var newHigh = where(tooFlat, high, beta);
+            var middle = newLow.Plus(newHigh).div(k.Two);
             beta = where(tooFlat,
-                where(newHigh.isinf(), beta.mul(2.0), newLow.add(newHigh).div(2.0)),
-                where(newLow.isinf(), beta.div(2.0), newLow.add(newHigh).div(2.0))).MoveToOuterDisposeScope();
+                where(newHigh.isinf(), beta.mul(k.Two), middle),
+                where(newLow.isinf(), beta.div(k.Two), middle)).MoveToOuterDisposeScope();
             low = newLow.MoveToOuterDisposeScope();
             high = newHigh.MoveToOuterDisposeScope();
         }
         var conditional = Conditional(beta, out _);
-        var joint = conditional.add(conditional.T);
-        return joint.div(joint.sum()).clamp_min(1e-12);
+        var joint = conditional.Plus(conditional.T);
+        return joint.div(joint.sum()).clamp_min(k.Tiny);
     }
 
     /// <summary>The first two principal components, scaled so that the first has standard deviation 1e-4 (scikit-learn's init "pca").</summary>
-    private static Tensor PcaStart(Tensor x)
+    private static Tensor PcaStart(Tensor x, Constants k)
     {
         var centred = x.sub(x.mean([0], keepdim: true));
         var (_, _, v) = linalg.svd(centred, fullMatrices: false);
@@ -104,32 +122,33 @@ public static class Tsne
         // SVD's signs are arbitrary: fix each component's so that its largest loading is positive.
         var signs = v[..2].gather(1, v[..2].abs().argmax(1, keepdim: true)).sign().squeeze(1);
         y = y.mul(signs.unsqueeze(0));
-        return y.div(y[.., 0].std(unbiased: false)).mul(1e-4);
+        return y.div(y[.., 0].std(unbiased: false)).mul(k.Start);
     }
 
-    private static void Descend(Tensor p, Tensor y, TsneOptions options)
+    private static void Descend(Tensor p, Tensor y, TsneOptions options, Constants k)
     {
         long n = p.shape[0];
-        double learningRate = Math.Max(n / options.EarlyExaggeration / 4, 50);
+        using var learningRate = Math.Max(n / options.EarlyExaggeration / 4, 50).ToScalar();
+        using var exaggeration = options.EarlyExaggeration.ToScalar();
         var update = zeros_like(y);
         var gains = ones_like(y);
         for (int it = 0; it < options.Iterations; it++)
         {
             using var step = NewDisposeScope();
             bool early = it < options.ExaggerationIterations;
-            double momentum = early ? 0.5 : 0.8;
-            var pNow = early ? p.mul(options.EarlyExaggeration) : p;
+            var momentum = early ? k.Half : k.Shrink;
+            var pNow = early ? p.mul(exaggeration) : p;
             // Student-t affinities (1 + |y_i - y_j|^2)^-1, zero on the diagonal.
-            var kernel = ZeroDiagonal(SquaredDistances(y).add(1.0).reciprocal());
-            var q = kernel.div(kernel.sum()).clamp_min(1e-12);
+            var kernel = ZeroDiagonal(SquaredDistances(y, k).add(k.One, k.One).reciprocal());
+            var q = kernel.div(kernel.sum()).clamp_min(k.Tiny);
             var pull = pNow.sub(q).mul(kernel);
             // dC/dy_i = 4 sum_j (p_ij - q_ij)(1 + |y_i - y_j|^2)^-1 (y_i - y_j)
-            var gradient = pull.sum(1, keepdim: true).mul(y).sub(pull.matmul(y)).mul(4.0);
+            var gradient = pull.sum(1, keepdim: true).mul(y).sub(pull.matmul(y)).mul(k.Four);
             // Delta-bar-delta gains: grow where the step keeps its direction, shrink where it turns.
-            var same = update.mul(gradient).lt(0.0);
-            gains.copy_(where(same, gains.add(0.2), gains.mul(0.8)).clamp_min(0.01));
+            var same = update.mul(gradient).lt(k.Zero);
+            gains.copy_(where(same, gains.add(k.Gain, k.One), gains.mul(k.Shrink)).clamp_min(k.MinGain));
             update.copy_(update.mul(momentum).sub(gradient.mul(gains).mul(learningRate)));
-            y.add_(update);
+            y.add_(update, k.One);
         }
     }
 }

@@ -24,7 +24,7 @@ public class SettingRoundTripTests
     /// <summary>Values that differ from the paper preset's under --model vae and still train one tiny step, where <see cref="Other"/> would not.</summary>
     private static readonly Dictionary<string, string> Pretrain = new()
     {
-        ["Kind"] = "vae", ["Encoder"] = "resnet18", ["Decoder"] = "decoder18", ["Stem"] = "stl10", ["LatentDim"] = "8", ["Width"] = "4",
+        ["Kind"] = "vae", ["Encoder"] = "resnet18", ["Decoder"] = "decoder18", ["Stem"] = "stl10", ["LatentDim"] = "8", ["Width"] = "4", ["DecoderWidth"] = "8",
         ["LogScale"] = "-0.25", ["LearnScale"] = "1", ["Dataset"] = "fashion-mnist", ["DataDir"] = FashionMnist.ShippedDirectory,
         ["CropScale"] = "0.3", ["JitterStrength"] = "0.4", ["Denoising"] = "true", ["KlCoeff"] = "0.05", ["ValSamples"] = "2",
         ["Algorithm"] = "lamb", ["LearningRate"] = "0.001", ["WeightDecay"] = "1e-05", ["ExcludeBnBias"] = "true", ["WarmupEpochs"] = "0.5",

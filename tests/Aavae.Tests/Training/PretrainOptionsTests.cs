@@ -171,10 +171,13 @@ public class PretrainOptionsTests
     [Fact]
     public void ARunConfigurationOfTheFlatFormReadsIntoItsGroups()
     {
+        // What the flat form did not hold takes the record's defaults, the behaviour of its day:
+        // the decoder at the encoder's width, the original image encoded every step.
         var small = Presets.Get("cpu-small");
         var expected = small with
         {
-            Model = small.Model with { Width = 8 },
+            Model = small.Model with { Width = 8, DecoderWidth = null },
+            Objective = small.Objective with { OriginalEvery = 1 },
             Optimizer = small.Optimizer with { Algorithm = OptimizerKind.Lamb },
             Trainer = small.Trainer with { Precision = Precision.Bf16Mixed, Threads = 1, LimitTrainBatches = 20, LimitValBatches = 4 },
             Monitors = small.Monitors with { OnlineFt = true, KnnEvery = 1, LinearProbeEvery = 1 },
