@@ -58,13 +58,17 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     public (long Images, long LinearSteps) Work(DataModule data)
     {
         var o = options.For(data.Info);
-        int Batches(int count, int? limit) => new LoaderOptions(o.BatchSize, Shuffle: false, DropLast: false, o.Seed, LimitBatches: limit).BatchesOf(count);
-        long Encoded(int count, int? limit) => Math.Min(count, (long)Batches(count, limit) * o.BatchSize);
-        long evaluated = Encoded(data.Val.Count, o.LimitEvalBatches) + (o.Test ? Encoded(data.Test.Count, o.LimitEvalBatches) : 0);
-        long train = Encoded(data.Train.Count, o.LimitTrainBatches);
+        long evaluated = Encoded(o, data.Val.Count, o.LimitEvalBatches) + (o.Test ? Encoded(o, data.Test.Count, o.LimitEvalBatches) : 0);
+        long train = Encoded(o, data.Train.Count, o.LimitTrainBatches);
         // The augmented protocol encodes a fresh view of the training split every epoch; the cached ones encode it once.
-        return (evaluated + train * (o.Mode.IsCached() ? 1 : o.Epochs), (long)Batches(data.Train.Count, o.LimitTrainBatches) * o.Epochs);
+        return (evaluated + train * (o.Mode.IsCached() ? 1 : o.Epochs), (long)Batches(o, data.Train.Count, o.LimitTrainBatches) * o.Epochs);
     }
+
+    private static int Batches(LinearEvalOptions o, int count, int? limit) =>
+        new LoaderOptions(o.BatchSize, Shuffle: false, DropLast: false, o.Seed, LimitBatches: limit).BatchesOf(count);
+
+    /// <summary>The images of a split of <paramref name="count"/> that the evaluation encodes, its batch limit applied.</summary>
+    private static int Encoded(LinearEvalOptions o, int count, int? limit) => (int)Math.Min(count, (long)Batches(o, count, limit) * o.BatchSize);
 
     /// <summary>
     /// Seconds the k-NN score of the cached protocols takes on <paramref name="data"/> (0 for the
@@ -74,9 +78,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     public double KnnSeconds(DataModule data, int featureDim) => !options.Mode.IsCached() ? 0 : Determinism.KeepingGenerator(() =>
     {
         var o = options.For(data.Info);
-        int Encoded(int count, int? limit) => (int)Math.Min(count, (long)new LoaderOptions(o.BatchSize, Shuffle: false, DropLast: false, o.Seed, LimitBatches: limit).BatchesOf(count) * o.BatchSize);
-        int bankSize = Encoded(data.Train.Count, o.LimitTrainBatches);
-        int queries = o.Test ? Encoded(data.Test.Count, o.LimitEvalBatches) : Encoded(data.Val.Count, o.LimitEvalBatches);
+        int bankSize = Encoded(o, data.Train.Count, o.LimitTrainBatches);
+        int queries = Encoded(o, o.Test ? data.Test.Count : data.Val.Count, o.LimitEvalBatches);
         if (bankSize == 0 || queries == 0) return 0;
         const int timed = 256;
         int numClasses = Math.Max(1, data.Info.NumClasses);
@@ -225,13 +228,8 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         using var _ = no_grad();
         using var classes = numClasses.ToScalar();
         var counts = zeros(numClasses * numClasses, dtype: ScalarType.Int64);
-        for (int start = 0; start < set.Count; start += chunk)
-        {
-            int end = Math.Min(start + chunk, set.Count);
-            var predicted = linear.call(set.Features[start..end].to(device)).argmax(1).cpu();
-            var cell = set.Labels[start..end].cpu().mul(classes).Plus(predicted);
-            counts.add_(cell.bincount(null, numClasses * numClasses), Scalars.One);
-        }
+        foreach (var (predicted, labels) in Predictions(linear, set, device, chunk))
+            counts.add_(labels.cpu().mul(classes).Plus(predicted.cpu()).bincount(null, numClasses * numClasses), Scalars.One);
         var flat = counts.data<long>().ToArray();
         return new ConfusionMatrix(split, Enumerable.Range(0, numClasses).Select(r => (IReadOnlyList<long>)flat[(r * numClasses)..((r + 1) * numClasses)]).ToList());
     }
@@ -241,12 +239,18 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         long correct = 0;
+        foreach (var (predicted, labels) in Predictions(linear, set, device, chunk))
+            correct += predicted.eq(labels).sum().item<long>();
+        return (double)correct / set.Count;
+    }
+
+    /// <summary>The layer's predicted classes and the labels, on <paramref name="device"/>, a chunk at a time; in the caller's dispose scope and no_grad.</summary>
+    private static IEnumerable<(Tensor Predicted, Tensor Labels)> Predictions(nn.Module<Tensor, Tensor> linear, FeatureSet set, Device device, int chunk)
+    {
         for (int start = 0; start < set.Count; start += chunk)
         {
             int end = Math.Min(start + chunk, set.Count);
-            var logits = linear.call(set.Features[start..end].to(device));
-            correct += logits.argmax(1).eq(set.Labels[start..end].to(device)).sum().item<long>();
+            yield return (linear.call(set.Features[start..end].to(device)).argmax(1), set.Labels[start..end].to(device));
         }
-        return (double)correct / set.Count;
     }
 }
