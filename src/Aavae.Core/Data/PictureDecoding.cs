@@ -50,8 +50,11 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
 
     private Process? child;
     private string? lastError;
-    // A program that cannot be started (or dies at once, again and again) leaves the decoding to this process.
+    // A program that cannot be started, or that dies again and again before it has answered once, leaves the
+    // decoding to this process. One that has answered keeps being restarted: a run of crafted files must cost
+    // those files, never the run.
     private InProcessPictureDecoder? fallback;
+    private bool answered;
     private int crashesInARow;
 
     public DecodedPicture Decode(string path)
@@ -77,6 +80,7 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
                 return new DecodedPicture(0, 0, null, $"the decoder took more than {TimeLimit.TotalSeconds:0} s on it (stopped)");
             }
             crashesInARow = 0;
+            answered = true;
             return reply.Result;
         }
         catch (Exception e) when (e is IOException or EndOfStreamException or AggregateException or InvalidOperationException)
@@ -84,7 +88,7 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
             int? code = child is { HasExited: true } ? child.ExitCode : null;
             var said = lastError;
             Stop();
-            if (++crashesInARow >= 10) fallback = new InProcessPictureDecoder();
+            if (++crashesInARow >= 10 && !answered) fallback = new InProcessPictureDecoder();
             return new DecodedPicture(0, 0, null, $"the decoder crashed on it{(code is int c ? $" (exit {c})" : "")}{(said is null ? "" : $": {said}")}");
         }
     }

@@ -81,7 +81,9 @@ public class PictureFolderTests
     [InlineData("jpeg-cmyk", "Image.fromarray(a).convert('CMYK').save(f'{out}/{i}.jpg', quality=95)", 3)]
     public void EveryKindOfPictureDecodesToTheDataSetsPixels(string kind, string write, double meanError)
     {
-        var folder = TempDir.Create();
+        var top = TempDir.Create();
+        var folder = Path.Combine(top, "holiday", "day 2");
+        Directory.CreateDirectory(folder);
         var pictures = FashionMnist(8);
         WriteWithPil(folder, pictures, $"for i, a in enumerate(pictures): {write}");
         var files = Directory.GetFiles(folder).OrderBy(f => int.Parse(Path.GetFileNameWithoutExtension(f))).ToList();
@@ -95,6 +97,29 @@ public class PictureFolderTests
             var decoded = meanError == 0 ? Grey(rgb) : Enumerable.Range(0, 784).Select(j => (byte)((rgb[3 * j] + rgb[3 * j + 1] + rgb[3 * j + 2]) / 3)).ToArray();
             double error = decoded.Zip(pictures[i], (a, b) => Math.Abs(a - b)).Average();
             Assert.True(error <= meanError, $"{kind} picture {i}: mean error {error:F2} levels");
+        }
+
+        // The same files as a folder a run reads: nested, beside a cut copy, decoded by the child process a run uses.
+        var first = File.ReadAllBytes(files[0]);
+        File.WriteAllBytes(Path.Combine(top, "cut" + Path.GetExtension(files[0])), first[..(first.Length / 3)]);
+        var cacheRoot = TempDir.Create();
+        var loaded = PictureFolderData.Load(new DataOptions { DataDir = top, CacheDir = cacheRoot }, 32, Aavae.Models.Stem.Cifar, seed: 0);
+        using (loaded.Data) Assert.Equal(8, loaded.Data.PretrainTrain.Count + loaded.Data.PretrainVal.Count);
+        Assert.Equal(["cut" + Path.GetExtension(files[0])], loaded.Skipped.Select(s => s.Path));
+        // Everything is cached now: a decoder that refuses every file proves nothing is decoded again.
+        using var cache = PictureCache.Open(loaded.Listing, PictureFolderData.CacheScale * 32, cacheRoot, new RefusingDecoder());
+        var readable = cache.Readable(loaded.Listing.Train.Concat(loaded.Listing.Val));
+        Assert.Equal(8, readable.Count);
+        foreach (var path in readable)
+            Assert.Equal(PictureFile.DecodeRgb(Path.Combine(top, path)).Rgb, cache.Read(path));
+    }
+
+    private sealed class RefusingDecoder : IPictureDecoder
+    {
+        public DecodedPicture Decode(string path) => throw new InvalidOperationException($"{path} was decoded again");
+
+        public void Dispose()
+        {
         }
     }
 
@@ -115,6 +140,7 @@ public class PictureFolderTests
                 if t is not None: im = im.transpose(t)
                 exif = Image.Exif(); exif[0x0112] = o
                 im.save(f'{out}/{o}.webp', lossless=True, exif=exif.tobytes())
+                im.save(f'{out}/{o}.jpg', quality=100, exif=exif.tobytes())
             """);
         for (int orientation = 1; orientation <= 8; orientation++)
         {
@@ -129,6 +155,16 @@ public class PictureFolderTests
                 Assert.True(grey.AsSpan(y * 40, 28).SequenceEqual(upright.AsSpan(y * 28, 28)), $"orientation {orientation}, row {y}");
                 Assert.All(grey.AsSpan(y * 40 + 28, 12).ToArray(), v => Assert.Equal(255, v));
             }
+
+            // A camera's JPEG carries the tag the same way (APP1); lossy, so the pixels are near, not equal, and a wrong turn is far.
+            var jpeg = Path.Combine(folder, $"{orientation}.jpg");
+            var (jw, jh, jrgb) = PictureFile.DecodeRgb(jpeg);
+            Assert.Equal((40, 28), (jw, jh));
+            double error = 0;
+            for (int y = 0; y < 28; y++)
+                for (int x = 0; x < 28; x++)
+                    error += Math.Abs(jrgb[3 * (y * 40 + x)] - upright[y * 28 + x]);
+            Assert.True(error / 784 < 4, $"JPEG orientation {orientation}: mean error {error / 784:F1} levels");
         }
     }
 
@@ -288,6 +324,10 @@ public class PictureFolderTests
         Assert.Equal("fine", crashing.Decode("a.png").Problem);
         Assert.StartsWith("the decoder crashed on it", crashing.Decode("crash.png").Problem);
         Assert.Equal("fine", crashing.Decode("b.png").Problem);
+        // A run of crafted files longer than the restart limit still costs those files: the child answered before, so it
+        // is started again each time, and the file after them is decoded by a child, not by this process.
+        for (int i = 0; i < 12; i++) Assert.StartsWith("the decoder crashed on it", crashing.Decode($"crash{i}.png").Problem);
+        Assert.Equal("fine", crashing.Decode("c.png").Problem);
     }
 
     [Fact]
