@@ -16,7 +16,7 @@ public static class PictureFolderBench
         var clock = Stopwatch.StartNew();
         var listing = PictureFolder.List(folder);
         var listed = clock.Elapsed;
-        output.WriteLine($"{listing.Count:N0} pictures in {folder} ({listing.Skipped.Count} skipped), input size {inputSize}, cache short side {PictureFolderData.CacheScale * inputSize}");
+        output.WriteLine($"{listing.Count:N0} pictures in {folder} ({listing.Skipped.Count} skipped), input size {inputSize}, cache short side {new DataOptions().CacheShortSide(inputSize)}");
         output.WriteLine($"| step | seconds | pictures/s | peak RSS (MB) |");
         output.WriteLine($"| --- | --- | --- | --- |");
         void Row(string step, TimeSpan t) =>
@@ -33,13 +33,13 @@ public static class PictureFolderBench
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
             clock.Restart();
             using (var decoder = make())
-            using (var cache = PictureCache.Open(listing, PictureFolderData.CacheScale * inputSize, root, decoder))
+            using (var cache = PictureCache.Open(listing, new DataOptions().CacheShortSide(inputSize), root, decoder))
             {
                 Row(name, clock.Elapsed);
                 if (name.Contains("child")) output.WriteLine($"cache: {cache.Bytes / 1e6:F1} MB, {cache.Bytes / 1e6 / (listing.Count / 1000.0):F2} MB per 1,000 pictures");
             }
             clock.Restart();
-            using (PictureCache.Open(listing, PictureFolderData.CacheScale * inputSize, root, new InProcessPictureDecoder())) Row("open the cache again (nothing to decode)", clock.Elapsed);
+            using (PictureCache.Open(listing, new DataOptions().CacheShortSide(inputSize), root, new InProcessPictureDecoder())) Row("open the cache again (nothing to decode)", clock.Elapsed);
             Directory.Delete(root, recursive: true);
         }
     }

@@ -54,42 +54,24 @@ internal static class PretrainCommand
 
         int Run(ParseResult r, IProcessGroup group)
         {
-            string? resumeFrom = r.GetValue(resume);
-            TrainingCheckpoint? checkpoint = resumeFrom is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(resumeFrom));
-            string presetName = r.GetValue(preset) ?? Presets.Default;
-            var flags = new ReferenceFlags(
-                r.IsExplicit(cosine) || r.IsExplicit(linear) ? (r.GetValue(cosine), r.GetValue(linear)) : null,
-                r.GetValue(fp16), r.GetValue(gpus), settings.Spelling(r, nameof(DataOptions.BatchSize)) == "--batch_size");
-            var kind = (ModelKind?)settings.Value(r, nameof(ModelOptions.Kind));
-            var dataset = (settings.Value(r, nameof(DataOptions.Dataset)) as DatasetInfo)?.Name;
-
-            // What the user typed, laid over the preset (or the resumed run) by the library.
-            var o = PretrainSetup.Resolve(presetName, kind, dataset, checkpoint, o => flags.Apply(settings.Apply(r, o), group.Size),
-                stemChosen: settings.Value(r, nameof(ModelOptions.Stem)) is not null, epochsChosen: settings.Value(r, nameof(TrainerOptions.MaxEpochs)) is not null);
-            var device = o.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-            o = o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device) } };
-            Pretrainer.CheckPrecision(o, device);
-            var evaluate = r.GetValue(linearEval) is { } mode
-                ? evaluation.Apply(r, Pretrainer.LinearEvaluationOptions(o, SettingValues.Parse<FeatureMode>(mode, "LinearEval")))
-                : null;
-            OptionException.Check(evaluate is null || !o.Data.Dataset.IsFolder, "LinearEval",
-                "needs labels, and a picture folder for pre-training has none: run linear-eval --dataset folder on a folder of labelled pictures afterwards");
-            // Rank 0 names (and creates) the run folder; the others train into the same one and write nothing.
-            var folder = group.Rank == 0 ? PretrainSetup.Folder(o, checkpoint, r.GetValue(output), r.GetValue(overwrite)).Path : null;
-            var run = new RunFolder(group.BroadcastString(folder));
-
-            if (group.Rank == 0)
-            {
-                bool continuesOwnRun = checkpoint is not null && checkpoint.Format != CheckpointFormat.Lightning;
-                Console.WriteLine(checkpoint is null ? $"pretrain: new run, preset {presetName}{(r.GetValue(preset) is null ? " (the default; --preset names another)" : "")}"
-                    : continuesOwnRun ? $"pretrain: resuming at epoch {checkpoint.Position.Epoch}, batch {checkpoint.Position.Batch} (step {checkpoint.Position.GlobalStep})"
-                    : $"pretrain: continuing the reference's run {resumeFrom} at epoch {checkpoint.Position.Epoch} (step {checkpoint.Position.GlobalStep})");
-                var baseline = checkpoint?.Options ?? PretrainSetup.Resolve(presetName, kind, dataset);
-                baseline = baseline with { Trainer = baseline.Trainer with { Precision = baseline.Trainer.Precision.On(device) } };
-                foreach (var line in PretrainSetup.Summary(o, baseline, checkpoint is null ? presetName : "the run", run)) Console.WriteLine(line);
-                if (flags.Note(o, group.Size) is { } note) Console.WriteLine(note);
-            }
-            return Train(o, run, checkpoint, evaluate, group);
+            var request = new PretrainRequest(
+                Preset: r.GetValue(preset),
+                Kind: (ModelKind?)settings.Value(r, nameof(ModelOptions.Kind)),
+                Dataset: (settings.Value(r, nameof(DataOptions.Dataset)) as DatasetInfo)?.Name,
+                Resume: r.GetValue(resume),
+                Explicitly: o => settings.Apply(r, o),
+                StemChosen: settings.Value(r, nameof(ModelOptions.Stem)) is not null,
+                EpochsChosen: settings.Value(r, nameof(TrainerOptions.MaxEpochs)) is not null,
+                Flags: new ReferenceFlags(
+                    r.IsExplicit(cosine) || r.IsExplicit(linear) ? (r.GetValue(cosine), r.GetValue(linear)) : null,
+                    r.GetValue(fp16), r.GetValue(gpus), settings.Spelling(r, nameof(DataOptions.BatchSize)) == "--batch_size"),
+                Output: r.GetValue(output),
+                Overwrite: r.GetValue(overwrite),
+                LinearEval: r.GetValue(linearEval) is { } mode ? SettingValues.Parse<FeatureMode>(mode, "LinearEval") : null,
+                Evaluation: e => evaluation.Apply(r, e));
+            var start = PretrainSetup.Start(request, group);
+            foreach (var line in start.Lines) Console.WriteLine(line);
+            return Train(start.Options, start.Run, start.Checkpoint, start.Evaluation, group);
         }
     }
 

@@ -25,6 +25,16 @@ public sealed record DataOptions
     [Setting("--dataset folder: where the decoded pictures are cached, outside --data-dir (default: $XDG_CACHE_HOME/aavae/pictures, else ~/.cache/aavae/pictures)")]
     public string? CacheDir { get; init; }
 
+    /// <summary>
+    /// A picture folder's pictures are cached with their short side at this many times the input size, so that
+    /// RandomResizedCrop cuts its crops from the picture, not from a thumbnail; 0 keeps them as decoded.
+    /// </summary>
+    [Setting("--dataset folder: cache each picture with its short side at N times --input-size (0: at full size); views are cut from that", Min = 0)]
+    public int CacheScale { get; init; } = 2;
+
+    /// <summary>The short side a picture folder is cached at for <paramref name="inputSize"/>.</summary>
+    public int CacheShortSide(int inputSize) => CacheScale == 0 ? int.MaxValue : CacheScale * inputSize;
+
     /// <summary>A picture folder's own mean and standard deviation, measured when its first run starts and kept for every later command; null for the named data sets.</summary>
     public Normalization? Normalization { get; init; }
 }

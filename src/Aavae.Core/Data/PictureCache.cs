@@ -58,7 +58,7 @@ public sealed class PictureCache : IDisposable
     {
         var folder = PictureFolder.Canonical(pictures);
         var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{folder}\n{shortSide}")))[..16].ToLowerInvariant();
-        return Path.Combine(root, $"{Path.GetFileName(folder)}-{shortSide}-{key}");
+        return Path.Combine(root, $"{Path.GetFileName(folder)}-{(shortSide == int.MaxValue ? "full" : shortSide.ToString(CultureInfo.InvariantCulture))}-{key}");
     }
 
     /// <summary>

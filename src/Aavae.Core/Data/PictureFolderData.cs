@@ -7,9 +7,6 @@ namespace Aavae.Data;
 /// <summary>A picture folder ready to train on, and the files left out of it with why.</summary>
 public sealed record PictureFolderData(DataModule Data, PictureListing Listing, IReadOnlyList<SkippedPicture> Skipped)
 {
-    /// <summary>The short side pictures are cached at, over the input size: RandomResizedCrop then cuts its crops from the picture, not from a thumbnail.</summary>
-    public const int CacheScale = 2;
-
     /// <summary>Pictures whose pixels the folder's mean and standard deviation are measured on.</summary>
     public const int StatisticsSample = 1000;
 
@@ -87,9 +84,9 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
         using var owned = decoder is null ? ChildPictureDecoder.Best() : null;
         var root = options.CacheDir ?? PictureCache.DefaultRoot;
         int step = 0;
-        return PictureCache.Open(listing, CacheScale * size, root, decoder ?? owned!, (done, total) =>
+        return PictureCache.Open(listing, options.CacheShortSide(size), root, decoder ?? owned!, (done, total) =>
         {
-            if (done == 1) say?.Invoke($"decoding {total:N0} pictures of {listing.Root} once, into {PictureCache.FolderFor(root, listing.Root, CacheScale * size)}");
+            if (done == 1) say?.Invoke($"decoding {total:N0} pictures of {listing.Root} once, into {PictureCache.FolderFor(root, listing.Root, options.CacheShortSide(size))}");
             if (done * 10 / total > step || done == total)
             {
                 step = done * 10 / total;

@@ -22,22 +22,22 @@ public sealed record ModelOptions
     [Setting("encoder: resnet18, resnet34, resnet50, resnet50w2, resnet50w4", Aliases = ["--encoder_name"])]
     public string Encoder { get; init; } = "resnet50";
     /// <summary>Null picks the decoder matching the encoder (resnet50 -> decoder50).</summary>
-    [Setting("decoder: decoder50 whatever the encoder under the paper and reference presets, as the reference builds it; the encoder's own under cpu-small", Aliases = ["--decoder_name"])]
+    [Setting("decoder: decoder18, decoder34 or decoder50 (default: the encoder's own)", Aliases = ["--decoder_name"])]
     public string? Decoder { get; init; }
     [Setting("cifar (3x3 conv), stl10 (7x7) or imagenet (7x7 + max-pool)")]
     public Stem Stem { get; init; } = Stem.Cifar;
-    [Setting("image side length in pixels", Flag = "--input-size", Aliases = ["--input_height"])]
+    [Setting("image side length in pixels", Flag = "--input-size", Aliases = ["--input_height"], Min = 1)]
     public int InputHeight { get; init; } = 32;
-    [Setting("size of the latent z")]
+    [Setting("size of the latent z", Min = 1)]
     public int LatentDim { get; init; } = 128;
     /// <summary>Base channel width; 64 in the reference. Narrower runs the same architecture on small machines.</summary>
-    [Setting("base channel width (64 in the reference; smaller for CPUs)")]
+    [Setting("base channel width (64 in the reference; smaller for CPUs)", Min = 2)]
     public int Width { get; init; } = 64;
     /// <summary>
     /// Null: the encoder's width. The features are the encoder's; the decoder only has to be good
     /// enough to make reconstruction a useful task, and its cost per step falls with the square of its width.
     /// </summary>
-    [Setting("the decoder's base channel width (default: the encoder's --width); a narrower decoder costs less a step")]
+    [Setting("the decoder's base channel width (default: the encoder's --width); a narrower decoder costs less a step", Min = 2)]
     public int? DecoderWidth { get; init; }
     /// <summary>Initial value of the decoder's log-variance <c>log_scale</c>.</summary>
     [Setting("initial log-variance of p(x|z)", Aliases = ["--logscale"])]
@@ -69,13 +69,12 @@ public sealed record ModelOptions
     public static void CheckWidth(int width, string setting = nameof(Width)) =>
         OptionException.Check(width >= 2 && width % 2 == 0, setting, $"must be an even number >= 2, got {width}");
 
-    /// <summary>Throws an <see cref="OptionException"/> naming the first bad value.</summary>
+    /// <summary>Throws an <see cref="OptionException"/> naming the first bad value: the declared ranges, then the rules between settings.</summary>
     public void Validate()
     {
+        Settings.Check(this);
         _ = EncoderSpec;
         _ = DecoderSpec;
-        OptionException.Check(LatentDim >= 1, nameof(LatentDim), $"must be >= 1, got {LatentDim}");
-        OptionException.Check(double.IsFinite(LogScale), nameof(LogScale), $"must be a finite number, got {LogScale}");
         CheckWidth(Width);
         if (DecoderWidth is int decoderWidth)
             CheckWidth(decoderWidth, nameof(DecoderWidth));

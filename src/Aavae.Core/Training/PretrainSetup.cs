@@ -1,11 +1,41 @@
 using Aavae.Checkpoints;
 using Aavae.Configuration;
 using Aavae.Data;
+using Aavae.Distributed;
+using Aavae.Evaluation;
 using Aavae.Models;
 using Aavae.Runs;
+using Aavae.Runtime;
 using Aavae.Options;
 
 namespace Aavae.Training;
+
+/// <summary>A run as a front end asks for it, before the library settles it (<see cref="PretrainSetup.Start"/>).</summary>
+/// <param name="Preset">Null: <see cref="Presets.Default"/>, and the start says it was the default.</param>
+/// <param name="Kind">Null: the preset's (or the resumed run's) own.</param>
+/// <param name="Dataset">Null: the preset's (or the resumed run's) own.</param>
+/// <param name="Resume">A run folder or checkpoint to continue (<c>--resume</c>), or null for a new run.</param>
+/// <param name="Explicitly">The caller's own settings, laid over the rest.</param>
+/// <param name="StemChosen">The caller chose the stem (a picture folder's otherwise follows its input size).</param>
+/// <param name="EpochsChosen">The caller chose max_epochs; otherwise a time budget trains as many epochs as it allows.</param>
+/// <param name="LinearEval">Run linear evaluation with these features when training ends; null: none.</param>
+/// <param name="Evaluation">The caller's own linear-evaluation settings, laid over the run's.</param>
+public sealed record PretrainRequest(
+    string? Preset = null,
+    ModelKind? Kind = null,
+    string? Dataset = null,
+    string? Resume = null,
+    Func<PretrainOptions, PretrainOptions>? Explicitly = null,
+    bool StemChosen = false,
+    bool EpochsChosen = false,
+    ReferenceFlags? Flags = null,
+    string? Output = null,
+    bool Overwrite = false,
+    FeatureMode? LinearEval = null,
+    Func<LinearEvalOptions, LinearEvalOptions>? Evaluation = null);
+
+/// <summary>A run settled and its folder made: what to train, where, and the lines that say so (rank 0's; empty on the others).</summary>
+public sealed record PretrainStart(PretrainOptions Options, RunFolder Run, TrainingCheckpoint? Checkpoint, LinearEvalOptions? Evaluation, IReadOnlyList<string> Lines);
 
 /// <summary>
 /// Settles a run's settings and folder in one place, so that the command line and a .NET program
@@ -54,6 +84,45 @@ public static class PretrainSetup
             throw new OptionException("Resume", $"{resume.Path}: the checkpoint holds {Describe(resume.Options)}, the options ask for {Describe(o)}");
         return o;
     }
+
+    /// <summary>
+    /// Settles <paramref name="request"/> for this process of <paramref name="group"/>: the options
+    /// (precision made concrete on this process's device), the linear evaluation, and the run folder,
+    /// which rank 0 names and creates and the others share. Refusals come before any folder is touched.
+    /// </summary>
+    public static PretrainStart Start(PretrainRequest request, IProcessGroup group)
+    {
+        var checkpoint = request.Resume is null ? null : TrainingCheckpoint.Read(RunFolder.ResolveCheckpoint(request.Resume));
+        string preset = request.Preset ?? Presets.Default;
+        var flags = request.Flags ?? new ReferenceFlags();
+        var o = Resolve(preset, request.Kind, request.Dataset, checkpoint, o => flags.Apply(request.Explicitly?.Invoke(o) ?? o, group.Size),
+            request.StemChosen, request.EpochsChosen);
+        var device = o.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
+        o = OnDevice(o, device);
+        Pretrainer.CheckPrecision(o, device);
+        var evaluation = request.LinearEval is FeatureMode mode ? Pretrainer.LinearEvaluationOptions(o, mode) : null;
+        if (evaluation is not null && request.Evaluation is not null) evaluation = request.Evaluation(evaluation);
+        OptionException.Check(evaluation is null || !o.Data.Dataset.IsFolder, "LinearEval",
+            "needs labels, and a picture folder for pre-training has none: run linear-eval --dataset folder on a folder of labelled pictures afterwards");
+        var folder = group.Rank == 0 ? Folder(o, checkpoint, request.Output, request.Overwrite).Path : null;
+        var run = new RunFolder(group.BroadcastString(folder));
+        if (group.Rank != 0) return new PretrainStart(o, run, checkpoint, evaluation, []);
+
+        var position = checkpoint?.Position;
+        var lines = new List<string>
+        {
+            checkpoint is null ? $"pretrain: new run, preset {preset}{(request.Preset is null ? " (the default; --preset names another)" : "")}"
+            : checkpoint.Format != CheckpointFormat.Lightning ? $"pretrain: resuming at epoch {position!.Epoch}, batch {position.Batch} (step {position.GlobalStep})"
+            : $"pretrain: continuing the reference's run {request.Resume} at epoch {position!.Epoch} (step {position.GlobalStep})",
+        };
+        var baseline = OnDevice(checkpoint?.Options ?? Resolve(preset, request.Kind, request.Dataset), device);
+        lines.AddRange(Summary(o, baseline, checkpoint is null ? preset : "the run", run));
+        if (flags.Note(o, group.Size) is { } note) lines.Add(note);
+        return new PretrainStart(o, run, checkpoint, evaluation, lines);
+    }
+
+    private static PretrainOptions OnDevice(PretrainOptions o, TorchSharp.torch.Device device) =>
+        o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device) } };
 
     /// <summary>
     /// Where the run writes: the resumed run's own folder (or <paramref name="output"/>); for a new

@@ -24,6 +24,19 @@ public class SettingsTests
         Assert.Empty(missing);
     }
 
+    [Fact]
+    public void HelpPrintsEveryPresetFromItsRecord()
+    {
+        var (code, help, err) = CliRunner.Run(TempDir.Create(), "pretrain", "--help");
+        Assert.True(code == 0, err);
+        // The help wraps its lines: compare with every run of white space as one space.
+        static string Flat(string s) => System.Text.RegularExpressions.Regex.Replace(s, @"\s+", " ");
+        var flat = Flat(help);
+        Assert.All(Presets.All, p => Assert.Contains(Flat($"{p.Name}: {p.Describe()}"), flat));
+        // cpu-small's shapes, as its record sets them.
+        Assert.Contains("resnet18/decoder18 width 32 (decoder 16), batch 128", flat);
+    }
+
     [Theory]
     [InlineData(nameof(ObjectiveOptions.KlCoeff), "--kl-coeff")]
     [InlineData(nameof(ModelOptions.InputHeight), "--input-size")]

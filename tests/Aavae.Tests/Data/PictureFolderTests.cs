@@ -107,7 +107,7 @@ public class PictureFolderTests
         using (loaded.Data) Assert.Equal(8, loaded.Data.PretrainTrain.Count + loaded.Data.PretrainVal.Count);
         Assert.Equal(["cut" + Path.GetExtension(files[0])], loaded.Skipped.Select(s => s.Path));
         // Everything is cached now: a decoder that refuses every file proves nothing is decoded again.
-        using var cache = PictureCache.Open(loaded.Listing, PictureFolderData.CacheScale * 32, cacheRoot, new RefusingDecoder());
+        using var cache = PictureCache.Open(loaded.Listing, new DataOptions().CacheShortSide(32), cacheRoot, new RefusingDecoder());
         var readable = cache.Readable(loaded.Listing.Train.Concat(loaded.Listing.Val));
         Assert.Equal(8, readable.Count);
         foreach (var path in readable)
@@ -302,6 +302,11 @@ public class PictureFolderTests
         // A larger picture is kept at the cache's short side, not at full size.
         WritePng(Path.Combine(folder, "big.png"), Enumerable.Repeat((byte)100, 256 * 256).ToArray(), 256);
         using (var cache = PictureCache.Open(PictureFolder.List(folder), 64, cacheRoot, counting)) Assert.Equal((64, 64), cache.SizeOf("big.png"));
+        // --cache-scale 0 keeps it at full size, in a cache of its own; 3 keeps a short side of 3 x 32.
+        var full = new DataOptions { CacheScale = 0 }.CacheShortSide(32);
+        using (var cache = PictureCache.Open(PictureFolder.List(folder), full, cacheRoot, counting)) Assert.Equal((256, 256), cache.SizeOf("big.png"));
+        Assert.EndsWith("-full", Path.GetFileName(PictureCache.FolderFor(cacheRoot, folder, full))[..^17]);
+        Assert.Equal(96, new DataOptions { CacheScale = 3 }.CacheShortSide(32));
     }
 
     [Fact]

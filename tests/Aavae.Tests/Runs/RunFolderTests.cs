@@ -2,7 +2,7 @@ using Aavae.Configuration;
 using Aavae.Training;
 using Aavae.Runs;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Runs;
 
 public class RunFolderTests
 {

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Aavae.Training;
 using Aavae.Runs;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Runs;
 
 public class RunLockTests
 {

@@ -11,7 +11,9 @@ using Aavae.Training;
 using Aavae.Runs;
 using Aavae.Options;
 
-namespace Aavae.Tests.Training;
+using Aavae.Tests.Training;
+
+namespace Aavae.Tests.Options;
 
 public class PretrainOptionsTests
 {

@@ -7,7 +7,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using static TorchSharp.torch;
 using Aavae.Export;
 
-namespace Aavae.Tests.Onnx;
+namespace Aavae.Tests.Export;
 
 /// <summary>
 /// The exported encoder against two independent readers: ONNX Runtime's features must equal

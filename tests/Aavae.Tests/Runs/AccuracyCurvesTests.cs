@@ -1,7 +1,7 @@
 using Aavae.Training;
 using Aavae.Runs;
 
-namespace Aavae.Tests.Training;
+namespace Aavae.Tests.Runs;
 
 /// <summary>Curves read from a run's metrics.csv, and the PNG that <c>aavae plot</c> draws of them.</summary>
 public class AccuracyCurvesTests

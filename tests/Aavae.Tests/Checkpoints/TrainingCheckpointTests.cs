@@ -4,7 +4,9 @@ using Aavae.Optimization;
 using Aavae.Training;
 using static TorchSharp.torch;
 
-namespace Aavae.Tests.Training;
+using Aavae.Tests.Training;
+
+namespace Aavae.Tests.Checkpoints;
 
 /// <summary>What a training checkpoint carries besides weights and optimizer: here, the loss scaler of a 16-mixed run.</summary>
 public class TrainingCheckpointTests

@@ -2,7 +2,7 @@ using Aavae.Augmentation;
 using Aavae.Data;
 using static TorchSharp.torch;
 
-namespace Aavae.Tests.Distributed;
+namespace Aavae.Tests.Data;
 
 /// <summary>How a global batch splits among processes, and that the split changes no image's view.</summary>
 public class ShardTests
