@@ -123,7 +123,7 @@ public sealed class Pretrainer : IDisposable
             // posterior noise, so the processes' shards are not sampled alike.
             if (group.Rank > 0) Determinism.Seed(options.Seed + 1_000_003L * group.Rank);
             var callbacks = new List<ITrainingCallback>();
-            if (group.Size > 1) parallel = new DataParallel(group, module, probe);
+            if (group.Size > 1) parallel = new DataParallel(group, module.Model, module.Trainable, probe?.Layer, options.Data.BatchSize);
             if (chief) callbacks.AddRange([new RunConfigFile(run, () => module.Options, KernelCheck, () => KernelGuard.Shared.Problems.Where(p => p.Rerouted).ToList()), new MetricsLogger(run, resumed: resume is not null)]);
             // The probe trains after each step and scores before the k-NN monitor, as the reference's callbacks run.
             if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, group.Shard(), parallel?.ProbeBucket));
@@ -231,8 +231,8 @@ public sealed class Pretrainer : IDisposable
 
     /// <summary>
     /// The encoder's evaluation pass, per image, at <paramref name="batch"/> images a batch, data
-    /// loading included: batches 2-6 (the first builds the kernels). Two batches read 5-20% fast
-    /// against the whole evaluation's encoding on a shared 2-core guest; five are about 2 seconds.
+    /// loading included: batches 2-6. The first builds the kernels; fewer batches read the guest's
+    /// short bursts of speed as the pass's rate (docs/results.md, "A time budget").
     /// </summary>
     private double EncodeSecondsPerImage(Views views, int batch)
     {

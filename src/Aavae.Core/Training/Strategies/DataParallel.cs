@@ -1,4 +1,5 @@
 using Aavae.Distributed;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Aavae.Training.Strategies;
@@ -12,20 +13,26 @@ namespace Aavae.Training.Strategies;
 /// </summary>
 public sealed class DataParallel : IStrategy
 {
-    private readonly PretrainModule module;
-    private readonly OnlineProbe? probe;
+    private readonly nn.Module model;
+    private readonly nn.Module? probe;
+    private readonly int batchSize;
     private readonly GradientBucket bucket;
 
-    public DataParallel(IProcessGroup group, PretrainModule module, OnlineProbe? probe)
+    /// <param name="model">Every parameter and buffer of it starts as rank 0's; its floating-point buffers (BatchNorm's running statistics) are rank 0's after each step.</param>
+    /// <param name="trainable">The parameters the optimizer updates, whose gradients are averaged.</param>
+    /// <param name="probe">A layer trained beside the model on its features (the online probe), averaged in its own bucket; null: none.</param>
+    /// <param name="batchSize">The global batch, shared out over the processes.</param>
+    public DataParallel(IProcessGroup group, nn.Module model, IReadOnlyList<Parameter> trainable, nn.Module? probe, int batchSize)
     {
         Group = group;
-        this.module = module;
+        this.model = model;
         this.probe = probe;
-        var runningStatistics = module.Model.named_buffers().Select(b => b.buffer).Where(b => b.is_floating_point()).ToList();
-        bucket = new GradientBucket(group, module.Trainable, runningStatistics);
+        this.batchSize = batchSize;
+        var runningStatistics = model.named_buffers().Select(b => b.buffer).Where(b => b.is_floating_point()).ToList();
+        bucket = new GradientBucket(group, trainable, runningStatistics);
         // The probe's forward pass runs the encoder in training mode, which moves its running
         // statistics again: its all-reduce hands out rank 0's once more.
-        ProbeBucket = probe is null ? null : new GradientBucket(group, probe.Layer.parameters().ToList(), runningStatistics);
+        ProbeBucket = probe is null ? null : new GradientBucket(group, probe.parameters().ToList(), runningStatistics);
     }
 
     public IProcessGroup Group { get; }
@@ -38,8 +45,8 @@ public sealed class DataParallel : IStrategy
 
     public void Setup()
     {
-        var tensors = module.Model.parameters().Select(p => (Tensor)p).Concat(module.Model.named_buffers().Select(b => b.buffer));
-        if (probe is not null) tensors = tensors.Concat(probe.Layer.parameters());
+        var tensors = model.parameters().Select(p => (Tensor)p).Concat(model.named_buffers().Select(b => b.buffer));
+        if (probe is not null) tensors = tensors.Concat(probe.parameters());
         foreach (var t in tensors) Group.Broadcast(t, root: 0);
     }
 
@@ -50,7 +57,7 @@ public sealed class DataParallel : IStrategy
     public string Describe()
     {
         int threads = get_num_threads();
-        return $"data-parallel: {Group.Size} processes over {Group.Backend}, {module.Options.Data.BatchSize / Group.Size} images each per step, {threads} thread{(threads == 1 ? "" : "s")} each";
+        return $"data-parallel: {Group.Size} processes over {Group.Backend}, {batchSize / Group.Size} images each per step, {threads} thread{(threads == 1 ? "" : "s")} each";
     }
 
     public void Dispose()
