@@ -61,6 +61,13 @@ internal sealed class ConsoleObserver(int epochLineEvery = 1) : ITrainingObserve
 
     public void OnMessage(string message) => Write(message);
 
+    public void OnProgress(string what, int done, int total)
+    {
+        if (task is null) return;
+        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{what}: {done:N0} of {total:N0}"));
+        task.Value = Math.Min(1.0, (double)done / Math.Max(1, total));
+    }
+
     private void Write(string line)
     {
         if (task is not null) AnsiConsole.MarkupLine(Markup.Escape(line));

@@ -84,7 +84,9 @@ internal static class PretrainCommand
         Pretrainer trainer;
         try
         {
-            trainer = new Pretrainer(options, run, observer, checkpoint, group: group, setupStop: signals.Token, evaluation: evaluation);
+            // A picture folder's first pass decodes every picture here: under a bar of its own on a terminal.
+            Pretrainer Build() => new(options, run, observer, checkpoint, group: group, setupStop: signals.Token, evaluation: evaluation);
+            trainer = group.Rank == 0 ? console.Show("setting up", Build) : Build();
         }
         catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
         {

@@ -18,14 +18,15 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     /// <param name="say">Told what is found and how the decoding goes, a line at a time.</param>
     /// <param name="decoder">Null: a child process when the <c>aavae</c> program can be found (<see cref="ChildPictureDecoder.Best"/>).</param>
     /// <param name="stop">Ends the first decoding pass between two pictures, keeping what it decoded.</param>
+    /// <param name="progress">Told (decoded, to decode) after each picture of the first pass: for a progress bar.</param>
     public static PictureFolderData Load(DataOptions options, int size, Stem stem, int seed, Action<string>? say = null, IPictureDecoder? decoder = null,
-        CancellationToken stop = default)
+        CancellationToken stop = default, Action<int, int>? progress = null)
     {
         var dir = options.DataDir ?? throw new OptionException(nameof(DataOptions.DataDir), "is required with --dataset folder: the folder holding the pictures");
         var listing = PictureFolder.List(dir, options.Files, seed);
         if (listing.Count == 0)
             throw new InvalidDataException($"{dir}: no pictures (JPEG, PNG, GIF, BMP or WebP) found{(listing.Skipped.Count > 0 ? $"; {listing.Skipped.Count} files skipped, the first: {listing.Skipped[0].Path}: {listing.Skipped[0].Reason}" : "")}");
-        return Build(dir, listing, options, size, stem, options.Normalization, seed, null, "picture to train on", say, decoder, stop);
+        return Build(dir, listing, options, size, stem, options.Normalization, seed, null, "picture to train on", say, decoder, stop, progress);
     }
 
     /// <summary>
@@ -39,7 +40,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     {
         var dir = options.DataDir ?? throw new OptionException(nameof(DataOptions.DataDir), "is required with --dataset folder: the folder holding the pictures");
         var found = LabelledPictures.Find(dir, labels, seed);
-        return Build(dir, found.Listing, options, size, stem, normalization, seed, found, "labelled picture to train the classifier on", say, decoder, default);
+        return Build(dir, found.Listing, options, size, stem, normalization, seed, found, "labelled picture to train the classifier on", say, decoder, default, null);
     }
 
     /// <summary>
@@ -48,9 +49,9 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     /// </summary>
     /// <param name="trains">What the training split must hold, as a refusal names it.</param>
     private static PictureFolderData Build(string dir, PictureListing listing, DataOptions options, int size, Stem stem, Normalization? normalization, int seed,
-        LabelledPictures? labels, string trains, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop)
+        LabelledPictures? labels, string trains, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop, Action<int, int>? progress)
     {
-        var cache = Decode(listing, options, size, say, decoder, stop);
+        var cache = Decode(listing, options, size, say, decoder, stop, progress);
         try
         {
             var skipped = listing.Skipped.Concat(cache.Skipped(listing.Train.Concat(listing.Val).Concat(listing.Test))).ToList();
@@ -79,7 +80,8 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
     }
 
     /// <summary>The listing's cache, decoding what it lacks, the progress said in lines.</summary>
-    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop)
+    private static PictureCache Decode(PictureListing listing, DataOptions options, int size, Action<string>? say, IPictureDecoder? decoder, CancellationToken stop,
+        Action<int, int>? progress)
     {
         using var owned = decoder is null ? ChildPictureDecoder.Best() : null;
         var root = options.CacheDir ?? PictureCache.DefaultRoot;
@@ -87,6 +89,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
         return PictureCache.Open(listing, options.CacheShortSide(size), root, decoder ?? owned!, (done, total) =>
         {
             if (done == 1) say?.Invoke($"decoding {total:N0} pictures of {listing.Root} once, into {PictureCache.FolderFor(root, listing.Root, options.CacheShortSide(size))}");
+            progress?.Invoke(done, total);
             if (done * 10 / total > step || done == total)
             {
                 step = done * 10 / total;

@@ -18,6 +18,9 @@ public interface ITrainingObserver
 
     /// <summary>A line for the user: checkpoints written, monitors run.</summary>
     void OnMessage(string message);
+
+    /// <summary>A long piece of work before training (a picture folder's first decoding) has done <paramref name="done"/> of <paramref name="total"/>: for a progress bar.</summary>
+    void OnProgress(string task, int done, int total) { }
 }
 
 /// <summary>Hears nothing: for tests and library callers that only want the result.</summary>

@@ -66,7 +66,8 @@ public sealed class Pretrainer : IDisposable
         {
             if (options.Data.Dataset.IsFolder)
             {
-                folder = PictureFolderData.Load(options.Data, options.Model.InputHeight, options.Model.Stem, options.Seed, observer.OnMessage, stop: setupStop);
+                folder = PictureFolderData.Load(options.Data, options.Model.InputHeight, options.Model.Stem, options.Seed, observer.OnMessage, stop: setupStop,
+                    progress: (done, total) => observer.OnProgress("decoding pictures", done, total));
                 data = folder.Data;
                 // The folder's own statistics, measured now, are the run's from here on: in config.json, its checkpoints and every later command.
                 this.options = options = options with { Data = options.Data with { Normalization = data.Info.Normalization } };
