@@ -101,11 +101,61 @@ public static class PictureStructure
             CheckSize(Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(b.AsSpan(18))), Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(b.AsSpan(22))));
     }
 
-    /// <summary>A GIF's logical screen: a decodable size.</summary>
+    /// <summary>
+    /// A GIF's blocks: the colour tables, every extension's and image's data sub-blocks inside the file,
+    /// each image of a decodable size, and at least one image whole. Bytes after a whole image that are
+    /// no block are left to the decoder, as browsers leave them.
+    /// </summary>
     public static void CheckGif(byte[] b)
     {
         if (b.Length < 13) throw new InvalidDataException("cut inside the GIF header");
         CheckSize(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(6)), BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(8)));
+        long at = 13 + ColourTable(b[10]);
+        bool image = false;
+        while (true)
+        {
+            if (at >= b.Length)
+            {
+                if (image) return;
+                throw new InvalidDataException("cut before its first image");
+            }
+            byte block = b[at++];
+            if (block == 0x3B)
+            {
+                if (!image) throw new InvalidDataException("no image before the GIF trailer");
+                return;
+            }
+            if (block == 0x21)
+            {
+                at = SubBlocks(b, at + 1);
+            }
+            else if (block == 0x2C)
+            {
+                if (at + 9 > b.Length) throw new InvalidDataException($"cut inside an image descriptor at byte {at - 1}");
+                CheckSize(BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan((int)at + 4)), BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan((int)at + 6)));
+                // The descriptor, its own colour table, and the LZW code size before the data.
+                at = SubBlocks(b, at + 9 + ColourTable(b[at + 8]) + 1);
+                image = true;
+            }
+            else if (image) return;
+            else throw new InvalidDataException($"no GIF block at byte {at - 1} (0x{block:X2})");
+        }
+    }
+
+    /// <summary>The bytes of the colour table a GIF's flags byte announces: 3 x 2^(N+1) when its top bit is set.</summary>
+    private static int ColourTable(byte flags) => (flags & 0x80) != 0 ? 3 << ((flags & 7) + 1) : 0;
+
+    /// <summary>Where a GIF's chain of data sub-blocks starting at <paramref name="at"/> ends, each inside the file.</summary>
+    private static long SubBlocks(byte[] b, long at)
+    {
+        while (true)
+        {
+            if (at >= b.Length) throw new InvalidDataException("cut inside a GIF data block");
+            int length = b[at++];
+            if (length == 0) return at;
+            if (at + length > b.Length) throw new InvalidDataException($"a GIF data block at byte {at - 1} says {length} bytes, past the end of the file");
+            at += length;
+        }
     }
 
     private static void CheckSize(long width, long height)
