@@ -11,12 +11,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 # python3-torch: the reference networks (Debian's PyTorch 1.13) for parity; python3-onnx: an ONNX
 # checker independent of the exporter; python3-pil: pictures written by an independent encoder;
-# python3-sklearn: t-SNE's trustworthiness computed independently; openmpi-bin and mpich: two launchers for the data-parallel tests.
+# python3-sklearn: t-SNE's trustworthiness computed independently; chromium: a run's page opened in a real browser;
+# openmpi-bin and mpich: two launchers for the data-parallel tests.
 packages=()
 /usr/bin/python3 -c 'import torch' 2>/dev/null || packages+=(python3-torch)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null || packages+=(python3-onnx)
 /usr/bin/python3 -c 'import PIL.WebPImagePlugin' 2>/dev/null || packages+=(python3-pil)
 /usr/bin/python3 -c 'import sklearn.manifold' 2>/dev/null || packages+=(python3-sklearn)
+command -v chromium >/dev/null || packages+=(chromium)
 command -v mpirun.openmpi >/dev/null || packages+=(openmpi-bin)
 command -v mpirun.mpich >/dev/null || packages+=(mpich)
 if [ ${#packages[@]} -gt 0 ]; then

@@ -10,6 +10,7 @@ root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(LinearEvalCommand.Create());
 root.Subcommands.Add(KnnCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(EmbedCommand.Create());
 root.Subcommands.Add(NeighborsCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());

@@ -19,9 +19,20 @@ public sealed record Pixels(int Width, int Height, int Channels, byte[] Data)
     public void SavePng(string path)
     {
         Check();
-        var components = Channels == 1 ? StbImageWriteSharp.ColorComponents.Grey : StbImageWriteSharp.ColorComponents.RedGreenBlue;
-        AtomicFile.Write(path, s => new ImageWriter().WritePng(Data, Width, Height, components, s));
+        AtomicFile.Write(path, WritePng);
     }
+
+    /// <summary>The picture as PNG bytes, for a page that carries its pictures inside it.</summary>
+    public byte[] EncodePng()
+    {
+        Check();
+        using var memory = new MemoryStream();
+        WritePng(memory);
+        return memory.ToArray();
+    }
+
+    private void WritePng(Stream stream) =>
+        new ImageWriter().WritePng(Data, Width, Height, Channels == 1 ? ColorComponents.Grey : ColorComponents.RedGreenBlue, stream);
 
     /// <summary>Throws <see cref="ArgumentException"/> unless size, channels and data agree.</summary>
     public void Check()

@@ -40,14 +40,26 @@ public sealed record DatasetInfo(
     public static readonly DatasetInfo FashionMnist = new(
         "fashion-mnist", 32, Stem.Cifar, 10,
         // Mean and std of the 60,000 training images (published values; a test recomputes them).
-        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop, Grey: true);
+        new([0.2860f, 0.2860f, 0.2860f], [0.3530f, 0.3530f, 0.3530f]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop, Grey: true)
+    {
+        ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    };
 
     public static readonly DatasetInfo Cifar10 = new(
         "cifar10", 32, Stem.Cifar, 10,
-        new([125.3f / 255, 123.0f / 255, 113.9f / 255], [63.0f / 255, 62.1f / 255, 66.7f / 255]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop);
+        new([125.3f / 255, 123.0f / 255, 113.9f / 255], [63.0f / 255, 62.1f / 255, 66.7f / 255]), 0.5, false, LinearEvalCrop: LinearEvalCrop.PaddedRandomCrop)
+    {
+        ClassNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
+    };
 
     public static readonly DatasetInfo Stl10 = new(
-        "stl10", 96, Stem.Stl10, 10, new([0.43f, 0.42f, 0.39f], [0.27f, 0.26f, 0.27f]), 1.0, true, EvalResize: 1.1, LinearEvalUnshuffled: true);
+        "stl10", 96, Stem.Stl10, 10, new([0.43f, 0.42f, 0.39f], [0.27f, 0.26f, 0.27f]), 1.0, true, EvalResize: 1.1, LinearEvalUnshuffled: true)
+    {
+        ClassNames = ["airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck"],
+    };
+
+    /// <summary>The classes' names in label order, as the data set publishes them (a labelled folder: its class folders); null: numbers only.</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
 
     public static readonly DatasetInfo ImageNet = new(
         "imagenet", 224, Stem.ImageNet, 1000, new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]), 1.0, true);

@@ -60,7 +60,7 @@ public sealed record PictureFolderData(DataModule Data, PictureListing Listing, 
             var test = cache.Readable(listing.Test);
             if (train.Count == 0)
                 throw new InvalidDataException($"{dir}: no readable {trains} ({skipped.Count} skipped{(skipped.Count > 0 ? $", the first: {skipped[0].Path}: {skipped[0].Reason}" : "")})");
-            var info = DatasetInfo.ForFolder(size, stem, normalization ?? Measure(cache, train, seed)) with { NumClasses = labels?.Classes.Count ?? 0 };
+            var info = DatasetInfo.ForFolder(size, stem, normalization ?? Measure(cache, train, seed)) with { NumClasses = labels?.Classes.Count ?? 0, ClassNames = labels?.Classes };
             double resize = info.EvalResize ?? 1;
             var name = Path.GetFileName(listing.Root);
             PictureFolderSource Source(string split, IReadOnlyList<string> paths) =>

@@ -23,6 +23,11 @@ public sealed record KnnOptions
 /// <summary>What a k-NN evaluation measured.</summary>
 public sealed record KnnResult(string Dataset, int K, double Temperature, double TestAccuracy, int TrainImages, int TestImages)
 {
+    /// <summary>Writes the result as JSON (snake_case), whole or not at all.</summary>
+    public void Save(string path) =>
+        Aavae.Embedding.AtomicFile.Write(path, s => System.Text.Json.JsonSerializer.Serialize(s, this,
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower }));
+
     public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"k-NN (k={K}, T={Temperature}) on {Dataset}: top-1 test accuracy {100 * TestAccuracy:F2}% ({TrainImages} training / {TestImages} test images)");
 }

@@ -22,7 +22,7 @@ public sealed class LinearEval(LinearEvalOptions options, ITrainingObserver obse
     public LinearEvalResult Run(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, Device device)
     {
         if (options.Features is null) return new LinearEval(options.For(data.Info), observer).Run(encoder, featureDim, data, device);
-        return Evaluate(encoder, featureDim, data, device) with { Dataset = data.Info.Name };
+        return Evaluate(encoder, featureDim, data, device) with { Dataset = data.Info.Name, Classes = data.Info.ClassNames };
     }
 
     private LinearEvalResult Evaluate(nn.Module<Tensor, Tensor> encoder, int featureDim, DataModule data, Device device)

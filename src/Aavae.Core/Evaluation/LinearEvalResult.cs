@@ -32,6 +32,9 @@ public sealed record LinearEvalResult(string Mode, string Protocol, int Epochs, 
     /// <summary>The final linear layer's predictions against the labels, on the test split (or the validation split when the test split was not read).</summary>
     public ConfusionMatrix? Confusion { get; init; }
 
+    /// <summary>The classes' names in label order, when the data set names them.</summary>
+    public IReadOnlyList<string>? Classes { get; init; }
+
     /// <summary>The line a user reads: top-1 test accuracy, or validation accuracy when the test split was not read.</summary>
     public string Summary()
     {

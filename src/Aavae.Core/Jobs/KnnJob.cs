@@ -1,5 +1,7 @@
 using Aavae.Evaluation;
 using Aavae.Progress;
+using Aavae.Reports;
+using Aavae.Runs;
 
 namespace Aavae.Jobs;
 
@@ -16,7 +18,15 @@ public static class KnnJob
         {
             observer.OnMessage(EncoderSource.Describe(weights, data));
             using var encoder = source.BuildEncoder(weights, notes ?? observer.OnMessage);
-            return Knn.Evaluate(encoder, data, options, source.Device.Resolve());
+            var result = Knn.Evaluate(encoder, data, options, source.Device.Resolve());
+            // A run's own encoder: the result joins the run's files, and its page shows it.
+            var run = RunFolder.Containing(weights.Path);
+            if (File.Exists(new RunFolder(run).Config))
+            {
+                result.Save(Path.Combine(run, RunRecord.KnnFile));
+                ReportJob.Refresh(run);
+            }
+            return result;
         }
     }
 }

@@ -41,6 +41,30 @@ public sealed record PretrainOptions
         Model.Validate();
     }
 
+    /// <summary>
+    /// The settings whose values differ from <paramref name="baseline"/>'s, as the command line types
+    /// them (flag, value), in declaration order; max_epochs is left out when a time budget decides it.
+    /// </summary>
+    public IReadOnlyList<(string Flag, string Value)> Differences(PretrainOptions baseline)
+    {
+        bool asTimeAllows = Trainer.MaxEpochs == TrainerOptions.AsTimeAllows;
+        return Settings.Of(typeof(PretrainOptions))
+            .Where(s => !(asTimeAllows && s.Name == nameof(TrainerOptions.MaxEpochs)))
+            .Where(s => !Equals(SettingValues.Format(s.Get(this)), SettingValues.Format(s.Get(baseline))))
+            .Select(s => (s.Flag, SettingValues.Format(s.Get(this)))).ToList();
+    }
+
+    /// <summary>
+    /// The command that starts this run afresh: the preset it differs least from, and each setting
+    /// that differs (a time budget's run repeats its budget, not the steps it planned).
+    /// </summary>
+    public string Command()
+    {
+        var preset = Presets.All.MinBy(p => Differences(p.Options).Count)!;
+        static string Quote(string v) => v.Length > 0 && v.All(c => char.IsLetterOrDigit(c) || "-_./:=,+".Contains(c)) ? v : "'" + v.Replace("'", "'\\''") + "'";
+        return string.Join(" ", new[] { "aavae pretrain --preset", preset.Name }.Concat(Differences(preset.Options).Select(d => $"{d.Flag} {Quote(d.Value)}")));
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, SnakeCaseJson.Options);
 
     /// <summary>A run configuration (config.json, or the one a checkpoint carries), checked as <see cref="Validate"/> checks a new one; the flat form of earlier versions is read too.</summary>

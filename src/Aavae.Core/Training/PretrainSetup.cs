@@ -158,10 +158,7 @@ public static class PretrainSetup
     public static IReadOnlyList<string> Summary(PretrainOptions options, PretrainOptions baseline, string baselineName, RunFolder run)
     {
         bool asTimeAllows = options.Trainer.MaxEpochs == TrainerOptions.AsTimeAllows;
-        var changed = Settings.Of(typeof(PretrainOptions))
-            .Where(s => !(asTimeAllows && s.Name == nameof(TrainerOptions.MaxEpochs)))
-            .Where(s => !Equals(SettingValues.Format(s.Get(options)), SettingValues.Format(s.Get(baseline))))
-            .Select(s => $"{s.Flag} {SettingValues.Format(s.Get(options))}").ToList();
+        var changed = options.Differences(baseline).Select(d => $"{d.Flag} {d.Value}").ToList();
         var data = options.Data;
         return
         [

@@ -13,6 +13,8 @@ using Aavae.Training.Strategies;
 using static TorchSharp.torch;
 using Aavae.Runs;
 using Aavae.Options;
+using Aavae.Reports;
+using Aavae.Visualization;
 
 namespace Aavae.Training;
 
@@ -41,6 +43,8 @@ public sealed class Pretrainer : IDisposable
     private readonly RunLock? runLock;
     private readonly PictureFolderData? folder;
     private readonly TrainingPosition start = new(0, 0, 0);
+    private readonly Views views;
+    private readonly ITrainingObserver observer;
 
     /// <param name="setupStop">Ends a picture folder's first decoding pass (Ctrl-C before training starts): the decoded pictures are kept, and an <see cref="OperationCanceledException"/> says the run did not start.</param>
     /// <param name="evaluation">The linear evaluation that will follow training (<see cref="LinearEvaluation"/>): a time budget sets time aside for it.</param>
@@ -59,6 +63,7 @@ public sealed class Pretrainer : IDisposable
         CheckPrecision(options, Device);
         this.options = options;
         this.run = run;
+        this.observer = observer;
         // The folder is claimed (and found writable) before the data loads; the other processes of a data-parallel run write nothing.
         bool created = !Directory.Exists(run.Path);
         runLock = group.Rank == 0 ? RunLock.Acquire(run.Path) : null;
@@ -93,7 +98,7 @@ public sealed class Pretrainer : IDisposable
                 observer.OnMessage($"{data.Train.Name} has no labels: the k-NN monitor and the linear probe are off for this run");
                 this.options = options = options with { Monitors = options.Monitors with { KnnEvery = 0, LinearProbeEvery = 0 } };
             }
-            var views = new Views(data.Info, Device, options.Augmentation);
+            views = new Views(data.Info, Device, options.Augmentation);
             BatchesPerEpoch = Math.Min(data.PretrainTrain.Count / options.Data.BatchSize, options.Trainer.LimitTrainBatches ?? int.MaxValue);
             // The seed fixes initialisation (the model's, then the probe's); the loaders derive their own seeds from it per epoch and batch.
             Determinism.Seed(options.Seed);
@@ -130,7 +135,7 @@ public sealed class Pretrainer : IDisposable
             if (probe is not null) callbacks.Add(new OnlineProbeCallback(probe, module.Model, data.Train, views, options, group.Shard(), parallel?.ProbeBucket));
             if (chief) callbacks.AddRange([new FeatureMonitor(module.Model, data, views, options), new ReconstructionGrid(run, module.Model, data.Info.Normalization)]);
             callbacks.AddRange(extraCallbacks ?? []);
-            if (chief) callbacks.AddRange([new ProgressReporter(observer, () => module.Options.Trainer, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer)]);
+            if (chief) callbacks.AddRange([new ProgressReporter(observer, () => module.Options.Trainer, BatchesPerEpoch, group.Size), new CheckpointCallback(run, module, probe, observer), new ReportCallback(run, observer.OnMessage)]);
             // Last, so that an epoch's end it times includes the checkpoint; on every process, which plan together.
             var began = jobStart ?? System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
             if (options.Trainer is { MaxTime: { } budget, Plan: null })
@@ -167,8 +172,27 @@ public sealed class Pretrainer : IDisposable
     {
         if (folder is { Skipped.Count: > 0 } && runLock is not null) Embedding.AtomicFile.Write(run.SkippedPictures, s => s.Write(System.Text.Encoding.UTF8.GetBytes(folder.SkippedText())));
         var result = loop.Run(start, stop);
+        if (runLock is not null)
+        {
+            // What the encoder learned is read once, at the end: reading it at every validation would eat a time budget.
+            if (!result.Interrupted && result.Position.GlobalStep > 0) Analyse(result.Position.Batch == 0 ? result.Position.Epoch - 1 : result.Position.Epoch);
+            ReportPage.WriteFor(run.Path, result.Interrupted ? ReportState.Interrupted : ReportState.Finished);
+        }
         return new PretrainResult(run, result.Position, result.Interrupted, result.LastEpoch);
     }
+
+    /// <summary>The end-of-run analysis for the run's page (t-SNE map, neighbours, collapse signal), saved in the run folder.</summary>
+    private void Analyse(int epoch)
+    {
+        var analysis = RunAnalysis.Compute(module.Model.Encoder, data, views, epoch, AnalysisFor(options));
+        analysis.Save(run.Path);
+        observer.OnMessage(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"mapped {analysis.Map.Count:N0} validation pictures by t-SNE and found their neighbours for the run's page ({analysis.Seconds:F0} s, the map {analysis.MapSeconds:F0} s)"));
+    }
+
+    /// <summary>Runs capped to a few batches (trials, tests) keep the analysis as small.</summary>
+    private static AnalysisOptions AnalysisFor(PretrainOptions options) =>
+        options.Trainer.LimitValBatches is int batches ? new AnalysisOptions(MapPoints: Math.Min(new AnalysisOptions().MapPoints, Math.Max(0, batches) * options.Data.BatchSize), SearchPictures: 512) : new AnalysisOptions();
 
     /// <summary>
     /// Linear evaluation of the trained encoder on the run's data (<c>pretrain --linear-eval</c>), its
@@ -181,6 +205,7 @@ public sealed class Pretrainer : IDisposable
         var result = new LinearEval(evaluation, evaluationObserver).Run(module.Model.Encoder, data, Device);
         var path = run.LinearEvalResult(result.Mode, evaluation.Test);
         result.Save(path, run.LastCheckpoint, evaluation.For(data.Info), replace: true);
+        if (runLock is not null) ReportPage.WriteFor(run.Path, ReportState.Finished);
         return (result, path);
     }
 
@@ -219,12 +244,17 @@ public sealed class Pretrainer : IDisposable
         int valBatch = options.Data.BatchSize;
         int valBatches = new LoaderOptions(valBatch, Shuffle: false, DropLast: false, options.Seed, LimitBatches: options.Trainer.LimitValBatches).BatchesOf(data.PretrainVal.Count);
         double epochEnd = Math.Min(data.PretrainVal.Count, (long)valBatches * valBatch) * perImage * (1 + options.Objective.ValSamples) / group.Size;
-        double after = 0;
+        // The end-of-run analysis: its pictures encoded, and its map.
+        var analysis = AnalysisFor(options);
+        double after = group.Rank == 0
+            ? (Math.Min(analysis.MapPoints, data.Val.Count) + Math.Min(analysis.SearchPictures, data.Train.Count)) * perImage
+                + Tsne.EstimateSeconds(Math.Min(analysis.MapPoints, data.Val.Count))
+            : 0;
         if (evaluation is not null && data.Train.NumClasses > 0)
         {
             var eval = new LinearEval(evaluation, new SilentObserver());
             var (images, linearSteps) = eval.Work(data);
-            after = (images * perImage + linearSteps * eval.LinearStepSeconds(module.Model.Encoder.FeatureDim, data.Info.NumClasses, Device)
+            after += (images * perImage + linearSteps * eval.LinearStepSeconds(module.Model.Encoder.FeatureDim, data.Info.NumClasses, Device)
                 + eval.KnnSeconds(data, module.Model.Encoder.FeatureDim)) / group.LocalSize;
         }
         return new RunCosts(step, epochEnd, after);

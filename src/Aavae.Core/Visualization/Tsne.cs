@@ -50,6 +50,27 @@ public static class Tsne
         return result;
     }
 
+    /// <summary>
+    /// Seconds a map of <paramref name="n"/> points would take here, from 3 timed descent steps on
+    /// random points (after one untimed): the descent's steps, plus about 50 steps' worth for the
+    /// perplexity search, each as costly as a step (both are a few passes over N x N numbers).
+    /// </summary>
+    public static double EstimateSeconds(int n, TsneOptions? options = null)
+    {
+        options ??= new TsneOptions();
+        if (n < 4) return 0;
+        using var scope = NewDisposeScope();
+        using var k = new Constants();
+        using var generator = new TorchSharp.torch.Generator(0);
+        var p = rand(n, n, dtype: ScalarType.Float64, generator: generator);
+        p = p.div(p.sum());
+        var y = randn(n, 2, dtype: ScalarType.Float64, generator: generator);
+        Descend(p, y, options with { Iterations = 1 }, k);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Descend(p, y, options with { Iterations = 3 }, k);
+        return clock.Elapsed.TotalSeconds / 3 * (options.Iterations + 50);
+    }
+
     /// <summary>The numbers of the algorithm as native scalars made once, not converted implicitly on each call (Runtime/Scalars).</summary>
     private sealed class Constants : IDisposable
     {
@@ -132,12 +153,13 @@ public static class Tsne
         using var exaggeration = options.EarlyExaggeration.ToScalar();
         var update = zeros_like(y);
         var gains = ones_like(y);
+        var exaggerated = p.mul(exaggeration);
         for (int it = 0; it < options.Iterations; it++)
         {
             using var step = NewDisposeScope();
             bool early = it < options.ExaggerationIterations;
             var momentum = early ? k.Half : k.Shrink;
-            var pNow = early ? p.mul(exaggeration) : p;
+            var pNow = early ? exaggerated : p;
             // Student-t affinities (1 + |y_i - y_j|^2)^-1, zero on the diagonal.
             var kernel = ZeroDiagonal(SquaredDistances(y, k).add(k.One, k.One).reciprocal());
             var q = kernel.div(kernel.sum()).clamp_min(k.Tiny);

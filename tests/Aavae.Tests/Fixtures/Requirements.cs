@@ -18,6 +18,8 @@ public enum Need
     Pil,
     /// <summary>Debian's python3-sklearn: t-SNE and its trustworthiness, computed independently.</summary>
     Sklearn,
+    /// <summary>Debian's chromium: a run's page opened in a real browser, headless.</summary>
+    Chromium,
 }
 
 /// <summary>
@@ -46,6 +48,7 @@ public static class Requirements
             Need.Onnx when !HasOnnx.Value => "needs Debian's python3-onnx: sudo apt-get install python3-onnx (or set AAVAE_PYTHON)",
             Need.Pil when !HasPil.Value => "needs Debian's python3-pil and python3-numpy: sudo apt-get install python3-pil python3-numpy (or set AAVAE_PYTHON)",
             Need.Sklearn when !HasSklearn.Value => "needs Debian's python3-sklearn: sudo apt-get install python3-sklearn (or set AAVAE_PYTHON)",
+            Need.Chromium when !OnPath("chromium") => "needs Debian's chromium: sudo apt-get install chromium",
             Need.Mpi when !OnPath("mpirun.openmpi") || !OnPath("mpirun.mpich") => "needs Open MPI and MPICH: sudo apt-get install openmpi-bin mpich",
             _ => null,
         };

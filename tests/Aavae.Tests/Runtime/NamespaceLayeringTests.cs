@@ -26,8 +26,8 @@ public class NamespaceLayeringTests
         // ... the engine's guard, the networks and their loss, the data, the transport ...
         "Aavae.Kernels", "Aavae.Objectives", "Aavae.Models", "Aavae.Data", "Aavae.Distributed", "Aavae.Augmentation",
         "Aavae.Optimization", "Aavae.Visualization",
-        // ... evaluation, the run's settings and the engine report over them, the files a run reads and writes, the training loop ...
-        "Aavae.Evaluation", "Aavae.Options", "Aavae.Diagnostics", "Aavae.Checkpoints", "Aavae.Runs", "Aavae.Training",
+        // ... evaluation, the run's settings and the engine report over them, the files a run reads and writes, its page, the training loop ...
+        "Aavae.Evaluation", "Aavae.Options", "Aavae.Diagnostics", "Aavae.Checkpoints", "Aavae.Runs", "Aavae.Reports", "Aavae.Training",
         // ... and what a user calls: export, the consumer's API, one call per command.
         "Aavae.Export", "Aavae.Inference", "Aavae.Jobs",
         // The ONNX Runtime encoder, then the command line on top.

@@ -6,6 +6,7 @@ using Aavae.Embedding;
 using Aavae.Runs;
 using Aavae.Checkpoints;
 using Aavae.Options;
+using Aavae.Runtime;
 
 namespace Aavae.Training.Callbacks;
 
@@ -38,6 +39,8 @@ public sealed class RunConfigFile(RunFolder run, Func<PretrainOptions> options, 
         var check = JsonSerializer.SerializeToNode(kernelCheck.ToJson())!.AsObject();
         check["calls_rerouted"] = JsonSerializer.SerializeToNode(calls.Select(c => c.ToString()).ToList());
         config["kernel_check"] = check;
+        // The machine that trained: figures are read by it, and a report shows it.
+        config["machine"] = new JsonObject { ["cpu"] = CpuInfo.Name, ["cores"] = Environment.ProcessorCount };
         var text = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (text == written) return;
         AtomicFile.Write(run.Config, s => s.Write(System.Text.Encoding.UTF8.GetBytes(text)));
