@@ -12,8 +12,16 @@ namespace Aavae.Embedding;
 /// </summary>
 public static class PictureFile
 {
-    /// <summary>The most pixels a picture may have: a 16-megapixel camera frame fits four times over; a header claiming more is refused before the decoder allocates for it.</summary>
+    /// <summary>The most pixels a decoded picture may have: a 16-megapixel camera frame fits four times over.</summary>
     public const long MaxPixels = 64L << 20;
+
+    /// <summary>
+    /// The most pixels a JPEG or WebP header may claim: a larger one (a 108- or 200-megapixel phone
+    /// photo) is decoded at the half, quarter or eighth of its size that fits <see cref="MaxPixels"/>,
+    /// which the decoder does while it decodes; a header claiming more than this is refused before
+    /// the decoder allocates for it. Other formats cannot be decoded smaller and stop at <see cref="MaxPixels"/>.
+    /// </summary>
+    public const long MaxScalablePixels = 1L << 30;
 
     /// <summary>The formats read, by their signature.</summary>
     public enum Format { None, Jpeg, Png, Gif, Bmp, WebP }
@@ -76,7 +84,8 @@ public static class PictureFile
     public static (int Width, int Height, byte[] Rgb) DecodeRgb(byte[] bytes, string name) => WithCodec(bytes, name, codec =>
     {
         var info = codec.Info;
-        var want = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var size = DecodedSize(codec);
+        var want = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var rgba = new byte[want.BytesSize64];
         unsafe
         {
@@ -87,20 +96,37 @@ public static class PictureFile
                 if (result != SKCodecResult.Success) throw new InvalidDataException($"the decoder stopped: {result}");
             }
         }
-        var rgb = new byte[(long)info.Width * info.Height * 3];
+        var rgb = new byte[(long)size.Width * size.Height * 3];
         for (long i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
         {
             rgb[j] = rgba[i];
             rgb[j + 1] = rgba[i + 1];
             rgb[j + 2] = rgba[i + 2];
         }
-        return Orient(info.Width, info.Height, rgb, codec.EncodedOrigin);
+        return Orient(size.Width, size.Height, rgb, codec.EncodedOrigin);
     });
+
+    /// <summary>The size the picture decodes at: its own, or the largest of its half, quarter and eighth the decoder can make that fits <see cref="MaxPixels"/>.</summary>
+    private static SKSizeI DecodedSize(SKCodec codec)
+    {
+        var info = codec.Info;
+        if ((long)info.Width * info.Height <= MaxPixels) return new SKSizeI(info.Width, info.Height);
+        foreach (var scale in new[] { 0.5f, 0.25f, 0.125f })
+        {
+            var scaled = codec.GetScaledDimensions(scale);
+            if (scaled.Width < info.Width && (long)scaled.Width * scaled.Height <= MaxPixels) return scaled;
+        }
+        throw new InvalidDataException($"its header says {info.Width} x {info.Height} pixels and its decoder cannot make it smaller; this project decodes up to {MaxPixels >> 20} megapixels");
+    }
 
     /// <summary>The picture's size as it will decode (upright), from its header, checked as <see cref="DecodeRgb(string)"/> checks it.</summary>
     public static (int Width, int Height) ReadSize(string path)
     {
-        return WithCodec(ReadBytes(path), path, codec => Turned(codec.EncodedOrigin) ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height));
+        return WithCodec(ReadBytes(path), path, codec =>
+        {
+            var size = DecodedSize(codec);
+            return Turned(codec.EncodedOrigin) ? (size.Height, size.Width) : (size.Width, size.Height);
+        });
     }
 
     private static byte[] ReadBytes(string path) =>
@@ -146,10 +172,11 @@ public static class PictureFile
         }
         var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"the decoder does not recognise its {format} data");
         var info = codec.Info;
-        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > MaxPixels)
+        long max = format is Format.Jpeg or Format.WebP ? MaxScalablePixels : MaxPixels;
+        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > max)
         {
             codec.Dispose();
-            throw new InvalidDataException($"its header says {info.Width} x {info.Height} pixels; this project decodes 1 to {MaxPixels >> 20} megapixels");
+            throw new InvalidDataException($"its header says {info.Width} x {info.Height} pixels; this project decodes 1 to {max >> 20} megapixels");
         }
         return codec;
     }

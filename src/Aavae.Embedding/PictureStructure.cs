@@ -34,7 +34,7 @@ public static class PictureStructure
             {
                 if (length < 8) throw new InvalidDataException("frame header too short");
                 long height = (b[at + 3] << 8) | b[at + 4], width = (b[at + 5] << 8) | b[at + 6];
-                CheckSize(width, height);
+                CheckSize(width, height, PictureFile.MaxScalablePixels);
                 frame = true;
             }
             at += length;
@@ -158,9 +158,9 @@ public static class PictureStructure
         }
     }
 
-    private static void CheckSize(long width, long height)
+    private static void CheckSize(long width, long height, long max = PictureFile.MaxPixels)
     {
-        if (width == 0 || height == 0 || width > PictureFile.MaxPixels || height > PictureFile.MaxPixels || width * height > PictureFile.MaxPixels)
-            throw new InvalidDataException($"its header says {width} x {height} pixels; this project decodes 1 to {PictureFile.MaxPixels >> 20} megapixels");
+        if (width == 0 || height == 0 || width > max || height > max || width * height > max)
+            throw new InvalidDataException($"its header says {width} x {height} pixels; this project decodes 1 to {max >> 20} megapixels");
     }
 }

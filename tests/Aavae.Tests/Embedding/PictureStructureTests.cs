@@ -59,6 +59,27 @@ public class PictureStructureTests
     }
 
     [RequiresFact(Need.Pil)]
+    [Trait(Category.Name, Category.Slow)]
+    public void APhonePhotoOverTheLimitDecodesAtHalfItsSize()
+    {
+        // 9,000 x 8,000 = 72 megapixels, over the 64 a decoded picture may have: white, a black block at (2000..3999, 3000..4999).
+        var path = Path.Combine(TempDir.Create(), "phone.jpg");
+        ReferenceFixtures.RunPythonCode($$"""
+            from PIL import Image
+            im = Image.new('RGB', (9000, 8000), (255, 255, 255))
+            im.paste((0, 0, 0), (2000, 3000, 4000, 5000))
+            im.save('{{path}}', quality=80)
+            """);
+        var (width, height, rgb) = PictureFile.DecodeRgb(path);
+        Assert.Equal((4500, 4000), (width, height));
+        Assert.Equal((4500, 4000), PictureFile.ReadSize(path));
+        static int At(byte[] rgb, int x, int y) => rgb[3 * (y * 4500 + x)];
+        Assert.True(At(rgb, 1500, 2000) < 20, "inside the block");
+        Assert.True(At(rgb, 500, 500) > 235, "outside it");
+        Assert.True(At(rgb, 2100, 2600) > 235, "right of it");
+    }
+
+    [RequiresFact(Need.Pil)]
     public void AJpegSegmentThatRunsPastTheFileIsRefused()
     {
         var jpeg = Read("a.jpg");
