@@ -44,7 +44,7 @@ public sealed record CollapseSignal(double Std, int Dimensions)
 /// <param name="Queries">Validation pictures whose neighbours are shown.</param>
 /// <param name="Neighbours">Neighbours shown for each.</param>
 /// <param name="SearchPictures">Training pictures searched for them.</param>
-public sealed record AnalysisOptions(int MapPoints = 1000, int Queries = 8, int Neighbours = 6, int SearchPictures = 2000, int Thumbnail = 32);
+public sealed record AnalysisOptions(int MapPoints = 2000, int Queries = 8, int Neighbours = 6, int SearchPictures = 2000, int Thumbnail = 32);
 
 /// <summary>
 /// What a run's encoder learned, read once at the end of a run for its page: a t-SNE map of

@@ -119,7 +119,7 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
     {
         var c = CultureInfo.InvariantCulture;
         string budgetText = SettingValues.Format(budget);
-        string measured = string.Create(c, $"{costs.Step:0.###} s a step, {costs.EpochEnd:0.#} s an epoch's end{(costs.AfterTraining > 0 ? $", {costs.AfterTraining:0} s of linear evaluation after training" : "")} ({how})");
+        string measured = string.Create(c, $"{costs.Step:0.###} s a step, {costs.EpochEnd:0.#} s an epoch's end{(costs.AfterTraining > 0 ? $", {costs.AfterTraining:0} s after training (the run's page, evaluation)" : "")} ({how})");
         if (steps <= done)
             return $"time budget {budgetText}: no time is left for more training at step {done} ({measured}); the run ends here";
         string epochs = string.Create(c, $"{(double)steps / batchesPerEpoch:0.##} epochs");
