@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Aavae.Evaluation;
 using Aavae.Progress;
 using Aavae.Configuration;
@@ -176,16 +177,29 @@ public sealed class Pretrainer : IDisposable
         {
             // What the encoder learned is read once, at the end: reading it at every validation would eat a time budget.
             if (!result.Interrupted && result.Position.GlobalStep > 0) Analyse(result.Position.Batch == 0 ? result.Position.Epoch - 1 : result.Position.Epoch);
-            ReportPage.WriteFor(run.Path, result.Interrupted ? ReportState.Interrupted : ReportState.Finished);
+            ReportCallback.TryWrite(run, result.Interrupted ? ReportState.Interrupted : ReportState.Finished, observer.OnMessage);
         }
         return new PretrainResult(run, result.Position, result.Interrupted, result.LastEpoch);
     }
 
-    /// <summary>The end-of-run analysis for the run's page (t-SNE map, neighbours, collapse signal), saved in the run folder.</summary>
+    /// <summary>
+    /// The end-of-run analysis for the run's page (t-SNE map, neighbours, collapse signal), saved in
+    /// the run folder. The run's work is done and checkpointed by now: a failure here is said and the
+    /// page goes without it.
+    /// </summary>
     private void Analyse(int epoch)
     {
-        var analysis = RunAnalysis.Compute(module.Model.Encoder, data, views, epoch, AnalysisFor(options));
-        analysis.Save(run.Path);
+        RunAnalysis analysis;
+        try
+        {
+            analysis = RunAnalysis.Compute(module.Model.Encoder, data, views, epoch, AnalysisFor(options));
+            analysis.Save(run.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or ExternalException)
+        {
+            observer.OnMessage($"the run's page goes without its map and neighbours: {e.Message}");
+            return;
+        }
         observer.OnMessage(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"mapped {analysis.Map.Count:N0} validation pictures by t-SNE and found their neighbours for the run's page ({analysis.Seconds:F0} s, the map {analysis.MapSeconds:F0} s)"));
     }
@@ -205,7 +219,7 @@ public sealed class Pretrainer : IDisposable
         var result = new LinearEval(evaluation, evaluationObserver).Run(module.Model.Encoder, data, Device);
         var path = run.LinearEvalResult(result.Mode, evaluation.Test);
         result.Save(path, run.LastCheckpoint, evaluation.For(data.Info), replace: true);
-        if (runLock is not null) ReportPage.WriteFor(run.Path, ReportState.Finished);
+        if (runLock is not null) ReportCallback.TryWrite(run, ReportState.Finished, evaluationObserver.OnMessage);
         return (result, path);
     }
 

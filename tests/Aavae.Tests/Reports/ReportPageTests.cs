@@ -110,6 +110,32 @@ public class ReportPageTests
 
     [Fact]
     [Trait(Category.Name, Category.Slow)]
+    public void APageThatCannotBeWrittenIsSaidAndTheRunGoesOn()
+    {
+        var dir = Path.Combine(TempDir.Create(), "tiny");
+        var run = RunFolder.CreateNew(dir, overwrite: false);
+        // A folder where the page's file would go: every write of the page fails.
+        Directory.CreateDirectory(Path.Combine(dir, ReportPage.FileName));
+        var messages = new List<string>();
+        using (var trainer = new Pretrainer(PretrainerTests.Tiny(), run, new Messages(messages)))
+            Assert.False(trainer.Run().Interrupted);
+        Assert.True(File.Exists(run.LastCheckpoint));
+        Assert.True(File.Exists(Path.Combine(dir, RunAnalysis.FileName)));
+        // Said once while training, once at the end.
+        Assert.Equal(2, messages.Count(m => m.StartsWith("the run's page was not written: ", StringComparison.Ordinal)));
+    }
+
+    private sealed class Messages(List<string> said) : ITrainingObserver
+    {
+        public void OnStep(StepReport step) { }
+
+        public void OnEpoch(EpochReport epoch) { }
+
+        public void OnMessage(string message) => said.Add(message);
+    }
+
+    [Fact]
+    [Trait(Category.Name, Category.Slow)]
     public void AFolderWithoutLabelsHasAPageWithoutColoursOrConfusion()
     {
         var dir = TempDir.Create();

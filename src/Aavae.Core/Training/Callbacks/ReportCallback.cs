@@ -5,7 +5,8 @@ namespace Aavae.Training.Callbacks;
 
 /// <summary>
 /// Writes the run's page (<see cref="ReportPage"/>) after each epoch, so that a person can open it
-/// while the run trains: that page reloads itself. The run writes its last page when it ends.
+/// while the run trains: that page reloads itself. The run writes its last page when it ends. A page
+/// that cannot be written (a full disk, a folder made read-only) is said once and never ends the run.
 /// </summary>
 public sealed class ReportCallback(RunFolder run, Action<string>? say = null) : ITrainingCallback
 {
@@ -13,9 +14,24 @@ public sealed class ReportCallback(RunFolder run, Action<string>? say = null) : 
 
     public void OnEpochEnd(EpochEnd epoch)
     {
-        var path = ReportPage.WriteFor(run.Path, ReportState.Training);
-        if (said) return;
-        say?.Invoke($"the run's page: {path} (open it in a browser; it reloads every minute while the run trains)");
+        // Where the page is, or why it is not, is said at the first epoch only.
+        bool first = !said;
         said = true;
+        var path = TryWrite(run, ReportState.Training, first ? say : null);
+        if (first && path is not null) say?.Invoke($"the run's page: {path} (open it in a browser; it reloads every minute while the run trains)");
+    }
+
+    /// <summary>Writes the run's page; on failure says why (when <paramref name="say"/> is given) and returns null.</summary>
+    public static string? TryWrite(RunFolder run, ReportState state, Action<string>? say)
+    {
+        try
+        {
+            return ReportPage.WriteFor(run.Path, state);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            say?.Invoke($"the run's page was not written: {e.Message}");
+            return null;
+        }
     }
 }
