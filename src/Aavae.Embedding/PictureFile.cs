@@ -16,12 +16,14 @@ public static class PictureFile
     public const long MaxPixels = 64L << 20;
 
     /// <summary>
-    /// The most pixels a JPEG or WebP header may claim: a larger one (a 108- or 200-megapixel phone
-    /// photo) is decoded at the half, quarter or eighth of its size that fits <see cref="MaxPixels"/>,
-    /// which the decoder does while it decodes; a header claiming more than this is refused before
-    /// the decoder allocates for it. Other formats cannot be decoded smaller and stop at <see cref="MaxPixels"/>.
+    /// The most pixels a JPEG header may claim: one over <see cref="MaxPixels"/> (a 108- or
+    /// 200-megapixel phone photo) is decoded at the half, quarter or eighth of its size that fits,
+    /// which the JPEG decoder does while it decodes. The bound stays near a 200-megapixel frame because
+    /// a progressive JPEG's decoder holds every coefficient of the whole picture, whatever the scale.
+    /// Other formats are not decoded smaller (a lossless WebP's decoder allocates the full picture)
+    /// and stop at <see cref="MaxPixels"/>.
     /// </summary>
-    public const long MaxScalablePixels = 1L << 30;
+    public const long MaxScalablePixels = 256L << 20;
 
     /// <summary>The formats read, by their signature.</summary>
     public enum Format { None, Jpeg, Png, Gif, Bmp, WebP }
@@ -172,7 +174,7 @@ public static class PictureFile
         }
         var codec = SKCodec.Create(data) ?? throw new InvalidDataException($"the decoder does not recognise its {format} data");
         var info = codec.Info;
-        long max = format is Format.Jpeg or Format.WebP ? MaxScalablePixels : MaxPixels;
+        long max = format is Format.Jpeg ? MaxScalablePixels : MaxPixels;
         if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > max)
         {
             codec.Dispose();

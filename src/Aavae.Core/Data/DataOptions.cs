@@ -29,7 +29,7 @@ public sealed record DataOptions
     /// A picture folder's pictures are cached with their short side at this many times the input size, so that
     /// RandomResizedCrop cuts its crops from the picture, not from a thumbnail; 0 keeps them as decoded.
     /// </summary>
-    [Setting("--dataset folder: cache each picture with its short side at N times --input-size (0: at full size); views are cut from that", Min = 0)]
+    [Setting("--dataset folder: cache each picture with its short side at N times --input-size (0: at full size); views are cut from that", Min = 0, Max = 64)]
     public int CacheScale { get; init; } = 2;
 
     /// <summary>The short side a picture folder is cached at for <paramref name="inputSize"/>.</summary>

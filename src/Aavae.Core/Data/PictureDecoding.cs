@@ -66,6 +66,8 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
         }
         catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {
+            // A program that once ran and now cannot start costs this file; one that never ran leaves the decoding here.
+            if (answered) return new DecodedPicture(0, 0, null, $"the decoder could not be started: {e.Message}");
             fallback = new InProcessPictureDecoder();
             return fallback.Decode(path);
         }
@@ -88,8 +90,41 @@ public sealed class ChildPictureDecoder(TrialHost host) : IPictureDecoder
             int? code = child is { HasExited: true } ? child.ExitCode : null;
             var said = lastError;
             Stop();
-            if (++crashesInARow >= 10 && !answered) fallback = new InProcessPictureDecoder();
+            // Ten crashes before any answer: the program itself may not run here, or the folder may open
+            // with ten crafted files. A picture known to be good tells which.
+            if (++crashesInARow >= 10 && !answered && !DecodesAGoodPicture()) fallback = new InProcessPictureDecoder();
             return new DecodedPicture(0, 0, null, $"the decoder crashed on it{(code is int c ? $" (exit {c})" : "")}{(said is null ? "" : $": {said}")}");
+        }
+    }
+
+    /// <summary>Whether a fresh child decodes a one-pixel PNG; it answers, so it counts as having answered.</summary>
+    private bool DecodesAGoodPicture()
+    {
+        var probe = Path.Combine(Path.GetTempPath(), $"aavae-probe-{Environment.ProcessId}-{Guid.NewGuid():N}.png");
+        try
+        {
+            new Aavae.Embedding.Pixels(1, 1, 1, [128]).SavePng(probe);
+            child = Start();
+            child.StandardInput.WriteLine(probe);
+            child.StandardInput.Flush();
+            var reply = Task.Run(() => Read(child.StandardOutput.BaseStream));
+            if (!reply.Wait(TimeLimit) || reply.Result.Rgb is null)
+            {
+                Stop();
+                return false;
+            }
+            answered = true;
+            crashesInARow = 0;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException or AggregateException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            Stop();
+            return false;
+        }
+        finally
+        {
+            File.Delete(probe);
         }
     }
 

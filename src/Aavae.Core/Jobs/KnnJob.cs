@@ -24,7 +24,7 @@ public static class KnnJob
             if (File.Exists(new RunFolder(run).Config))
             {
                 result.Save(Path.Combine(run, RunRecord.KnnFile));
-                ReportJob.Refresh(run);
+                ReportJob.Refresh(run, observer.OnMessage);
             }
             return result;
         }

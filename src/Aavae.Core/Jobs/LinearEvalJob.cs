@@ -31,7 +31,7 @@ public static class LinearEvalJob
             using var encoder = source.BuildEncoder(weights, notes ?? observer.OnMessage);
             var result = new LinearEval(options, observer).Run(encoder, data, source.Device.Resolve());
             result.Save(path, weights.Path, options);
-            if (output is null) ReportJob.Refresh(RunFolder.Containing(weights.Path));
+            if (output is null) ReportJob.Refresh(RunFolder.Containing(weights.Path), observer.OnMessage);
             return (result, path);
         }
     }

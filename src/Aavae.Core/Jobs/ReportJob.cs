@@ -22,9 +22,21 @@ public static class ReportJob
         return path;
     }
 
-    /// <summary>A run folder's page written again after a later evaluation of it added a result; nothing for a checkpoint outside a run folder.</summary>
-    public static void Refresh(string runFolder)
+    /// <summary>
+    /// A run folder's page written again after a later evaluation of it added a result; nothing for a
+    /// checkpoint outside a run folder. The evaluation's result is written by then: a page that cannot
+    /// be written is said through <paramref name="say"/>, not thrown.
+    /// </summary>
+    public static void Refresh(string runFolder, Action<string>? say = null)
     {
-        if (File.Exists(new RunFolder(runFolder).Config)) ReportPage.WriteFor(runFolder, ReportState.Read);
+        if (!File.Exists(new RunFolder(runFolder).Config)) return;
+        try
+        {
+            ReportPage.WriteFor(runFolder, ReportState.Read);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            say?.Invoke($"{runFolder}: its page was not written again: {e.Message}");
+        }
     }
 }

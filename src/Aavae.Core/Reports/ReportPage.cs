@@ -114,7 +114,7 @@ public static class ReportPage
             parts.Add(Inv($"{run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")}, {steps:N0} steps"));
             if (seconds > 0)
             {
-                parts.Add($"{Duration(seconds)} of training");
+                parts.Add($"{Duration(seconds)} over the epochs, validation included");
                 if (o is not null) parts.Add(Inv($"{steps * o.Data.BatchSize / seconds:F0} images/s"));
             }
         }
@@ -125,7 +125,7 @@ public static class ReportPage
         foreach (var e in run.LinearEvals)
         {
             if (e.TestAccuracy is { } test) parts.Add(Inv($"linear evaluation ({e.Mode}) {100 * test:F2}% test"));
-            else if (e.ValAccuracy.Count > 0) parts.Add(Inv($"linear evaluation ({e.Mode}) {100 * e.ValAccuracy.Max():F2}% validation"));
+            else if (e.ValAccuracy.Count > 0) parts.Add(Inv($"linear evaluation ({e.Mode}) {100 * e.ValAccuracy[^1]:F2}% validation"));
             if (e.KnnAccuracy is { } knn) parts.Add(Inv($"k-NN {100 * knn:F2}%"));
         }
         if (run.Knn is { } k) parts.Add(Inv($"k-NN (k {k.K}) {100 * k.TestAccuracy:F2}% test"));
@@ -178,7 +178,7 @@ public static class ReportPage
             {
                 png = File.ReadAllBytes(path);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 continue;
             }
@@ -205,7 +205,7 @@ public static class ReportPage
             string name = p.Label >= 0 && p.Label < a.Classes.Count ? a.Classes[p.Label] : "";
             double tx = Math.Min(x + 4, size - thumb), ty = Math.Min(Math.Max(y - thumb - 4, 0), size - thumb);
             points.Append(Inv($"<g class=\"pt\"><circle cx=\"{x:F1}\" cy=\"{y:F1}\" r=\"3\" fill=\"{colour}\"><title>{E(name)}</title></circle>"));
-            points.Append(Inv($"<image class=\"thumb\" href=\"{p.Thumbnail}\" x=\"{tx:F1}\" y=\"{ty:F1}\" width=\"{thumb}\" height=\"{thumb}\"/></g>\n"));
+            points.Append(Inv($"<image class=\"thumb\" href=\"{Png(p.Thumbnail)}\" x=\"{tx:F1}\" y=\"{ty:F1}\" width=\"{thumb}\" height=\"{thumb}\"/></g>\n"));
         }
         h.Append(points).Append("</svg>\n");
         if (labelled)
@@ -234,11 +234,26 @@ public static class ReportPage
     private static string Class(RunAnalysis a, int label) => label >= 0 && label < a.Classes.Count ? a.Classes[label] : "";
 
     private static string Picture(string dataUri, string title) =>
-        $"<img class=\"pixels\" src=\"{dataUri}\" alt=\"{E(title)}\" title=\"{E(title)}\" width=\"64\" height=\"64\">";
+        $"<img class=\"pixels\" src=\"{Png(dataUri)}\" alt=\"{E(title)}\" title=\"{E(title)}\" width=\"64\" height=\"64\">";
+
+    /// <summary>
+    /// A picture of the analysis file as the page may carry it: a PNG data URI of base64 characters
+    /// only, else nothing. The file lies in a run folder someone may have been sent: it must not make
+    /// the page fetch from elsewhere or carry markup.
+    /// </summary>
+    private static string Png(string uri)
+    {
+        const string prefix = "data:image/png;base64,";
+        return uri.StartsWith(prefix, StringComparison.Ordinal) && uri.AsSpan(prefix.Length).IndexOfAnyExcept(Base64) < 0 ? uri : "";
+    }
+
+    private static readonly System.Buffers.SearchValues<char> Base64 =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
 
     private static void Confusion(StringBuilder h, RunRecord run)
     {
-        var e = run.LinearEvals.LastOrDefault(r => r.Confusion is not null);
+        // A result that read the test split before one that scored validation only.
+        var e = run.LinearEvals.Where(r => r.Confusion is not null).OrderBy(r => r.TestAccuracy is null).FirstOrDefault();
         if (e?.Confusion is not { } m) return;
         var classes = e.Classes ?? run.Analysis?.Classes ?? Enumerable.Range(0, m.Counts.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
         h.Append(Inv($"<section class=\"confusion\"><h2>Confusion matrix</h2>\n<p class=\"note\">The linear evaluation's ({E(e.Mode)}) predictions on the {E(m.Split)} split: a row per true class, a column per predicted one; {100 * m.Accuracy:F2}% on the diagonal.</p>\n"));

@@ -44,7 +44,8 @@ public sealed record CollapseSignal(double Std, int Dimensions)
 /// <param name="Queries">Validation pictures whose neighbours are shown.</param>
 /// <param name="Neighbours">Neighbours shown for each.</param>
 /// <param name="SearchPictures">Training pictures searched for them.</param>
-public sealed record AnalysisOptions(int MapPoints = 2000, int Queries = 8, int Neighbours = 6, int SearchPictures = 2000, int Thumbnail = 32);
+/// <param name="Batch">Pictures encoded at once: the run's batch, which its device holds.</param>
+public sealed record AnalysisOptions(int MapPoints = 2000, int Queries = 8, int Neighbours = 6, int SearchPictures = 2000, int Thumbnail = 32, int Batch = 256);
 
 /// <summary>
 /// What a run's encoder learned, read once at the end of a run for its page: a t-SNE map of
@@ -64,7 +65,7 @@ public sealed record RunAnalysis(int Epoch, IReadOnlyList<string> Classes, IRead
         options ??= new AnalysisOptions();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        const int batch = 256;
+        int batch = options.Batch;
         var info = data.Info;
         using var val = FeatureExtractor.Encode(encoder, data.Val, views, batch, limitBatches: Batches(Math.Max(options.MapPoints, options.Queries), batch));
         using var train = FeatureExtractor.Encode(encoder, data.Train, views, batch, limitBatches: Batches(options.SearchPictures, batch));

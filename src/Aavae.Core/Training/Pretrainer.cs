@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Aavae.Evaluation;
 using Aavae.Progress;
 using Aavae.Configuration;
@@ -195,7 +194,7 @@ public sealed class Pretrainer : IDisposable
             analysis = RunAnalysis.Compute(module.Model.Encoder, data, views, epoch, AnalysisFor(options));
             analysis.Save(run.Path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or ExternalException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             observer.OnMessage($"the run's page goes without its map and neighbours: {e.Message}");
             return;
@@ -206,7 +205,9 @@ public sealed class Pretrainer : IDisposable
 
     /// <summary>Runs capped to a few batches (trials, tests) keep the analysis as small.</summary>
     private static AnalysisOptions AnalysisFor(PretrainOptions options) =>
-        options.Trainer.LimitValBatches is int batches ? new AnalysisOptions(MapPoints: Math.Min(new AnalysisOptions().MapPoints, Math.Max(0, batches) * options.Data.BatchSize), SearchPictures: 512) : new AnalysisOptions();
+        options.Trainer.LimitValBatches is int batches
+            ? new AnalysisOptions(MapPoints: Math.Min(new AnalysisOptions().MapPoints, Math.Max(0, batches) * options.Data.BatchSize), SearchPictures: 512, Batch: options.Data.BatchSize)
+            : new AnalysisOptions(Batch: options.Data.BatchSize);
 
     /// <summary>
     /// Linear evaluation of the trained encoder on the run's data (<c>pretrain --linear-eval</c>), its
@@ -260,10 +261,9 @@ public sealed class Pretrainer : IDisposable
         double epochEnd = Math.Min(data.PretrainVal.Count, (long)valBatches * valBatch) * perImage * (1 + options.Objective.ValSamples) / group.Size;
         // The end-of-run analysis: its pictures encoded, and its map.
         var analysis = AnalysisFor(options);
-        double after = group.Rank == 0
-            ? (Math.Min(analysis.MapPoints, data.Val.Count) + Math.Min(analysis.SearchPictures, data.Train.Count)) * perImage
-                + Tsne.EstimateSeconds(Math.Min(analysis.MapPoints, data.Val.Count))
-            : 0;
+        // Rank 0 runs it while the others wait; every rank counts it, since the processes average their estimates.
+        double after = (Math.Min(analysis.MapPoints, data.Val.Count) + Math.Min(analysis.SearchPictures, data.Train.Count)) * perImage
+            + Tsne.EstimateSeconds(Math.Min(analysis.MapPoints, data.Val.Count));
         if (evaluation is not null && data.Train.NumClasses > 0)
         {
             var eval = new LinearEval(evaluation, new SilentObserver());

@@ -337,6 +337,14 @@ public class PictureFolderTests
         // is started again each time, and the file after them is decoded by a child, not by this process.
         for (int i = 0; i < 12; i++) Assert.StartsWith("the decoder crashed on it", crashing.Decode($"crash{i}.png").Problem);
         Assert.Equal("fine", crashing.Decode("c.png").Problem);
+
+        // A folder that opens with crafted files: after ten crashes with no answer yet, a good picture
+        // shows the program runs, so the decoding stays in a child (in this process, b.png would be "no such file").
+        var probing = Path.Combine(folder, "probing.sh");
+        File.WriteAllText(probing, "while read path; do case \"$path\" in *crash*) kill -SEGV $$;; *probe*) printf 'ok 1 1\\n\\200\\200\\200';; *) echo \"skip fine\";; esac; done\n");
+        using var opened = new ChildPictureDecoder(new TrialHost("/bin/sh", [probing, "kernel-trial"]));
+        for (int i = 0; i < 12; i++) Assert.StartsWith("the decoder crashed on it", opened.Decode($"crash{i}.png").Problem);
+        Assert.Equal("fine", opened.Decode("b.png").Problem);
     }
 
     [Fact]

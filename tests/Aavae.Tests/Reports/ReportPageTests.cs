@@ -46,7 +46,7 @@ public class ReportPageTests
             [new LinearEvalRecord("f", "cached", 0.87654, [0.8, 0.85], 0.79, null, null)], null, null);
         var line = ReportPage.SummaryLine(run);
         // 20 steps of 128 pictures in 20 + 30 seconds: 51.2 images/s.
-        Assert.Equal("aavae resnet18/decoder18 width 32 (decoder 16), latent 64; fashion-mnist at 32 px; 2 epochs, 20 steps; 0 min 50 s of training; 51 images/s; "
+        Assert.Equal("aavae resnet18/decoder18 width 32 (decoder 16), latent 64; fashion-mnist at 32 px; 2 epochs, 20 steps; 0 min 50 s over the epochs, validation included; 51 images/s; "
             + "Some CPU, family 6 model 1; precision auto; validation loss 90; 2.250 bits/dim; linear evaluation (cached) 87.65% test; k-NN 79.00%", line);
     }
 
@@ -65,6 +65,21 @@ public class ReportPageTests
             Assert.Contains("Written 2026-12-06 20:00:00 +00:00", page);
         }
         Assert.Contains("no epoch finished yet", training);
+    }
+
+    [Fact]
+    public void AnAnalysisFileCarriesNoMarkupAndNothingFromElsewhereIntoThePage()
+    {
+        // An analysis.json from a run folder someone was sent: its pictures are kept only as PNG data URIs.
+        string[] hostile = ["https://example.com/a.png", "data:image/png;base64,AAAA\"><script>alert(1)</script>", "javascript:alert(1)"];
+        var analysis = new RunAnalysis(0, ["a<b>"], hostile.Select((t, i) => new MapPoint(i, i, 0, t)).Append(new MapPoint(3, 1, 0, "data:image/png;base64,iVBORw0KGgo=")).ToList(),
+            [new NeighbourRow(hostile[1], 0, [new Neighbour(hostile[0], 0, 0.5)])], new CollapseSignal(0.05, 4), 1, 1);
+        var page = ReportPage.Render([new RunRecord("/runs/a", null, null, [], [], [], null, analysis)], ReportState.Read, DateTimeOffset.Now);
+        Assert.DoesNotContain("<script", page);
+        Assert.DoesNotContain("example.com", page);
+        Assert.DoesNotContain("javascript:", page);
+        Assert.Contains("href=\"data:image/png;base64,iVBORw0KGgo=\"", page);
+        Assert.Contains("a&lt;b&gt;", page);
     }
 
     [Fact]

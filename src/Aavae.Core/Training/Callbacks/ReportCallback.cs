@@ -28,7 +28,8 @@ public sealed class ReportCallback(RunFolder run, Action<string>? say = null) : 
         {
             return ReportPage.WriteFor(run.Path, state);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        // Whatever the folder's files hold (a damaged result file, a picture that no longer reads), the run's work stands.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             say?.Invoke($"the run's page was not written: {e.Message}");
             return null;
