@@ -29,14 +29,6 @@ public static class ReportJob
     /// </summary>
     public static void Refresh(string runFolder, Action<string>? say = null)
     {
-        if (!File.Exists(new RunFolder(runFolder).Config)) return;
-        try
-        {
-            ReportPage.WriteFor(runFolder, ReportState.Read);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            say?.Invoke($"{runFolder}: its page was not written again: {e.Message}");
-        }
+        if (File.Exists(new RunFolder(runFolder).Config)) ReportPage.TryWriteFor(runFolder, ReportState.Read, say);
     }
 }

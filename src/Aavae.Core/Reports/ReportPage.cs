@@ -50,6 +50,23 @@ public static class ReportPage
         return path;
     }
 
+    /// <summary>
+    /// <see cref="WriteFor"/> for a caller whose own work is done (a run, an evaluation): a page that
+    /// cannot be written, whatever the folder's files hold, is said through <paramref name="say"/> and null comes back.
+    /// </summary>
+    public static string? TryWriteFor(string runFolder, ReportState state, Action<string>? say)
+    {
+        try
+        {
+            return WriteFor(runFolder, state);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            say?.Invoke($"the run's page was not written: {e.Message}");
+            return null;
+        }
+    }
+
     public static string Render(IReadOnlyList<RunRecord> runs, ReportState state, DateTimeOffset written)
     {
         if (runs.Count == 0) throw new ArgumentException("a report needs at least one run", nameof(runs));

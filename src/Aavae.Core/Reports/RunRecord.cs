@@ -36,8 +36,9 @@ public sealed record RunRecord(
     {
         var run = new RunFolder(path);
         if (!Directory.Exists(path) || !run.HoldsRun) throw new InvalidDataException($"{path}: not a run folder (no config.json or checkpoints/)");
-        PretrainOptions? options = File.Exists(run.Config) ? PretrainOptions.Read(run.Config) : null;
-        string? cpu = File.Exists(run.Config) ? (JsonNode.Parse(File.ReadAllText(run.Config))?["machine"]?["cpu"] as JsonValue)?.GetValue<string>() : null;
+        var config = File.Exists(run.Config) ? File.ReadAllText(run.Config) : null;
+        PretrainOptions? options = config is null ? null : PretrainOptions.FromJson(config, run.Config);
+        string? cpu = config is null ? null : (JsonNode.Parse(config)?["machine"]?["cpu"] as JsonValue)?.GetValue<string>();
         var epochs = File.Exists(run.Metrics) ? MetricsLog.ReadCsv(run.Metrics) : [];
         var pictures = Directory.Exists(run.Reconstructions)
             ? Directory.GetFiles(run.Reconstructions, "epoch=*.png")

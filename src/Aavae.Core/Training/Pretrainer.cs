@@ -176,7 +176,7 @@ public sealed class Pretrainer : IDisposable
         {
             // What the encoder learned is read once, at the end: reading it at every validation would eat a time budget.
             if (!result.Interrupted && result.Position.GlobalStep > 0) Analyse(result.Position.Batch == 0 ? result.Position.Epoch - 1 : result.Position.Epoch);
-            ReportCallback.TryWrite(run, result.Interrupted ? ReportState.Interrupted : ReportState.Finished, observer.OnMessage);
+            ReportPage.TryWriteFor(run.Path, result.Interrupted ? ReportState.Interrupted : ReportState.Finished, observer.OnMessage);
         }
         return new PretrainResult(run, result.Position, result.Interrupted, result.LastEpoch);
     }
@@ -220,7 +220,7 @@ public sealed class Pretrainer : IDisposable
         var result = new LinearEval(evaluation, evaluationObserver).Run(module.Model.Encoder, data, Device);
         var path = run.LinearEvalResult(result.Mode, evaluation.Test);
         result.Save(path, run.LastCheckpoint, evaluation.For(data.Info), replace: true);
-        if (runLock is not null) ReportCallback.TryWrite(run, ReportState.Finished, evaluationObserver.OnMessage);
+        if (runLock is not null) ReportPage.TryWriteFor(run.Path, ReportState.Finished, evaluationObserver.OnMessage);
         return (result, path);
     }
 

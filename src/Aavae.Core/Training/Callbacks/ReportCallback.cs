@@ -17,22 +17,7 @@ public sealed class ReportCallback(RunFolder run, Action<string>? say = null) : 
         // Where the page is, or why it is not, is said at the first epoch only.
         bool first = !said;
         said = true;
-        var path = TryWrite(run, ReportState.Training, first ? say : null);
+        var path = ReportPage.TryWriteFor(run.Path, ReportState.Training, first ? say : null);
         if (first && path is not null) say?.Invoke($"the run's page: {path} (open it in a browser; it reloads every minute while the run trains)");
-    }
-
-    /// <summary>Writes the run's page; on failure says why (when <paramref name="say"/> is given) and returns null.</summary>
-    public static string? TryWrite(RunFolder run, ReportState state, Action<string>? say)
-    {
-        try
-        {
-            return ReportPage.WriteFor(run.Path, state);
-        }
-        // Whatever the folder's files hold (a damaged result file, a picture that no longer reads), the run's work stands.
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            say?.Invoke($"the run's page was not written: {e.Message}");
-            return null;
-        }
     }
 }
