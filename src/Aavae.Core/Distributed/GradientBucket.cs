@@ -87,13 +87,29 @@ public sealed class GradientBucket(IProcessGroup group, IReadOnlyList<Parameter>
         long at = 0;
         foreach (var p in averaged)
         {
-            var view = buffer.narrow(0, at, p.numel()).view(p.shape).DetachFromDisposeScope();
+            // The gradient keeps its parameter's memory layout (channels-last convolution weights),
+            // or autograd copies each step's gradient into the view instead of accumulating in place.
+            var view = (IsDense(p) ? buffer.as_strided(p.shape, p.stride(), storageOffset: at) : buffer.narrow(0, at, p.numel()).view(p.shape)).DetachFromDisposeScope();
             view.copy_(p.grad!);
             p.grad = view;
             views.Add(view);
             at += p.numel();
         }
         return buffer;
+    }
+
+    /// <summary>Whether <paramref name="t"/>'s strides are a permutation of a contiguous layout's: its elements fill its storage once, in some order.</summary>
+    private static bool IsDense(Tensor t)
+    {
+        var order = Enumerable.Range(0, (int)t.dim()).OrderByDescending(d => t.stride(d)).ThenByDescending(d => d).ToArray();
+        long expected = 1;
+        for (int i = order.Length - 1; i >= 0; i--)
+        {
+            int d = order[i];
+            if (t.shape[d] != 1 && t.stride(d) != expected) return false;
+            expected *= t.shape[d];
+        }
+        return true;
     }
 
     public void Dispose()

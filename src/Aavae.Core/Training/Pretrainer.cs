@@ -172,6 +172,7 @@ public sealed class Pretrainer : IDisposable
     {
         if (folder is { Skipped.Count: > 0 } && runLock is not null) Embedding.AtomicFile.Write(run.SkippedPictures, s => s.Write(System.Text.Encoding.UTF8.GetBytes(folder.SkippedText())));
         var result = loop.Run(start, stop);
+        if (parallel is not null) observer.OnMessage(parallel.Summary());
         if (runLock is not null)
         {
             // What the encoder learned is read once, at the end: reading it at every validation would eat a time budget.

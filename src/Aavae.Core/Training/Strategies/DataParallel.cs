@@ -17,6 +17,8 @@ public sealed class DataParallel : IStrategy
     private readonly nn.Module? probe;
     private readonly int batchSize;
     private readonly GradientBucket bucket;
+    private readonly System.Diagnostics.Stopwatch reduceClock = new();
+    private long reducedSteps;
 
     /// <param name="model">Every parameter and buffer of it starts as rank 0's; its floating-point buffers (BatchNorm's running statistics) are rank 0's after each step.</param>
     /// <param name="trainable">The parameters the optimizer updates, whose gradients are averaged.</param>
@@ -50,7 +52,23 @@ public sealed class DataParallel : IStrategy
         foreach (var t in tensors) Group.Broadcast(t, root: 0);
     }
 
-    public bool ReduceStep(AfterBackward step) => step.StopRequested = bucket.Average(step.Metrics, step.StopRequested);
+    public bool ReduceStep(AfterBackward step)
+    {
+        reduceClock.Start();
+        step.StopRequested = bucket.Average(step.Metrics, step.StopRequested);
+        reduceClock.Stop();
+        reducedSteps++;
+        return step.StopRequested;
+    }
+
+    /// <summary>Seconds a step spent in its all-reduce so far, on average: the transfer, and the wait for the slowest process.</summary>
+    public double AllReduceSecondsPerStep => reducedSteps == 0 ? 0 : reduceClock.Elapsed.TotalSeconds / reducedSteps;
+
+    /// <summary>One line for the end of a run: what crossed between the processes each step, and the time it took.</summary>
+    public string Summary() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"data-parallel: {FloatsPerStep * ElementBytes / 1e6:F2} MB all-reduced a step ({FloatsPerStep:N0} values), {AllReduceSecondsPerStep * 1e3:F1} ms a step in the all-reduce (waits for the slowest process included), over {reducedSteps} steps");
+
+    private long ElementBytes => model.parameters().FirstOrDefault()?.element_size() ?? 4;
 
     public void ReduceValidation(MetricSums sums) => sums.AllReduce(Group);
 
