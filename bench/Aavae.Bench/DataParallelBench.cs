@@ -86,6 +86,31 @@ public static class DataParallelBench
         output.WriteLine(JsonSerializer.Serialize(measurement));
     }
 
+    /// <summary>
+    /// Runs under a launcher: <c>--dp-allreduce</c> times an in-place all-reduce of growing sizes,
+    /// every process already waiting; rank 0 prints (floats, median ms) pairs as JSON.
+    /// </summary>
+    public static void AllReduceSweep(TextWriter output)
+    {
+        using var group = ProcessGroups.Start();
+        var result = new List<double[]>();
+        foreach (long floats in (long[])[16, 1 << 10, 1 << 14, 1 << 18, 1 << 20, 1 << 22, 1 << 24])
+        {
+            using var buffer = zeros(floats);
+            var times = new List<double>();
+            int repeats = floats >= 1 << 22 ? 5 : 20;
+            for (int i = 0; i < repeats + 2; i++)
+            {
+                group.Any(false);
+                var clock = Stopwatch.StartNew();
+                group.AllReduceSum(buffer);
+                if (i >= 2) times.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            result.Add([floats, Median(times)]);
+        }
+        if (group.Rank == 0) output.WriteLine(JsonSerializer.Serialize(result));
+    }
+
     /// <summary>The driver: every configuration alone and on two processes under each launcher; then the cost model.</summary>
     public static void Run(string benchDll, int threads, TextWriter output)
     {
@@ -112,7 +137,7 @@ public static class DataParallelBench
         CostModel(output, new() { ["resnet18"] = resnet18.StepMs / 1000 / resnet18.GlobalBatch, ["resnet50"] = resnet50.StepMs / 1000 / resnet50.GlobalBatch });
     }
 
-    private static DataParallelMeasurement Launch(string[] launcher, string name, string spec, string benchDll, int threads)
+    internal static DataParallelMeasurement Launch(string[] launcher, string name, string spec, string benchDll, int threads)
     {
         var info = new ProcessStartInfo(launcher.Length > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in launcher.Skip(1)) info.ArgumentList.Add(a);
@@ -121,14 +146,21 @@ public static class DataParallelBench
         info.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         info.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
         using var p = Process.Start(info)!;
+        return JsonSerializer.Deserialize<DataParallelMeasurement>(ResultLine(p, '{', $"{spec} {name}"))!;
+    }
+
+    /// <summary>The last line of <paramref name="p"/>'s output that holds a JSON result starting with <paramref name="start"/>, once it has ended.</summary>
+    internal static string ResultLine(Process p, char start, string what)
+    {
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         // Open MPI's launcher may put terminal escapes before a process's first line.
-        var line = stdout.Split('\n').Where(l => l.Contains('{')).Select(l => l[l.IndexOf('{')..].Trim()).LastOrDefault()
-            ?? throw new InvalidOperationException($"{string.Join(' ', launcher)} {spec} printed no result: {stderr.Result}");
-        Console.Error.WriteLine($"  {spec} {name}: {line}");
-        return JsonSerializer.Deserialize<DataParallelMeasurement>(line)!;
+        var clean = System.Text.RegularExpressions.Regex.Replace(stdout, @"\x1b(\[[0-9;?]*[A-Za-z]|[=>])", "");
+        var line = clean.Split('\n').Where(l => l.Contains(start)).Select(l => l[l.IndexOf(start)..].Trim()).LastOrDefault()
+            ?? throw new InvalidOperationException($"{what} printed no result (exit {p.ExitCode}): {stderr.Result}");
+        Console.Error.WriteLine($"  {what}: {line}");
+        return line;
     }
 
     /// <summary>
@@ -138,9 +170,10 @@ public static class DataParallelBench
     /// at a fixed per-machine batch is compute / (compute + all-reduce).
     /// </summary>
     /// <param name="secondsPerImage">A step's compute per image on one machine, by encoder (measured here).</param>
-    public static void CostModel(TextWriter output, Dictionary<string, double> secondsPerImage, int batchPerMachine = 256)
+    /// <param name="links">Bandwidth (bytes/s) and latency of a round, by link; null: nominal 10 Gbit/s TCP (30 us) and 100 Gbit/s RDMA (3 us).</param>
+    public static void CostModel(TextWriter output, Dictionary<string, double> secondsPerImage, (string Name, double BytesPerSecond, double Latency)[]? links = null, int batchPerMachine = 256)
     {
-        var links = new (string Name, double BytesPerSecond, double Latency)[] { ("10 Gbit/s", 10e9 / 8, 30e-6), ("100 Gbit/s", 100e9 / 8, 3e-6) };
+        links ??= [("10 Gbit/s", 10e9 / 8, 30e-6), ("100 Gbit/s", 100e9 / 8, 3e-6)];
         int[] nodes = [2, 4, 8, 16, 32, 64];
         var rows = new List<(string Model, double Mb, string Link, double Compute, double[] Comm)>();
         foreach (var encoder in new[] { "resnet18", "resnet50" })

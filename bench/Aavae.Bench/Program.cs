@@ -8,7 +8,8 @@ using Aavae.Runtime;
 //        dotnet run -c Release --project bench/Aavae.Bench -- --long-memory [--steps N]   (resident memory of a tiny model over 10,000 steps)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --contention   (a step beside another job: threads fixed or shared)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --data-parallel   (1 vs 2 processes under Open MPI and MPICH, and the N-machine cost model)
-//        (the driver starts itself with --worker ROW, or under mpirun with --dp-worker CONFIG, for each measurement)
+//        dotnet run -c Release --project bench/Aavae.Bench -- --links   (as root: two processes on two emulated hosts over TCP, links of several speeds; the cost model fitted to them)
+//        (the driver starts itself with --worker ROW, or under mpirun with --dp-worker CONFIG or --dp-allreduce, for each measurement)
 string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 TorchRuntime.EnsureLoaded();
@@ -26,6 +27,18 @@ if (Arg("--dp-worker") is { } dpConfig)
     // Under a launcher ProcessGroups splits the cores among the processes; alone it gets --threads.
     TorchSharp.torch.set_num_threads(threads);
     DataParallelBench.Worker(dpConfig, Arg("--launcher") ?? "-", Console.Out);
+    return 0;
+}
+
+if (args.Contains("--dp-allreduce"))
+{
+    DataParallelBench.AllReduceSweep(Console.Out);
+    return 0;
+}
+
+if (args.Contains("--links"))
+{
+    LinkBench.Run(typeof(LinkBench).Assembly.Location, Console.Out);
     return 0;
 }
 

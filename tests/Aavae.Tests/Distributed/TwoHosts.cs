@@ -8,7 +8,8 @@ namespace Aavae.Tests.Distributed;
 /// 192.0.2.2, documentation addresses; no traffic leaves the namespaces made here), each run under
 /// its own host name so MPI sees two machines and cannot use shared memory between them. A
 /// launcher runs on host-a and reaches host-b through a remote-shell agent that enters its
-/// namespace, as a cluster's launcher reaches a node through ssh. Needs root and iproute2.
+/// namespace, as a cluster's launcher reaches a node through ssh. Needs root and iproute2. The
+/// benchmark of emulated links compiles this file too (bench/Aavae.Bench).
 /// </summary>
 public sealed class TwoHosts : IDisposable
 {
@@ -27,8 +28,8 @@ public sealed class TwoHosts : IDisposable
         if (Environment.UserName != "root") throw new InvalidOperationException("the two-host tests make network namespaces: run them as root (CI does)");
         string tag = $"{Environment.ProcessId % 100000}";
         namespaces = [$"aavae-a{tag}", $"aavae-b{tag}"];
-        directory = TempDir.Create();
-        Dispose();
+        directory = Directory.CreateTempSubdirectory("aavae-hosts-").FullName;
+        RemoveNamespaces();
         Ip("netns", "add", namespaces[0]);
         Ip("netns", "add", namespaces[1]);
         Ip("link", "add", $"aavae-a{tag}", "type", "veth", "peer", "name", $"aavae-b{tag}");
@@ -72,8 +73,9 @@ public sealed class TwoHosts : IDisposable
     public Process Start(string family, string program, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
     {
         var hosts = string.Join(',', Names);
+        // --bind-to none: the two hosts share this machine's cores, and each host's daemon would bind its rank to core 0.
         string[] launcher = family == "openmpi"
-            ? ["mpirun.openmpi", "--host", string.Join(',', Names.Select(n => n + ":1")), "-np", "2", "--mca", "plm_rsh_agent", Agent,
+            ? ["mpirun.openmpi", "--host", string.Join(',', Names.Select(n => n + ":1")), "-np", "2", "--bind-to", "none", "--mca", "plm_rsh_agent", Agent,
                "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", Subnet, "--mca", "oob_tcp_if_include", Subnet, "-x", "PATH",
                .. (environment ?? new Dictionary<string, string>()).Keys.SelectMany(k => new[] { "-x", k })]
             // MPICH on UCX: TCP and self only (no shared-memory transports), on the veth.
@@ -82,7 +84,8 @@ public sealed class TwoHosts : IDisposable
         var info = new ProcessStartInfo("ip") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])["netns", "exec", namespaces[0], "unshare", "--uts", "sh", "-c", "hostname \"$0\"; exec \"$@\"", Names[0], .. launcher, "dotnet", program, .. args])
             info.ArgumentList.Add(a);
-        foreach (var (k, v) in MpiLauncher.Get(family).Environment) info.Environment[k] = v;
+        // Open MPI refuses root (containers, CI runners) unless told twice.
+        info.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = info.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) info.Environment[k] = v;
         return Process.Start(info)!;
     }
@@ -95,24 +98,59 @@ public sealed class TwoHosts : IDisposable
         return stats.GetProperty("rx").GetProperty("bytes").GetInt64() + stats.GetProperty("tx").GetProperty("bytes").GetInt64();
     }
 
+    /// <summary>
+    /// Limits both directions of the link to <paramref name="rate"/> (tc's spelling: "10gbit",
+    /// "1gbit") with a token bucket of a millisecond's bytes; null: the veth's own speed.
+    /// </summary>
+    public void Limit(string? rate)
+    {
+        foreach (var ns in namespaces)
+        {
+            Run("ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", Interface, "root");
+            if (rate is null) continue;
+            double bitsPerSecond = double.Parse(rate[..^4], System.Globalization.CultureInfo.InvariantCulture) * (rate.EndsWith("gbit", StringComparison.Ordinal) ? 1e9 : 1e6);
+            long burst = Math.Max(64 * 1024, (long)(bitsPerSecond / 8 / 1000));
+            var (code, error) = Run("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", Interface, "root", "tbf", "rate", rate, "burst", burst.ToString(), "latency", "100ms");
+            if (code != 0) throw new InvalidOperationException($"tc tbf {rate}: {error.Trim()}");
+        }
+    }
+
     private static string Ip(params string[] args)
     {
-        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var (code, output, error) = RunWithOutput("ip", args);
+        if (code != 0) throw new InvalidOperationException($"ip {string.Join(' ', args)}: {error.Trim()}");
+        return output;
+    }
+
+    private static (int Code, string Error) Run(string program, params string[] args)
+    {
+        var (code, _, error) = RunWithOutput(program, args);
+        return (code, error);
+    }
+
+    private static (int Code, string Output, string Error) RunWithOutput(string program, string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"ip {string.Join(' ', args)}: {error.Trim()}");
-        return output.Result;
+        return (p.ExitCode, output.Result, error);
     }
 
     public void Dispose()
     {
+        RemoveNamespaces();
+        try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
+    }
+
+    private void RemoveNamespaces()
+    {
         foreach (var ns in namespaces)
         {
             // Deleting a namespace deletes its end of the veth pair, and with it the other end.
-            try { Ip("netns", "delete", ns); } catch (InvalidOperationException) { }
+            Run("ip", "netns", "delete", ns);
             try { Directory.Delete(Path.Combine("/etc/netns", ns), recursive: true); } catch (IOException) { }
         }
     }
