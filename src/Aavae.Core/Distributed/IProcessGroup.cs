@@ -18,6 +18,12 @@ public interface IProcessGroup : IDisposable
     /// <summary>How many of the job's processes share this machine (they share its cores).</summary>
     int LocalSize { get; }
 
+    /// <summary>
+    /// Where each rank runs, "host:pid", by rank: a launcher names a lost process by its pid and
+    /// host (MPICH) or its rank (Open MPI); this maps one to the other.
+    /// </summary>
+    IReadOnlyList<string> Places { get; }
+
     /// <summary>What carries the collectives: "single process", "Open MPI", "MPICH".</summary>
     string Backend { get; }
 
@@ -48,6 +54,7 @@ public sealed class SingleProcess : IProcessGroup
     public int Size => 1;
     public int LocalRank => 0;
     public int LocalSize => 1;
+    public IReadOnlyList<string> Places { get; } = [ProcessGroups.Place()];
     public string Backend => "single process";
     public void AllReduceSum(Span<float> values) { }
     public void AllReduceSum(Span<double> values) { }

@@ -19,12 +19,14 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         Rank = mpi.Rank();
         Size = mpi.Size();
         (LocalRank, LocalSize) = LocalPlace();
+        Places = Enumerable.Range(0, Size).Select(r => this.BroadcastString(r == Rank ? ProcessGroups.Place() : null, root: r)).ToArray();
     }
 
     public int Rank { get; }
     public int Size { get; }
     public int LocalRank { get; }
     public int LocalSize { get; }
+    public IReadOnlyList<string> Places { get; }
     public string Backend => $"{(mpi.Family == MpiFamily.OpenMpi ? "Open MPI" : "MPICH")} ({mpi.Path})";
     public MpiFamily Family => mpi.Family;
 

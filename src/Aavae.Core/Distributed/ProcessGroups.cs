@@ -12,6 +12,9 @@ public static class ProcessGroups
     /// <summary>Environment variable naming the MPI library to load, for an MPI this project does not know by name.</summary>
     public const string LibraryVariable = "AAVAE_MPI_LIBRARY";
 
+    /// <summary>How long a process other than rank 0 waits, on an error in the settings, for rank 0 to say it first.</summary>
+    private static readonly TimeSpan SameErrorGrace = TimeSpan.FromSeconds(5);
+
     // Sonames: Open MPI 3-5; MPICH 3-4 (libmpi.so.12 is also Intel MPI's and MVAPICH's).
     private static readonly string[] OpenMpiLibraries = ["libmpi.so.40", "libmpi.so"];
     private static readonly string[] MpichLibraries = ["libmpich.so.12", "libmpi.so.12"];
@@ -77,10 +80,16 @@ public static class ProcessGroups
         }
         catch (Exception e) when (group.Size > 1)
         {
+            // Every process reads the same settings and meets the same error in them: rank 0 says it
+            // and ends the job, and the others say theirs only if it has not ended by then.
+            if (e is Configuration.OptionException && group.Rank > 0) Thread.Sleep(SameErrorGrace);
             group.Abort(report(e, $"rank {group.Rank} of {group.Size}: "));
             throw;
         }
     }
+
+    /// <summary>This process's "host:pid".</summary>
+    public static string Place() => $"{System.Net.Dns.GetHostName()}:{Environment.ProcessId}";
 
     /// <summary>The cores a process may use when <paramref name="localSize"/> processes share <paramref name="cores"/>.</summary>
     public static int ThreadsPerProcess(int cores, int localSize) => Math.Max(1, cores / Math.Max(1, localSize));

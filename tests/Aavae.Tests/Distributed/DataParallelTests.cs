@@ -75,49 +75,86 @@ public class DataParallelTests
     }
 
     [RequiresTheory(Need.Mpi)]
-    [InlineData("openmpi")]
-    [InlineData("mpich")]
-    public void KillingOneProcessEndsTheJobAndLeavesTheLastCheckpointWhole(string family)
+    [InlineData("openmpi", 3)]
+    [InlineData("mpich", 2)]
+    public void KillingOneProcessEndsTheJobNamesItAndLeavesTheLastCheckpointWhole(string family, int processes)
     {
         var launcher = MpiLauncher.Get(family);
         var run = Path.Combine(TempDir.Create(), "killed-" + family);
-        using var job = launcher.Start(2, CliRunner.Program, [.. Small, "--max-epochs", "200", "--limit-train-batches", "10", "--output", run], TempDir.Create());
+        using var job = launcher.Start(processes, CliRunner.Program, [.. Global(24), "--max-epochs", "200", "--limit-train-batches", "10", "--output", run], TempDir.Create());
         var last = Path.Combine(run, "checkpoints", "last.ckpt");
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!File.Exists(Path.Combine(run, "checkpoints", "epoch=0001.ckpt")) && !job.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(100);
         Assert.False(job.HasExited, job.HasExited ? job.StandardError.ReadToEnd() : "");
-
+        // At some step of the third epoch or later, on any rank.
+        var random = new Random();
+        Thread.Sleep(random.Next(0, 1500));
         var ranks = MpiLauncher.Ranks(run);
-        Assert.Equal(2, ranks.Count);
-        System.Diagnostics.Process.GetProcessById(ranks.Max()).Kill();
-        var (code, _, _) = MpiLauncher.Finish(job, TimeSpan.FromMinutes(1));
+        Assert.Equal(processes, ranks.Count);
+        int victim = ranks[random.Next(ranks.Count)];
+        var killed = DateTime.UtcNow;
+        System.Diagnostics.Process.GetProcessById(victim).Kill();
+        var (code, output, err) = MpiLauncher.Finish(job, TimeSpan.FromMinutes(1));
 
+        // The launcher ends the others at once (its own error handling: a process that dies ends the job).
+        Assert.True(DateTime.UtcNow - killed < TimeSpan.FromSeconds(30), $"the job ended {DateTime.UtcNow - killed} after the kill");
         Assert.NotEqual(0, code);
         Assert.Empty(MpiLauncher.RanksLeft(run));
+        // One line names the lost process: Open MPI's by rank, MPICH's by pid and host, which rank 0's first lines map to a rank.
+        var place = System.Text.RegularExpressions.Regex.Match(output, $@"ranks at host:pid .*?(\d+) ([^ ,:]+):{victim}\b");
+        Assert.True(place.Success, output);
+        string rank = place.Groups[1].Value;
+        Assert.Matches(family == "openmpi" ? $"process rank {rank} with PID \\d+ on node \\S+ exited on signal 9" : $"PID {victim} RUNNING AT", output + err);
         var checkpoint = TrainingCheckpoint.Read(last);
         Assert.True(checkpoint.Position.Epoch >= 2, $"last.ckpt at epoch {checkpoint.Position.Epoch}");
         Assert.Equal(0, checkpoint.Position.Batch);
     }
 
     [RequiresTheory(Need.Mpi)]
-    [InlineData("openmpi")]
-    [InlineData("mpich")]
-    public void ARunOfTwoProcessesContinuesInOneOnTheSameGlobalSchedule(string family)
+    [InlineData("openmpi", 3)]
+    [InlineData("mpich", 1)]
+    public void ARunOfTwoProcessesContinuesOnAnotherCountAsARunOnThatCountWould(string family, int processes)
     {
         var launcher = MpiLauncher.Get(family);
         var dir = TempDir.Create();
-        var run = Path.Combine(dir, "run");
-        var (code, output, err) = launcher.Run(2, CliRunner.Program, [.. Small, "--max-epochs", "1", "--limit-train-batches", "3", "--output", run], dir);
+        var run = Path.Combine(dir, "resumed");
+        string[] args = [.. With(Global(24), "--limit-val-batches", "4"), "--limit-train-batches", "3"];
+        var (code, output, err) = launcher.Run(2, CliRunner.Program, [.. args, "--max-epochs", "1", "--output", run], dir);
         Assert.True(code == 0, err);
         Assert.Contains("data-parallel: 2 processes", output);
         Assert.Equal(3, TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position.GlobalStep);
 
-        (code, output, err) = CliRunner.Run(dir, "pretrain", "--resume", run, "--max-epochs", "2");
+        // The global batch and the schedule stay; each process's share is recomputed.
+        (code, output, err) = launcher.Run(processes, CliRunner.Program, ["pretrain", "--resume", run, "--max-epochs", "2"], dir);
         Assert.True(code == 0, err);
+        if (processes > 1) Assert.Contains($"data-parallel: {processes} processes over {(family == "mpich" ? "MPICH" : "Open MPI")}", output);
+        if (processes > 1) Assert.Contains($"{24 / processes} images each per step", output);
         var position = TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position;
         Assert.Equal((2, 0, 6L), (position.Epoch, position.Batch, position.GlobalStep));
-        var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
-        Assert.Equal(3, rows.Length);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+
+        // The same 6 steps on the new count from the start: the same images in the same global batches,
+        // the optimizer's state carried over; batch statistics and posterior noise per process differ.
+        var straight = Path.Combine(dir, "straight");
+        (code, _, err) = launcher.Run(processes == 1 ? 0 : processes, CliRunner.Program, [.. args, "--max-epochs", "2", "--output", straight], dir);
+        Assert.True(code == 0, err);
+        double resumed = Column(run, "val_loss"), uninterrupted = Column(straight, "val_loss");
+        Assert.True(Math.Abs(resumed - uninterrupted) <= 0.01 * uninterrupted, $"val_loss {resumed} resumed on {processes}, {uninterrupted} on {processes} from the start");
+    }
+
+    [RequiresFact(Need.Mpi)]
+    public void AResumeOnACountTheGlobalBatchDoesNotDivideIsRefusedInOneLine()
+    {
+        var dir = TempDir.Create();
+        var run = Path.Combine(dir, "run");
+        var (code, _, err) = CliRunner.Run(dir, [.. Global(24), "--max-epochs", "1", "--limit-train-batches", "1", "--output", run]);
+        Assert.True(code == 0, err);
+        (code, var output, err) = MpiLauncher.OpenMpi.Run(5, CliRunner.Program, ["pretrain", "--resume", run, "--max-epochs", "2"], dir);
+        Assert.Equal(2, code);
+        var errors = System.Text.RegularExpressions.Regex.Matches(output + err, "error: --batch-size 24 \\(the global batch\\) must be a multiple of the 5 processes");
+        Assert.Single(errors);
+        Assert.Contains("rank 0 of 5: error", err);
+        Assert.Equal(1, TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position.GlobalStep);
     }
 
     [RequiresTheory(Need.Mpi)]
@@ -148,12 +185,21 @@ public class DataParallelTests
         while (!File.Exists(Path.Combine(run, "checkpoints", "epoch=0000.ckpt")) && !job.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(100);
         Thread.Sleep(300);
         using (var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, job.Id.ToString()])) kill.WaitForExit();
-        var (_, output, err) = MpiLauncher.Finish(job, TimeSpan.FromMinutes(1));
+        var (code, output, err) = MpiLauncher.Finish(job, TimeSpan.FromMinutes(1));
 
+        // Every rank exits 130 (interrupted); MPICH's launcher passes that on, Open MPI's mpirun exits 1 after any signal it is sent.
+        Assert.Equal(family == "mpich" ? 130 : 1, code);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(output + err, "interrupted at epoch"));
         var position = TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position;
         Assert.True(position.GlobalStep > 10, $"stopped at step {position.GlobalStep}");
         Assert.Empty(MpiLauncher.RanksLeft(run));
+
+        // --resume continues it: the epoch it stopped in ends where it would have.
+        (code, output, err) = launcher.Run(2, CliRunner.Program, ["pretrain", "--resume", run, "--max-epochs", $"{position.Epoch + 1}"], TempDir.Create());
+        Assert.True(code == 0, err);
+        Assert.Contains($"resuming at epoch {position.Epoch}, batch {position.Batch} (step {position.GlobalStep})", output);
+        var end = TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position;
+        Assert.Equal((position.Epoch + 1, 0, (position.Epoch + 1) * 10L), (end.Epoch, end.Batch, end.GlobalStep));
     }
 
     [RequiresTheory(Need.Mpi)]
@@ -173,6 +219,17 @@ public class DataParallelTests
         Assert.DoesNotContain("rank 0 of 2: error", err);
         Assert.Empty(MpiLauncher.RanksLeft(dir));
     }
+
+    private static double Column(string run, string name)
+    {
+        var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
+        return double.Parse(rows[^1].Split(',')[Array.IndexOf(rows[0].Split(','), name)], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The small run at a global batch of <paramref name="batch"/>.</summary>
+    private static string[] Global(int batch) => With(Small, "--batch-size", batch.ToString());
+
+    private static string[] With(string[] args, string option, string value) => [.. args.Select((a, i) => i > 0 && args[i - 1] == option ? value : a)];
 
     private static double[] Losses(string text) => text.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 }

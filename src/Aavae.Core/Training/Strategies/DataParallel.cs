@@ -75,7 +75,8 @@ public sealed class DataParallel : IStrategy
     public string Describe()
     {
         int threads = get_num_threads();
-        return $"data-parallel: {Group.Size} processes over {Group.Backend}, {batchSize / Group.Size} images each per step, {threads} thread{(threads == 1 ? "" : "s")} each";
+        return $"data-parallel: {Group.Size} processes over {Group.Backend}, {batchSize / Group.Size} images each per step, {threads} thread{(threads == 1 ? "" : "s")} each; " +
+            $"ranks at host:pid {string.Join(", ", Group.Places.Select((place, rank) => $"{rank} {place}"))}";
     }
 
     public void Dispose()
