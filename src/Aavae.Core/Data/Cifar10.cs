@@ -110,6 +110,13 @@ public static class Cifar10
         return (File.ReadAllBytes(file), file);
     }
 
+    /// <summary>The batch files of both distributions: data_batch_1-5 and test_batch, with ".bin" in the binary one.</summary>
+    private static readonly HashSet<string> BatchNames =
+        [.. Enumerable.Range(1, 5).Select(i => $"data_batch_{i}").Append("test_batch").SelectMany(n => new[] { n, n + ".bin" })];
+
+    /// <summary>A binary batch is 30,730,000 bytes (10,000 records of 3,073), a pickled one about 31.0 MB.</summary>
+    private const long MaxBatchBytes = 32 << 20;
+
     private static BatchFiles FromArchive(string archive)
     {
         var entries = new Dictionary<string, byte[]>();
@@ -119,10 +126,14 @@ public static class Cifar10
             using var tar = new TarReader(gz);
             while (tar.GetNextEntry() is { } entry)
             {
-                if (entry.DataStream is null) continue;
-                using var ms = new MemoryStream();
-                entry.DataStream.CopyTo(ms);
-                entries[Path.GetFileName(entry.Name)] = ms.ToArray();
+                var name = Path.GetFileName(entry.Name);
+                // Only the batches are read, each no larger than a batch can be: the tar header's size is the archive's word, not a fact.
+                if (entry.DataStream is null || !BatchNames.Contains(name)) continue;
+                if (entry.Length > MaxBatchBytes)
+                    throw new InvalidDataException($"{archive}: {entry.Name} declares {entry.Length:N0} bytes, more than a CIFAR-10 batch ({MaxBatchBytes:N0} at most)");
+                var bytes = new byte[entry.Length];
+                entry.DataStream.ReadExactly(bytes);
+                entries[name] = bytes;
             }
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)

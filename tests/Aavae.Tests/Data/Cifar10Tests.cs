@@ -121,6 +121,35 @@ public class Cifar10Tests
         Assert.Contains(path, e.Message);
     }
 
+    [Fact]
+    public void AnArchiveEntryDeclaringMoreThanABatchIsRefusedBeforeItIsRead()
+    {
+        // A ustar header declaring 8 GB for data_batch_1.bin, followed by a few bytes: a reader that
+        // trusted the size would allocate it (gzip would carry 8 GB of zeros in 8 MB).
+        var header = new byte[512];
+        void Put(int at, string text) => System.Text.Encoding.ASCII.GetBytes(text).CopyTo(header, at);
+        Put(0, "cifar-10-batches-bin/data_batch_1.bin");
+        Put(100, "0000644\0");
+        Put(108, "0000000\0");
+        Put(116, "0000000\0");
+        Put(124, "77777777777\0");
+        Put(136, "00000000000\0");
+        Put(148, "        ");
+        header[156] = (byte)'0';
+        Put(257, "ustar\000");
+        Put(148, Convert.ToString(header.Sum(b => b), 8).PadLeft(6, '0') + "\0 ");
+        var archive = Path.Combine(TempDir.Create(), "cifar-10-binary.tar.gz");
+        using (var file = File.Create(archive))
+        using (var gz = new GZipStream(file, CompressionLevel.Fastest))
+        {
+            gz.Write(header);
+            gz.Write(new byte[4096]);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => Cifar10.Load(archive, train: false));
+        Assert.Contains("data_batch_1.bin declares 8,589,934,591 bytes, more than a CIFAR-10 batch", e.Message);
+        Assert.Contains(archive, e.Message);
+    }
+
     static void WriteArchive(string path, params (string Name, byte[] Bytes)[] entries)
     {
         using var file = File.Create(path);
