@@ -6,6 +6,7 @@ using Aavae.Runtime;
 //        dotnet run -c Release --project bench/Aavae.Bench -- --isa-map [--encoder resnet18] [--isas native,AVX2,AVX,SSE41] [--widths 4,8,16,32,64] [--batches 16,128] [--eval-batch 256]
 //                                                                     (which convolution calls crash, hang or are wrong under each oneDNN ISA cap)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --long-memory [--steps N]   (resident memory of a tiny model over 10,000 steps)
+//        dotnet run -c Release --project bench/Aavae.Bench -- --trainer-memory [--steps N]   (resident memory of aavae pretrain over 10,000 steps)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --contention   (a step beside another job: threads fixed or shared)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --data-parallel   (1 vs 2 processes under Open MPI and MPICH, and the N-machine cost model)
 //        dotnet run -c Release --project bench/Aavae.Bench -- --links   (as root: two processes on two emulated hosts over TCP, links of several speeds; the cost model fitted to them)
@@ -61,6 +62,11 @@ if (args.Contains("--long-memory"))
     Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"| {row} | {steps} | {m.RssAfterWarmupMb:F0} / {m.RssWarmupCyclePeakMb:F0} | {m.RssMaxAfterWarmupMb:F0} | {m.MaxGrowthOverCyclePercent:F1}% | {m.MaxGrowthPercent:F1}% | {m.RssEndMb:F0} | {m.ImagesPerSecond:F0} |"));
     return m.MaxGrowthOverCyclePercent <= 5 ? 0 : 1;
+}
+
+if (args.Contains("--trainer-memory"))
+{
+    return TrainerMemoryBench.Run(AavaeProgram(), int.Parse(Arg("--steps") ?? "10000"), Console.Out);
 }
 
 if (args.Contains("--contention"))

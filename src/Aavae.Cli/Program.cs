@@ -2,21 +2,7 @@ using System.CommandLine;
 using Aavae.Cli;
 using Aavae.Cli.Commands;
 
-var root = new RootCommand("AAVAE for .NET: augmentation-augmented variational autoencoders on TorchSharp");
-root.Subcommands.Add(SummaryCommand.Create());
-root.Subcommands.Add(ShowViewsCommand.Create());
-root.Subcommands.Add(DownloadCommand.Create());
-root.Subcommands.Add(PretrainCommand.Create());
-root.Subcommands.Add(LinearEvalCommand.Create());
-root.Subcommands.Add(KnnCommand.Create());
-root.Subcommands.Add(PlotCommand.Create());
-root.Subcommands.Add(ReportCommand.Create());
-root.Subcommands.Add(EmbedCommand.Create());
-root.Subcommands.Add(NeighborsCommand.Create());
-root.Subcommands.Add(ExportCommand.Create());
-root.Subcommands.Add(DoctorCommand.Create());
-root.Subcommands.Add(KernelTrialCommand.Create());
-root.Subcommands.Add(DecodePicturesCommand.Create());
+var root = AavaeCommand.Create();
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -58,8 +58,10 @@ public sealed class Pretrainer : IDisposable
         if (options.Data.BatchSize % group.Size != 0)
             throw new OptionException(nameof(DataOptions.BatchSize), $"{options.Data.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
         Device = options.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-        // The run records, and resumes with, the precision it computes in, not "auto".
-        options = options with { Trainer = options.Trainer with { Precision = options.Trainer.Precision.On(Device) } };
+        // The run records, and resumes with, the precision it computes in, not "auto"; every process
+        // computes in one, so "auto" takes bfloat16 only where every process's CPU has the units.
+        bool bf16Units = group.Size == 1 ? CpuInfo.HasBf16Units : !group.Any(!CpuInfo.HasBf16Units);
+        options = options with { Trainer = options.Trainer with { Precision = options.Trainer.Precision.On(Device.type, bf16Units) } };
         CheckPrecision(options, Device);
         this.options = options;
         this.run = run;

@@ -220,6 +220,19 @@ public class DataParallelTests
         Assert.Empty(MpiLauncher.RanksLeft(dir));
     }
 
+    [RequiresFact(Need.Mpi)]
+    public void PrecisionAutoTakesBfloat16OnlyWhereEveryProcessHasTheUnits()
+    {
+        // Two "hosts" of different CPUs: rank 1's oneDNN is held below the bf16 units (as a Zen 3's would lack them).
+        var dir = TempDir.Create();
+        var run = Path.Combine(dir, "mixed");
+        string[] args = [.. With(Small, "--precision", "auto"), "--max-epochs", "1", "--limit-train-batches", "2", "--output", run];
+        var (code, output, err) = MpiLauncher.OpenMpi.Run(1, CliRunner.Program, [.. args, ":", "-np", "1", "-x", "ONEDNN_MAX_CPU_ISA=AVX2", "dotnet", CliRunner.Program, .. args], dir);
+        Assert.True(code == 0, err);
+        Assert.Contains("data-parallel: 2 processes", output);
+        Assert.Equal(Aavae.Runtime.Precision.Full32, PretrainOptions.Read(Path.Combine(run, "config.json")).Trainer.Precision);
+    }
+
     private static double Column(string run, string name)
     {
         var rows = File.ReadAllLines(Path.Combine(run, "metrics.csv"));
