@@ -26,7 +26,11 @@ for family in openmpi mpich; do
       for _ in $(seq 600); do [ -f "$run/checkpoints/epoch=0001.ckpt" ] && break; sleep 0.1; done
       sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
       mapfile -t ranks < <(pgrep -f "^dotnet $aavae pretrain .*--output $run\$")
-      victim=${ranks[$((RANDOM % ${#ranks[@]}))]}
+      if [ "${#ranks[@]}" -ne "$n" ]; then
+        echo "try $try: ${#ranks[@]} of $n processes running after a minute" >&2; tail -3 "$run.out" >&2
+        kill "$job" 2> /dev/null; wait "$job"; codes="$codes no-start"; continue
+      fi
+      victim=${ranks[$((RANDOM % n))]}
       start=$(date +%s.%N)
       kill -9 "$victim"
       wait "$job"; code=$?

@@ -88,6 +88,13 @@ public static class ProcessGroups
         }
     }
 
+    /// <summary>
+    /// Whether every process's CPU has bfloat16 units oneDNN may use (a collective: every process
+    /// asks): one run computes in one precision, so "auto" takes bfloat16 only then.
+    /// </summary>
+    public static bool AllHaveBf16Units(this IProcessGroup group) =>
+        group.Size == 1 ? Runtime.CpuInfo.HasBf16Units : !group.Any(!Runtime.CpuInfo.HasBf16Units);
+
     /// <summary>This process's "host:pid".</summary>
     public static string Place() => $"{System.Net.Dns.GetHostName()}:{Environment.ProcessId}";
 

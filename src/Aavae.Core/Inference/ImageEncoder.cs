@@ -59,7 +59,7 @@ public sealed class ImageEncoder : ImageEmbedder
         }
     }
 
-    /// <summary>Loads a checkpoint.</summary>
+    /// <summary>Loads a checkpoint, or a run folder's last one.</summary>
     /// <param name="dataset">The data set whose transform pictures get (fashion-mnist, cifar10, stl10, imagenet; folder: the checkpoint's own picture folder); null: the one the
     /// checkpoint says it was trained on. A bare state dict (.pt, .safetensors) says nothing: name it, unless its image size has one data set only.</param>
     /// <param name="device">auto, cpu, cuda or cuda:N.</param>
@@ -72,7 +72,7 @@ public sealed class ImageEncoder : ImageEmbedder
         var mixed = Precisions.Parse(precision);
         TorchRuntime.EnsureLoaded();
         var resolved = DeviceChoice.Resolve(device);
-        using var weights = PretrainedWeights.Read(checkpoint);
+        using var weights = PretrainedWeights.Read(Runs.RunFolder.ResolveCheckpoint(checkpoint));
         // A picture folder's statistics are its checkpoint's: "folder" names them, it cannot supply them.
         var info = dataset is not null && !DatasetInfo.Get(dataset).IsFolder ? DatasetInfo.Get(dataset)
             : weights.TrainedData is { } trained ? trained

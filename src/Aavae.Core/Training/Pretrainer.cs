@@ -60,8 +60,7 @@ public sealed class Pretrainer : IDisposable
         Device = options.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
         // The run records, and resumes with, the precision it computes in, not "auto"; every process
         // computes in one, so "auto" takes bfloat16 only where every process's CPU has the units.
-        bool bf16Units = group.Size == 1 ? CpuInfo.HasBf16Units : !group.Any(!CpuInfo.HasBf16Units);
-        options = options with { Trainer = options.Trainer with { Precision = options.Trainer.Precision.On(Device.type, bf16Units) } };
+        options = options with { Trainer = options.Trainer with { Precision = options.Trainer.Precision.On(Device.type, group.AllHaveBf16Units()) } };
         CheckPrecision(options, Device);
         this.options = options;
         this.run = run;

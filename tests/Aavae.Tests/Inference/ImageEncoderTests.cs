@@ -89,6 +89,17 @@ public class ImageEncoderTests(TinyRun tiny) : IClassFixture<TinyRun>
     }
 
     [Fact]
+    public void ARunFolderLoadsAsItsLastCheckpoint()
+    {
+        using var fromFolder = ImageEncoder.Load(tiny.Run.Path, device: "cpu");
+        using var fromFile = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
+        var picture = new Pixels(28, 28, 3, Enumerable.Range(0, 28 * 28 * 3).Select(i => (byte)(i * 7)).ToArray());
+        Assert.Equal(fromFile.Embed(picture), fromFolder.Embed(picture));
+        var missing = Assert.Throws<FileNotFoundException>(() => ImageEncoder.Load(TempDir.Create(), device: "cpu"));
+        Assert.Contains("no checkpoints/last.ckpt in that folder", missing.Message);
+    }
+
+    [Fact]
     public void LargerPicturesAreResizedAndCroppedToTheEncodersSize()
     {
         using var encoder = ImageEncoder.Load(tiny.Checkpoint, device: "cpu");
