@@ -13,11 +13,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) cores"
-printf '| launcher | processes | tries | ended (max s after the kill) | exit codes | lost rank named | processes left | last.ckpt loads |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| launcher | processes | tries | ended (max s after the kill) | exit codes | lost rank named (our line / the launcher's) | processes left | last.ckpt loads |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for family in openmpi mpich; do
   for n in 2 3; do
     launch=(mpirun.mpich -np "$n"); [ "$family" = openmpi ] && launch=(mpirun.openmpi --oversubscribe -np "$n")
-    named=0; left=0; loads=0; worst=0; codes=""
+    named=0; launcher_named=0; left=0; loads=0; worst=0; codes=""
     for try in $(seq "$tries"); do
       run="$work/$family-$n-$try"
       "${launch[@]}" dotnet "$aavae" pretrain --preset cpu-small --width 4 --latent-dim 8 --batch-size 24 --precision 32 \
@@ -38,12 +38,13 @@ for family in openmpi mpich; do
       worst=$(echo "if ($took > $worst) $took else $worst" | bc)
       codes="$codes $code"
       rank=$(grep -o "ranks at host:pid .*" "$run.out" | head -1 | grep -oE "[0-9]+ [^ ,:]+:$victim\b" | cut -d' ' -f1)
-      if [ -n "$rank" ] && grep -qE "process rank $rank with PID|PID $victim RUNNING AT" "$run.out"; then named=$((named + 1)); fi
+      if [ -n "$rank" ] && [ "$(grep -c "rank [0-9]* of $n ([^)]*) has ended" "$run.out")" = 1 ] && grep -q "rank $rank of $n ([^)]*:$victim) has ended" "$run.out"; then named=$((named + 1)); fi
+      if [ -n "$rank" ] && grep -qE "process rank $rank with PID|PID $victim RUNNING AT" "$run.out"; then launcher_named=$((launcher_named + 1)); fi
       sleep 2
       pgrep -f -- "--output $run\$" > /dev/null && left=$((left + 1)) && pkill -9 -f -- "--output $run\$"
       /usr/bin/python3 -c "import torch, sys; torch.load(sys.argv[1], map_location='cpu')['state_dict']" "$run/checkpoints/last.ckpt" 2>/dev/null && loads=$((loads + 1))
       rm -rf "$run"
     done
-    printf '| %s | %d | %d | %.1f | %s | %d | %d | %d |\n' "$family" "$n" "$tries" "$worst" "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')" "$named" "$left" "$loads"
+    printf '| %s | %d | %d | %.1f | %s | %d / %d | %d | %d |\n' "$family" "$n" "$tries" "$worst" "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')" "$named" "$launcher_named" "$left" "$loads"
   done
 done

@@ -12,7 +12,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # python3-torch: the reference networks (Debian's PyTorch 1.13) for parity; python3-onnx: an ONNX
 # checker independent of the exporter; python3-pil: pictures written by an independent encoder;
 # python3-sklearn: t-SNE's trustworthiness computed independently; chromium: a run's page opened in a real browser;
-# openmpi-bin and mpich: two launchers for the data-parallel tests.
+# openmpi-bin and mpich: two launchers for the data-parallel tests; iproute2: the network namespaces
+# that stand for two hosts in them.
 packages=()
 /usr/bin/python3 -c 'import torch' 2>/dev/null || packages+=(python3-torch)
 /usr/bin/python3 -c 'import onnx' 2>/dev/null || packages+=(python3-onnx)
@@ -21,6 +22,7 @@ packages=()
 command -v chromium >/dev/null || packages+=(chromium)
 command -v mpirun.openmpi >/dev/null || packages+=(openmpi-bin)
 command -v mpirun.mpich >/dev/null || packages+=(mpich)
+command -v ip >/dev/null || packages+=(iproute2)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo_cmd=()
   if [ "$(id -u)" != 0 ]; then

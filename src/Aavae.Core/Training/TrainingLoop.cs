@@ -94,6 +94,7 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
                 if (strategy.Group.Size == 1 ? stop.IsCancellationRequested : stopAgreed)
                 {
                     foreach (var c in callbacks) c.OnInterrupted(position);
+                    strategy.Teardown();
                     return new LoopResult(position, Interrupted: true, lastEpoch);
                 }
                 if (settings.Trainer.MaxSteps is long maxSteps && position.GlobalStep >= maxSteps) { stopped = true; break; }
@@ -132,6 +133,7 @@ public sealed class TrainingLoop(ITrainingModule module, LoopSettings settings, 
             }
             if (stopped) break;
         }
+        strategy.Teardown();
         return new LoopResult(position, Interrupted: false, lastEpoch);
     }
 

@@ -14,7 +14,7 @@ public class AcrossHostsTests
         ["pretrain", "--preset", "cpu-small", "--width", "4", "--latent-dim", "8", "--batch-size", "16", "--precision", "32", "--knn-every", "0",
          "--limit-val-batches", "2", "--device", "cpu", "--max-epochs", "1", "--limit-train-batches", "6", "--threads", "1"];
 
-    [RequiresTheory(Need.Mpi)]
+    [RequiresTheory(Need.Hosts)]
     [InlineData("openmpi")]
     [InlineData("mpich")]
     public void TwoHostsOverTcpTrainAsOneProcessDoes(string family)

@@ -20,6 +20,8 @@ public enum Need
     Sklearn,
     /// <summary>Debian's chromium: a run's page opened in a real browser, headless.</summary>
     Chromium,
+    /// <summary>Open MPI, MPICH, root and Debian's iproute2: two hosts made of network namespaces.</summary>
+    Hosts,
 }
 
 /// <summary>
@@ -49,7 +51,8 @@ public static class Requirements
             Need.Pil when !HasPil.Value => "needs Debian's python3-pil and python3-numpy: sudo apt-get install python3-pil python3-numpy (or set AAVAE_PYTHON)",
             Need.Sklearn when !HasSklearn.Value => "needs Debian's python3-sklearn: sudo apt-get install python3-sklearn (or set AAVAE_PYTHON)",
             Need.Chromium when !OnPath("chromium") => "needs Debian's chromium: sudo apt-get install chromium",
-            Need.Mpi when !OnPath("mpirun.openmpi") || !OnPath("mpirun.mpich") => "needs Open MPI and MPICH: sudo apt-get install openmpi-bin mpich",
+            Need.Mpi or Need.Hosts when !OnPath("mpirun.openmpi") || !OnPath("mpirun.mpich") => "needs Open MPI and MPICH: sudo apt-get install openmpi-bin mpich",
+            Need.Hosts when Environment.UserName != "root" || !OnPath("ip") => "makes network namespaces: needs root and Debian's iproute2 (sudo apt-get install iproute2; run as root)",
             _ => null,
         };
     }
@@ -112,7 +115,7 @@ public sealed class NeedCategoryDiscoverer : ITraitDiscoverer
     public IEnumerable<KeyValuePair<string, string>> GetTraits(Xunit.Abstractions.IAttributeInfo traitAttribute)
     {
         var need = traitAttribute.GetConstructorArguments().OfType<Need>().Single();
-        yield return new(Category.Name, need == Need.Mpi ? Category.Mpi : Category.Python);
+        yield return new(Category.Name, need is Need.Mpi or Need.Hosts ? Category.Mpi : Category.Python);
     }
 }
 

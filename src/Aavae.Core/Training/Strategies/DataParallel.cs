@@ -19,6 +19,7 @@ public sealed class DataParallel : IStrategy
     private readonly GradientBucket bucket;
     private readonly System.Diagnostics.Stopwatch reduceClock = new();
     private long reducedSteps;
+    private LostProcessWatch? watch;
 
     /// <param name="model">Every parameter and buffer of it starts as rank 0's; its floating-point buffers (BatchNorm's running statistics) are rank 0's after each step.</param>
     /// <param name="trainable">The parameters the optimizer updates, whose gradients are averaged.</param>
@@ -47,6 +48,12 @@ public sealed class DataParallel : IStrategy
 
     public void Setup()
     {
+        watch?.Dispose();
+        watch = new LostProcessWatch(Group, line =>
+        {
+            Console.Error.WriteLine($"aavae: {line}");
+            Console.Error.Flush();
+        });
         var tensors = model.parameters().Select(p => (Tensor)p).Concat(model.named_buffers().Select(b => b.buffer));
         if (probe is not null) tensors = tensors.Concat(probe.parameters());
         foreach (var t in tensors) Group.Broadcast(t, root: 0);
@@ -72,6 +79,16 @@ public sealed class DataParallel : IStrategy
 
     public void ReduceValidation(MetricSums sums) => sums.AllReduce(Group);
 
+    /// <summary>
+    /// Stops watching the other processes, then waits for all: a process that is done cannot leave
+    /// while another still watches it (rank 0 writes the last checkpoint after the others are done).
+    /// </summary>
+    public void Teardown()
+    {
+        watch?.Stop();
+        Group.Any(false);
+    }
+
     public string Describe()
     {
         int threads = get_num_threads();
@@ -81,6 +98,7 @@ public sealed class DataParallel : IStrategy
 
     public void Dispose()
     {
+        watch?.Dispose();
         bucket.Dispose();
         ProbeBucket?.Dispose();
     }

@@ -30,6 +30,9 @@ public interface IStrategy : IDisposable
     /// <summary>A validation pass's sums over every process's shard.</summary>
     void ReduceValidation(MetricSums sums) { }
 
+    /// <summary>After the last step and its epoch's end (or a stop), on every process: from here a process may end.</summary>
+    void Teardown() { }
+
     /// <summary>One line for the start of a run; null on one device.</summary>
     string? Describe() => null;
 }
