@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(nproc) cores"
-printf '| launcher | processes | tries | ended (max s after the kill) | exit codes | lost rank named (our line / the launcher's) | processes left | last.ckpt loads |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| launcher | processes | tries | ended (max s after the kill) | exit codes | lost rank named (watch line / launcher report) | processes left | last.ckpt loads |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for family in openmpi mpich; do
   for n in 2 3; do
     launch=(mpirun.mpich -np "$n"); [ "$family" = openmpi ] && launch=(mpirun.openmpi --oversubscribe -np "$n")
