@@ -191,8 +191,9 @@ public class DataParallelTests
         using (var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, job.Id.ToString()])) kill.WaitForExit();
         var (code, output, err) = MpiLauncher.Finish(job, TimeSpan.FromMinutes(1));
 
-        // Every rank exits 130 (interrupted); MPICH's launcher passes that on, Open MPI's mpirun exits 1 after any signal it is sent.
-        Assert.Equal(family == "mpich" ? 130 : 1, code);
+        // Every rank exits 130 (interrupted). The launchers' own codes are theirs: Open MPI's mpirun exits 1
+        // after any signal it is sent; MPICH's mpiexec passes 130 on, or exits 0 when its SIGINT races the processes' ends.
+        Assert.True(family == "mpich" ? code is 130 or 0 : code == 1, $"exit {code}: {output}{err}");
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(output + err, "interrupted at epoch"));
         var position = TrainingCheckpoint.Read(Path.Combine(run, "checkpoints", "last.ckpt")).Position;
         Assert.True(position.GlobalStep > 10, $"stopped at step {position.GlobalStep}");
