@@ -25,6 +25,9 @@ public static class DataParallelBench
     public static readonly (string Encoder, int Width, int Batch, int Steps)[] Configs =
         [("resnet18", 16, 128, 12), ("resnet18", 64, 64, 6)];
 
+    /// <summary>The configurations as the worker reads them: ENC:WIDTH:BATCH:STEPS.</summary>
+    public static IEnumerable<string> Specs => Configs.Select(c => $"{c.Encoder}:{c.Width}:{c.Batch}:{c.Steps}");
+
     /// <summary>Runs under a launcher (or alone): <c>--dp-worker ENC:WIDTH:BATCH:STEPS</c>; rank 0 prints the measurement as JSON.</summary>
     public static void Worker(string spec, string launcher, TextWriter output)
     {
@@ -115,9 +118,8 @@ public static class DataParallelBench
     public static void Run(string benchDll, int threads, TextWriter output)
     {
         var results = new List<DataParallelMeasurement>();
-        foreach (var (encoder, width, batch, steps) in Configs)
+        foreach (var spec in Specs)
         {
-            var spec = $"{encoder}:{width}:{batch}:{steps}";
             results.Add(Launch([], "-", spec, benchDll, threads));
             results.Add(Launch(["mpirun.openmpi", "--oversubscribe", "-np", "2"], "Open MPI", spec, benchDll, threads));
             results.Add(Launch(["mpirun.mpich", "-np", "2"], "MPICH", spec, benchDll, threads));

@@ -28,16 +28,15 @@ public static class LinkBench
         var steps = new List<(string Link, DataParallelMeasurement M)>();
 
         fits.Add(Sweep("shared memory (one host)", Start(["mpirun.openmpi", "--oversubscribe", "-np", "2", "dotnet", benchDll, "--dp-allreduce"], single)));
-        foreach (var (encoder, width, batch, count) in DataParallelBench.Configs)
-            steps.Add(("shared memory (one host)", DataParallelBench.Launch(["mpirun.openmpi", "--oversubscribe", "-np", "2"], "Open MPI", $"{encoder}:{width}:{batch}:{count}", benchDll, 1)));
+        foreach (var spec in DataParallelBench.Specs)
+            steps.Add(("shared memory (one host)", DataParallelBench.Launch(["mpirun.openmpi", "--oversubscribe", "-np", "2"], "Open MPI", spec, benchDll, 1)));
         using (var hosts = new TwoHosts())
             foreach (var (name, rate) in Links)
             {
                 hosts.Limit(rate);
                 fits.Add(Sweep(name, hosts.Start("openmpi", benchDll, ["--dp-allreduce"], dir, single)));
-                foreach (var (encoder, width, batch, count) in DataParallelBench.Configs)
+                foreach (var spec in DataParallelBench.Specs)
                 {
-                    var spec = $"{encoder}:{width}:{batch}:{count}";
                     using var p = hosts.Start("openmpi", benchDll, ["--dp-worker", spec, "--launcher", "Open MPI", "--threads", "1"], dir, single);
                     steps.Add((name, JsonSerializer.Deserialize<DataParallelMeasurement>(DataParallelBench.ResultLine(p, '{', $"{spec} over {name}"))!));
                 }

@@ -31,6 +31,9 @@ public sealed class GradientBucket(IProcessGroup group, IReadOnlyList<Parameter>
     /// <summary>Number of floats that cross the network each step.</summary>
     public long Floats => flat?.numel() ?? 0;
 
+    /// <summary>Bytes that cross the network each step.</summary>
+    public long Bytes => flat is null ? 0 : flat.numel() * flat.element_size();
+
     /// <summary>
     /// Averages the gradients and <paramref name="metrics"/> (scalar tensors, same names on every
     /// process) over the processes, copies rank 0's buffers to all, and returns whether any process

@@ -19,10 +19,10 @@ public interface IProcessGroup : IDisposable
     int LocalSize { get; }
 
     /// <summary>
-    /// Where each rank runs, "host:pid", by rank: a launcher names a lost process by its pid and
-    /// host (MPICH) or its rank (Open MPI); this maps one to the other.
+    /// Where each rank runs, by rank: a launcher names a lost process by its pid and host (MPICH)
+    /// or its rank (Open MPI); this maps one to the other, and tells which processes share a machine.
     /// </summary>
-    IReadOnlyList<string> Places { get; }
+    IReadOnlyList<ProcessPlace> Places { get; }
 
     /// <summary>What carries the collectives: "single process", "Open MPI", "MPICH".</summary>
     string Backend { get; }
@@ -40,6 +40,21 @@ public interface IProcessGroup : IDisposable
     void Abort(int exitCode);
 }
 
+/// <summary>A process of the job: its machine's host name and its process id, written "host:pid".</summary>
+public sealed record ProcessPlace(string Host, int Pid)
+{
+    public static ProcessPlace This => new(System.Net.Dns.GetHostName(), Environment.ProcessId);
+
+    /// <summary>Reads "host:pid".</summary>
+    public static ProcessPlace Parse(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        return new(text[..colon], int.Parse(text[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public override string ToString() => $"{Host}:{Pid}";
+}
+
 /// <summary>What a process group means for the data.</summary>
 public static class ProcessGroupShards
 {
@@ -54,7 +69,7 @@ public sealed class SingleProcess : IProcessGroup
     public int Size => 1;
     public int LocalRank => 0;
     public int LocalSize => 1;
-    public IReadOnlyList<string> Places { get; } = [ProcessGroups.Place()];
+    public IReadOnlyList<ProcessPlace> Places { get; } = [ProcessPlace.This];
     public string Backend => "single process";
     public void AllReduceSum(Span<float> values) { }
     public void AllReduceSum(Span<double> values) { }

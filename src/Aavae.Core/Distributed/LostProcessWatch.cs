@@ -23,10 +23,8 @@ public sealed class LostProcessWatch : IDisposable
     public LostProcessWatch(IProcessGroup group, Action<string> say)
     {
         (rank, size, this.say) = (group.Rank, group.Size, say);
-        host = System.Net.Dns.GetHostName();
-        local = group.Places.Select((place, r) => (Rank: r, Place: place))
-            .Where(p => p.Place.StartsWith(host + ":", StringComparison.Ordinal))
-            .Select(p => (p.Rank, int.Parse(p.Place[(host.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        host = group.Places[rank].Host;
+        local = group.Places.Select((place, r) => (Rank: r, place.Host, place.Pid)).Where(p => p.Host == host).Select(p => (p.Rank, p.Pid)).ToList();
         if (local.Count > 1) new Thread(Watch) { IsBackground = true, Name = "aavae lost-process watch" }.Start();
     }
 

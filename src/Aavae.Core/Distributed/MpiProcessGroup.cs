@@ -18,15 +18,18 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         mpi.Init();
         Rank = mpi.Rank();
         Size = mpi.Size();
-        (LocalRank, LocalSize) = LocalPlace();
-        Places = Enumerable.Range(0, Size).Select(r => this.BroadcastString(r == Rank ? ProcessGroups.Place() : null, root: r)).ToArray();
+        Places = Enumerable.Range(0, Size).Select(r => ProcessPlace.Parse(this.BroadcastString(r == Rank ? ProcessPlace.This.ToString() : null, root: r))).ToArray();
+        // Which processes share this machine, whatever the launcher: those of this one's host name.
+        var here = Places[Rank].Host;
+        LocalRank = Places.Take(Rank).Count(p => p.Host == here);
+        LocalSize = Places.Count(p => p.Host == here);
     }
 
     public int Rank { get; }
     public int Size { get; }
     public int LocalRank { get; }
     public int LocalSize { get; }
-    public IReadOnlyList<string> Places { get; }
+    public IReadOnlyList<ProcessPlace> Places { get; }
     public string Backend => $"{(mpi.Family == MpiFamily.OpenMpi ? "Open MPI" : "MPICH")} ({mpi.Path})";
     public MpiFamily Family => mpi.Family;
 
@@ -58,25 +61,6 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         LauncherPipes.WaitUntilRead(TimeSpan.FromSeconds(5));
         mpi.Abort(exitCode);
         Environment.Exit(exitCode);
-    }
-
-    /// <summary>
-    /// Which processes share this machine, whatever the launcher: each process puts a hash of its
-    /// host name in its own slot, one all-reduce shows everyone's.
-    /// </summary>
-    private (int LocalRank, int LocalSize) LocalPlace()
-    {
-        var hosts = new double[Size];
-        hosts[Rank] = Fnv1a(System.Net.Dns.GetHostName());
-        AllReduceSum(hosts);
-        int localRank = 0, localSize = 0;
-        for (int r = 0; r < Size; r++)
-        {
-            if (hosts[r] != hosts[Rank]) continue;
-            if (r < Rank) localRank++;
-            localSize++;
-        }
-        return (localRank, localSize);
     }
 
     /// <summary>FNV-1a, 32 bits: stable across processes (string.GetHashCode is randomised per process) and exact in a double.</summary>

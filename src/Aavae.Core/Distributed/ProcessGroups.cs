@@ -95,9 +95,6 @@ public static class ProcessGroups
     public static bool AllHaveBf16Units(this IProcessGroup group) =>
         group.Size == 1 ? Runtime.CpuInfo.HasBf16Units : !group.Any(!Runtime.CpuInfo.HasBf16Units);
 
-    /// <summary>This process's "host:pid".</summary>
-    public static string Place() => $"{System.Net.Dns.GetHostName()}:{Environment.ProcessId}";
-
     /// <summary>The cores a process may use when <paramref name="localSize"/> processes share <paramref name="cores"/>.</summary>
     public static int ThreadsPerProcess(int cores, int localSize) => Math.Max(1, cores / Math.Max(1, localSize));
 }

@@ -59,8 +59,10 @@ public sealed class Pretrainer : IDisposable
             throw new OptionException(nameof(DataOptions.BatchSize), $"{options.Data.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
         Device = options.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
         // The run records, and resumes with, the precision it computes in, not "auto"; every process
-        // computes in one, so "auto" takes bfloat16 only where every process's CPU has the units.
-        options = options with { Trainer = options.Trainer with { Precision = options.Trainer.Precision.On(Device.type, group.AllHaveBf16Units()) } };
+        // computes in one, so "auto" takes bfloat16 only where every process's CPU has the units
+        // (PretrainSetup has settled it already for the program; a library caller may pass "auto").
+        if (options.Trainer.Precision == Precision.Auto)
+            options = options with { Trainer = options.Trainer with { Precision = Precision.Auto.On(Device.type, group.AllHaveBf16Units()) } };
         CheckPrecision(options, Device);
         this.options = options;
         this.run = run;

@@ -9,12 +9,12 @@ public class LostProcessWatchTests
     /// <summary>A job of three on this machine: this process as rank 0, and two others.</summary>
     private sealed class ThreeProcesses(int pid1, int pid2) : IProcessGroup
     {
-        private static readonly string Host = System.Net.Dns.GetHostName();
+        private static readonly string Host = ProcessPlace.This.Host;
         public int Rank => 0;
         public int Size => 3;
         public int LocalRank => 0;
         public int LocalSize => 3;
-        public IReadOnlyList<string> Places => [$"{Host}:{Environment.ProcessId}", $"{Host}:{pid1}", $"{Host}:{pid2}"];
+        public IReadOnlyList<ProcessPlace> Places => [ProcessPlace.This, new(Host, pid1), new(Host, pid2)];
         public string Backend => "test";
         public void AllReduceSum(Span<float> values) { }
         public void AllReduceSum(Span<double> values) { }

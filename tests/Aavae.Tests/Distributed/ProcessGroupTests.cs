@@ -51,7 +51,7 @@ public class ProcessGroupTests
     [InlineData("", 0x811c9dc5u)]
     [InlineData("a", 0xe40c292cu)]
     [InlineData("foobar", 0xbf9cf968u)]
-    public void HostNamesHashAsFnv1a(string host, uint hash) => Assert.Equal(hash, MpiProcessGroup.Fnv1a(host));
+    public void NamesHashAsFnv1a(string text, uint hash) => Assert.Equal(hash, MpiProcessGroup.Fnv1a(text));
 
     [Fact]
     public void GradientsBecomeViewsOfOneBufferAndStayThereThroughLaterSteps()

@@ -73,9 +73,7 @@ public sealed class DataParallel : IStrategy
 
     /// <summary>One line for the end of a run: what crossed between the processes each step, and the time it took.</summary>
     public string Summary() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"data-parallel: {FloatsPerStep * ElementBytes / 1e6:F2} MB all-reduced a step ({FloatsPerStep:N0} values), {AllReduceSecondsPerStep * 1e3:F1} ms a step in the all-reduce (waits for the slowest process included), over {reducedSteps} steps");
-
-    private long ElementBytes => model.parameters().FirstOrDefault()?.element_size() ?? 4;
+        $"data-parallel: {bucket.Bytes / 1e6:F2} MB all-reduced a step ({FloatsPerStep:N0} values), {AllReduceSecondsPerStep * 1e3:F1} ms a step in the all-reduce (waits for the slowest process included), over {reducedSteps} steps");
 
     public void ReduceValidation(MetricSums sums) => sums.AllReduce(Group);
 
