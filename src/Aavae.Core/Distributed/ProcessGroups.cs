@@ -89,11 +89,11 @@ public static class ProcessGroups
     }
 
     /// <summary>
-    /// Whether every process's CPU has bfloat16 units oneDNN may use (a collective: every process
-    /// asks): one run computes in one precision, so "auto" takes bfloat16 only then.
+    /// Whether bfloat16 convolutions outrun float32 ones on every process's CPU (a collective: every
+    /// process asks): one run computes in one precision, so "auto" takes bfloat16 only then.
     /// </summary>
-    public static bool AllHaveBf16Units(this IProcessGroup group) =>
-        group.Size == 1 ? Runtime.CpuInfo.HasBf16Units : !group.Any(!Runtime.CpuInfo.HasBf16Units);
+    public static bool AllComputeBf16Faster(this IProcessGroup group) =>
+        group.Size == 1 ? Runtime.CpuInfo.Bf16IsFaster : !group.Any(!Runtime.CpuInfo.Bf16IsFaster);
 
     /// <summary>The cores a process may use when <paramref name="localSize"/> processes share <paramref name="cores"/>.</summary>
     public static int ThreadsPerProcess(int cores, int localSize) => Math.Max(1, cores / Math.Max(1, localSize));

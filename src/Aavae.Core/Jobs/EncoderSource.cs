@@ -32,7 +32,7 @@ public sealed record EncoderSource
     public string? CacheDir { get; init; }
     [Setting("auto (CUDA when available), cpu, cuda or cuda:N")]
     public DeviceChoice Device { get; init; } = DeviceChoice.Auto;
-    [Setting("32, bf16-mixed (the encoder's convolutions in bfloat16, features float32: faster on CPUs with AVX512-BF16 or AMX) or auto (bf16-mixed on such a CPU, 32 elsewhere); 16-mixed on CUDA")]
+    [Setting("32, bf16-mixed (the encoder's convolutions in bfloat16, features float32: faster than float32 with AMX or on AMD's AVX512-BF16) or auto (bf16-mixed on such a CPU, 32 elsewhere, Intel's AVX512-BF16 without AMX included); 16-mixed on CUDA")]
     public Precision Precision { get; init; } = Precision.Full32;
 
     /// <summary>The checkpoint file: a run folder's last one.</summary>

@@ -45,7 +45,7 @@ public sealed record TrainerOptions
     public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.ChannelsLast;
 
     /// <summary>Lightning's precision; bf16-mixed runs the convolutions in bfloat16 (Models/MixedPrecision.cs).</summary>
-    [Setting("32, bf16-mixed (convolutions in bfloat16 on float32 weights; fast on CPUs with AVX512-BF16 or AMX) or auto (bf16-mixed on such a CPU, 32 elsewhere); 16-mixed is the reference's --fp16")]
+    [Setting("32, bf16-mixed (convolutions in bfloat16 on float32 weights; faster than float32 with AMX or on AMD's AVX512-BF16) or auto (bf16-mixed on such a CPU, 32 elsewhere, Intel's AVX512-BF16 without AMX included); 16-mixed is the reference's --fp16")]
     public Precision Precision { get; init; } = Precision.Full32;
 
     /// <summary>Null: libtorch's count (the cores), given up to other processes while they keep cores busy (Runtime/CoreShare.cs).</summary>

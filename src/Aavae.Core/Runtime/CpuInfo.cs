@@ -1,9 +1,18 @@
 namespace Aavae.Runtime;
 
-/// <summary>The fields of /proc/cpuinfo (Linux; empty elsewhere), for the engine report and the guard's known-crash rule.</summary>
+/// <summary>
+/// The fields of /proc/cpuinfo (Linux; empty elsewhere), for the engine report, the guard's
+/// known-crash rule and what <c>--precision auto</c> takes. <c>AAVAE_CPUINFO</c> names another file
+/// to read instead, so that a process makes another CPU's choices (the data-parallel tests give one
+/// rank an AMX Xeon's flags).
+/// </summary>
 public static class CpuInfo
 {
-    private static readonly Lazy<string[]> lines = new(() => File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : []);
+    public const string FileVariable = "AAVAE_CPUINFO";
+
+    private static readonly Lazy<string[]> lines = new(() =>
+        Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } other ? File.ReadAllLines(other)
+        : File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : []);
 
     public static IReadOnlyList<string> Lines => lines.Value;
 
@@ -13,6 +22,34 @@ public static class CpuInfo
     /// </summary>
     public static bool HasBf16Units => Field(Lines, "flags").Split(' ').Any(f => f is "avx512_bf16" or "amx_bf16")
         && IsaCapAllowsBf16(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"));
+
+    /// <summary>
+    /// Whether bfloat16 convolutions run faster than float32 ones on this CPU, which is when
+    /// <c>--precision auto</c> takes bf16-mixed: see <see cref="Bf16FasterOn"/>.
+    /// </summary>
+    public static bool Bf16IsFaster => Bf16FasterOn(Field(Lines, "flags"), Field(Lines, "vendor_id"), Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"));
+
+    /// <summary>
+    /// Whether bfloat16 convolutions outrun float32 on a CPU of these /proc/cpuinfo <paramref name="flags"/>
+    /// and <paramref name="vendor"/> under oneDNN's ISA <paramref name="cap"/>, as the <c>cpu-small</c> step
+    /// measured (docs/benchmarks.md): with AMX (Intel, 1.7-2.3x float32's speed) and on AMD's AVX512-BF16
+    /// (Zen 5, 1.7x), but not on Intel's AVX512-BF16 without AMX, where oneDNN's bfloat16 kernels ran the
+    /// step at 0.7x its float32 AVX-512 ones: there bfloat16 would cost accuracy and time both.
+    /// </summary>
+    public static bool Bf16FasterOn(string flags, string vendor, string? cap)
+    {
+        var set = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        bool units = set.Any(f => f is "avx512_bf16" or "amx_bf16") && IsaCapAllowsBf16(cap);
+        bool amx = set.Contains("amx_bf16") && IsaCapAllowsAmx(cap);
+        return units && (amx || vendor == "AuthenticAMD");
+    }
+
+    /// <summary>Whether oneDNN's ISA cap <paramref name="cap"/> lets it use AMX: unset, ALL, DEFAULT, or an ISA name holding AMX.</summary>
+    public static bool IsaCapAllowsAmx(string? cap)
+    {
+        var isa = (cap ?? "").Trim().ToUpperInvariant();
+        return isa is "" or "ALL" or "DEFAULT" || isa.Contains("AMX");
+    }
 
     /// <summary>
     /// Whether oneDNN's ISA cap <paramref name="cap"/> (unset, ALL, DEFAULT, or an ISA name such as

@@ -19,8 +19,8 @@ public enum Precision
     /// <summary>float16 convolutions with a gradient scaler (Lightning's <c>16-mixed</c>, the reference's <c>--fp16</c>): CUDA only.</summary>
     [JsonStringEnumMemberName("16-mixed"), SettingName("16-mixed", "16")] Fp16Mixed,
     /// <summary>
-    /// bf16-mixed on a CPU with bfloat16 units (AVX512-BF16 or AMX-BF16), float32 on other CPUs and
-    /// on CUDA (the reference's own precision there). Made concrete by <see cref="Precisions.On(Precision, Device)"/>
+    /// bf16-mixed on a CPU where bfloat16 convolutions outrun float32 ones (<see cref="CpuInfo.Bf16IsFaster"/>:
+    /// AMX, or AMD's AVX512-BF16), float32 on other CPUs and on CUDA (the reference's own precision there). Made concrete by <see cref="Precisions.On(Precision, Device)"/>
     /// when a run or an encoder is set up; a run's configuration records what it was made.
     /// </summary>
     [JsonStringEnumMemberName("auto"), SettingName("auto")] Auto,
@@ -43,11 +43,11 @@ public static class Precisions
     };
 
     /// <summary>The precision computed in on <paramref name="device"/>: <see cref="Precision.Auto"/> made concrete for this CPU, the others as they are.</summary>
-    public static Precision On(this Precision precision, Device device) => precision.On(device.type, CpuInfo.HasBf16Units);
+    public static Precision On(this Precision precision, Device device) => precision.On(device.type, CpuInfo.Bf16IsFaster);
 
-    /// <summary><see cref="Precision.Auto"/> for a device kind and whether the CPU has bfloat16 units.</summary>
-    public static Precision On(this Precision precision, DeviceType device, bool cpuHasBf16Units) =>
+    /// <summary><see cref="Precision.Auto"/> for a device kind and whether bfloat16 convolutions outrun float32 ones on the CPU.</summary>
+    public static Precision On(this Precision precision, DeviceType device, bool bf16Faster) =>
         precision != Precision.Auto ? precision
-        : device == DeviceType.CPU && cpuHasBf16Units ? Precision.Bf16Mixed
+        : device == DeviceType.CPU && bf16Faster ? Precision.Bf16Mixed
         : Precision.Full32;
 }

@@ -98,8 +98,8 @@ public static class PretrainSetup
         var o = Resolve(preset, request.Kind, request.Dataset, checkpoint, o => flags.Apply(request.Explicitly?.Invoke(o) ?? o, group.Size),
             request.StemChosen, request.EpochsChosen);
         var device = o.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
-        bool bf16Units = group.AllHaveBf16Units();
-        o = OnDevice(o, device, bf16Units);
+        bool bf16Faster = group.AllComputeBf16Faster();
+        o = OnDevice(o, device, bf16Faster);
         Pretrainer.CheckPrecision(o, device);
         var evaluation = request.LinearEval is FeatureMode mode ? Pretrainer.LinearEvaluationOptions(o, mode) : null;
         if (evaluation is not null && request.Evaluation is not null) evaluation = request.Evaluation(evaluation);
@@ -116,15 +116,15 @@ public static class PretrainSetup
             : checkpoint.Format != CheckpointFormat.Lightning ? $"pretrain: resuming at epoch {position!.Epoch}, batch {position.Batch} (step {position.GlobalStep})"
             : $"pretrain: continuing the reference's run {request.Resume} at epoch {position!.Epoch} (step {position.GlobalStep})",
         };
-        var baseline = OnDevice(checkpoint?.Options ?? Resolve(preset, request.Kind, request.Dataset), device, bf16Units);
+        var baseline = OnDevice(checkpoint?.Options ?? Resolve(preset, request.Kind, request.Dataset), device, bf16Faster);
         lines.AddRange(Summary(o, baseline, checkpoint is null ? preset : "the run", run));
         if (flags.Note(o, group.Size) is { } note) lines.Add(note);
         return new PretrainStart(o, run, checkpoint, evaluation, lines);
     }
 
     /// <summary>The options with "auto" precision made concrete: bfloat16 on CPUs only where every process has the units.</summary>
-    private static PretrainOptions OnDevice(PretrainOptions o, TorchSharp.torch.Device device, bool bf16Units) =>
-        o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device.type, bf16Units) } };
+    private static PretrainOptions OnDevice(PretrainOptions o, TorchSharp.torch.Device device, bool bf16Faster) =>
+        o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device.type, bf16Faster) } };
 
     /// <summary>
     /// Where the run writes: the resumed run's own folder (or <paramref name="output"/>); for a new

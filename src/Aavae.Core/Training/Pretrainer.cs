@@ -59,10 +59,10 @@ public sealed class Pretrainer : IDisposable
             throw new OptionException(nameof(DataOptions.BatchSize), $"{options.Data.BatchSize} (the global batch) must be a multiple of the {group.Size} processes");
         Device = options.Trainer.Device.ForProcess(group.LocalRank, group.LocalSize).Resolve();
         // The run records, and resumes with, the precision it computes in, not "auto"; every process
-        // computes in one, so "auto" takes bfloat16 only where every process's CPU has the units
+        // computes in one, so "auto" takes bfloat16 only where it outruns float32 on every process's CPU
         // (PretrainSetup has settled it already for the program; a library caller may pass "auto").
         if (options.Trainer.Precision == Precision.Auto)
-            options = options with { Trainer = options.Trainer with { Precision = Precision.Auto.On(Device.type, group.AllHaveBf16Units()) } };
+            options = options with { Trainer = options.Trainer with { Precision = Precision.Auto.On(Device.type, group.AllComputeBf16Faster()) } };
         CheckPrecision(options, Device);
         this.options = options;
         this.run = run;
@@ -109,8 +109,10 @@ public sealed class Pretrainer : IDisposable
             KernelCheck = module.KernelCheck;
             if (KernelCheck.Unfixable.Any()) throw new KernelCheckException(KernelCheck.Summary!);
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
-            if (options.Trainer.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.HasBf16Units)
-                observer.OnMessage("bf16-mixed on a CPU without AVX512-BF16 or AMX: bfloat16 convolutions will be slower than float32 here");
+            if (options.Trainer.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.Bf16IsFaster)
+                observer.OnMessage(CpuInfo.HasBf16Units
+                    ? "bf16-mixed on Intel's AVX512-BF16 without AMX: its bfloat16 convolutions are slower than float32 ones (--precision auto takes float32 here)"
+                    : "bf16-mixed on a CPU without AVX512-BF16 or AMX: bfloat16 convolutions will be slower than float32 here");
             if (options.Monitors.OnlineFt)
             {
                 if (data.Train.NumClasses < 1) throw new OptionException(nameof(MonitorOptions.OnlineFt), $"needs labels; {data.Train.Name} has none");
@@ -266,8 +268,9 @@ public sealed class Pretrainer : IDisposable
         // The end-of-run analysis: its pictures encoded, and its map.
         var analysis = AnalysisFor(options);
         // Rank 0 runs it while the others wait; every rank counts it, since the processes average their estimates.
-        double after = (Math.Min(analysis.MapPoints, data.Val.Count) + Math.Min(analysis.SearchPictures, data.Train.Count)) * perImage
+        double page = (Math.Min(analysis.MapPoints, data.Val.Count) + Math.Min(analysis.SearchPictures, data.Train.Count)) * perImage
             + Tsne.EstimateSeconds(Math.Min(analysis.MapPoints, data.Val.Count));
+        double after = page;
         if (evaluation is not null && data.Train.NumClasses > 0)
         {
             var eval = new LinearEval(evaluation, new SilentObserver());
@@ -275,7 +278,7 @@ public sealed class Pretrainer : IDisposable
             after += (images * perImage + linearSteps * eval.LinearStepSeconds(module.Model.Encoder.FeatureDim, data.Info.NumClasses, Device)
                 + eval.KnnSeconds(data, module.Model.Encoder.FeatureDim)) / group.LocalSize;
         }
-        return new RunCosts(step, epochEnd, after);
+        return new RunCosts(step, epochEnd, after, page);
     }
 
     /// <summary>

@@ -232,16 +232,25 @@ public class DataParallelTests
     }
 
     [RequiresFact(Need.Mpi)]
-    public void PrecisionAutoTakesBfloat16OnlyWhereEveryProcessHasTheUnits()
+    public void PrecisionAutoTakesBfloat16OnlyWhereItIsFasterOnEveryProcess()
     {
-        // Two "hosts" of different CPUs: rank 1's oneDNN is held below the bf16 units (as a Zen 3's would lack them).
+        // Two "hosts" of different CPUs: both read an AMX Xeon's flags (the ranks inherit the launcher's
+        // environment), where auto alone takes bf16-mixed, then rank 1's oneDNN is held below the bf16
+        // units (as a Zen 3's would lack them).
         var dir = TempDir.Create();
-        var run = Path.Combine(dir, "mixed");
-        string[] args = [.. With(Small, "--precision", "auto"), "--max-epochs", "1", "--limit-train-batches", "2", "--output", run];
-        var (code, output, err) = MpiLauncher.OpenMpi.Run(1, CliRunner.Program, [.. args, ":", "-np", "1", "-x", "ONEDNN_MAX_CPU_ISA=AVX2", "dotnet", CliRunner.Program, .. args], dir);
-        Assert.True(code == 0, err);
-        Assert.Contains("data-parallel: 2 processes", output);
-        Assert.Equal(Aavae.Runtime.Precision.Full32, PretrainOptions.Read(Path.Combine(run, "config.json")).Trainer.Precision);
+        var amx = Path.Combine(dir, "cpuinfo");
+        File.WriteAllText(amx, "vendor_id\t: GenuineIntel\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n");
+        var launcher = MpiLauncher.OpenMpi with { Environment = new(MpiLauncher.OpenMpi.Environment) { [Aavae.Runtime.CpuInfo.FileVariable] = amx } };
+        Aavae.Runtime.Precision Recorded(string run) => PretrainOptions.Read(Path.Combine(run, "config.json")).Trainer.Precision;
+        foreach (var (name, capRank1, expected) in new[] { ("alike", false, Aavae.Runtime.Precision.Bf16Mixed), ("mixed", true, Aavae.Runtime.Precision.Full32) })
+        {
+            string[] args = [.. With(Small, "--precision", "auto"), "--max-epochs", "1", "--limit-train-batches", "2", "--output", Path.Combine(dir, name)];
+            string[] cap = capRank1 ? ["-x", "ONEDNN_MAX_CPU_ISA=AVX2"] : [];
+            var (code, output, err) = launcher.Run(1, CliRunner.Program, [.. args, ":", "-np", "1", .. cap, "dotnet", CliRunner.Program, .. args], dir);
+            Assert.True(code == 0, err);
+            Assert.Contains("data-parallel: 2 processes", output);
+            Assert.Equal(expected, Recorded(Path.Combine(dir, name)));
+        }
     }
 
     private static double Column(string run, string name)

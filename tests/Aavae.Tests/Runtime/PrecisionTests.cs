@@ -11,8 +11,8 @@ public class PrecisionTests
     // The reference's own precision on a GPU, whatever the CPU beside it.
     [InlineData(DeviceType.CUDA, true, Precision.Full32)]
     [InlineData(DeviceType.CUDA, false, Precision.Full32)]
-    public void AutoIsBf16MixedOnlyOnACpuWithBfloat16Units(DeviceType device, bool bf16Units, Precision expected) =>
-        Assert.Equal(expected, Precision.Auto.On(device, bf16Units));
+    public void AutoIsBf16MixedOnlyOnACpuWhereBfloat16IsFaster(DeviceType device, bool bf16Faster, Precision expected) =>
+        Assert.Equal(expected, Precision.Auto.On(device, bf16Faster));
 
     [Theory]
     [InlineData(Precision.Full32)]

@@ -12,6 +12,14 @@ namespace Aavae.Tests.Training;
 /// </summary>
 public sealed class TimeBudgetTests
 {
+    [Fact]
+    public void TheMarginGrowsWithTheWorkAfterTraining()
+    {
+        // 15 minutes: 5% (45 s), 5 s, and a third of 102 s of page and evaluation.
+        Assert.Equal(84, TimeBudget.Margin(TimeSpan.FromMinutes(15), afterTraining: 102), 9);
+        Assert.Equal(50, TimeBudget.Margin(TimeSpan.FromMinutes(15)), 9);
+    }
+
     [Theory]
     [InlineData(0, 10, 4, 3)] // ends at steps 4, 8 and the partial epoch's 10
     [InlineData(5, 8, 4, 1)] // at 8

@@ -92,12 +92,13 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
     {
         double elapsed = (DateTime.UtcNow - jobStart).TotalSeconds;
         var costs = planned = Agree(measured, ref elapsed);
-        double left = budget.TotalSeconds - TimeBudget.Margin(budget) - elapsed;
+        double margin = TimeBudget.Margin(budget, costs.AfterTraining);
+        double left = budget.TotalSeconds - margin - elapsed;
         long steps = TimeBudget.Steps(done, batchesPerEpoch, left, costs, cap);
         var plan = TimeBudget.Plan(steps, batchesPerEpoch, warmupEpochs);
         // A guard, not the plan: training ends at the latest when the last epoch's end and the work
         // after it would no longer fit in the budget with half the margin left (the plan keeps all of it).
-        var trainUntil = jobStart.AddSeconds(budget.TotalSeconds - TimeBudget.Margin(budget) / 2 - costs.EpochEnd - costs.AfterTraining);
+        var trainUntil = jobStart.AddSeconds(budget.TotalSeconds - margin / 2 - costs.EpochEnd - costs.AfterTraining);
         apply(plan, trainUntil);
         bool capped = steps == cap && TimeBudget.Cost(done, cap + 1, batchesPerEpoch, costs) <= left;
         report(Describe(done, steps, plan, costs, how, capped));
@@ -108,18 +109,18 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
     private RunCosts Agree(RunCosts costs, ref double elapsed)
     {
         if (group.Size == 1) return costs;
-        Span<double> values = [costs.Step, costs.EpochEnd, costs.AfterTraining, elapsed];
+        Span<double> values = [costs.Step, costs.EpochEnd, costs.AfterTraining, costs.Page, elapsed];
         group.AllReduceSum(values);
         for (int i = 0; i < values.Length; i++) values[i] /= group.Size;
-        elapsed = values[3];
-        return new RunCosts(values[0], values[1], values[2]);
+        elapsed = values[4];
+        return new RunCosts(values[0], values[1], values[2], values[3]);
     }
 
     private string Describe(long done, long steps, TimePlan plan, RunCosts costs, string how, bool capped)
     {
         var c = CultureInfo.InvariantCulture;
         string budgetText = SettingValues.Format(budget);
-        string measured = string.Create(c, $"{costs.Step:0.###} s a step, {costs.EpochEnd:0.#} s an epoch's end{(costs.AfterTraining > 0 ? $", {costs.AfterTraining:0} s after training (the run's page, evaluation)" : "")} ({how})");
+        string measured = string.Create(c, $"{costs.Step:0.###} s a step, {costs.EpochEnd:0.#} s an epoch's end{(costs.AfterTraining > 0 ? $", {costs.AfterTraining:0} s after training (the run's page {costs.Page:0} s, evaluation {costs.AfterTraining - costs.Page:0} s)" : "")} ({how})");
         if (steps <= done)
             return $"time budget {budgetText}: no time is left for more training at step {done} ({measured}); the run ends here";
         string epochs = string.Create(c, $"{(double)steps / batchesPerEpoch:0.##} epochs");
