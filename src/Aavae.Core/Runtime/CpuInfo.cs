@@ -3,16 +3,17 @@ namespace Aavae.Runtime;
 /// <summary>
 /// The fields of /proc/cpuinfo (Linux; empty elsewhere), for the engine report, the guard's
 /// known-crash rule and what <c>--precision auto</c> takes. <c>AAVAE_CPUINFO</c> names another file
-/// to read instead, so that a process makes another CPU's choices (the data-parallel tests give one
-/// rank an AMX Xeon's flags).
+/// to read instead, so that a process makes another CPU's choices (the data-parallel tests give their
+/// ranks an AMX Xeon's flags).
 /// </summary>
 public static class CpuInfo
 {
     public const string FileVariable = "AAVAE_CPUINFO";
 
     private static readonly Lazy<string[]> lines = new(() =>
-        Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } other ? File.ReadAllLines(other)
-        : File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : []);
+        Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } other
+            ? File.Exists(other) ? File.ReadAllLines(other) : throw new FileNotFoundException($"{FileVariable}={other}: no such file (it names a file read instead of /proc/cpuinfo)", other)
+            : File.Exists("/proc/cpuinfo") ? File.ReadAllLines("/proc/cpuinfo") : []);
 
     public static IReadOnlyList<string> Lines => lines.Value;
 

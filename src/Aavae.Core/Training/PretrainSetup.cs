@@ -122,7 +122,7 @@ public static class PretrainSetup
         return new PretrainStart(o, run, checkpoint, evaluation, lines);
     }
 
-    /// <summary>The options with "auto" precision made concrete: bfloat16 on CPUs only where every process has the units.</summary>
+    /// <summary>The options with "auto" precision made concrete: bfloat16 on CPUs only where it outruns float32 on every process.</summary>
     private static PretrainOptions OnDevice(PretrainOptions o, TorchSharp.torch.Device device, bool bf16Faster) =>
         o with { Trainer = o.Trainer with { Precision = o.Trainer.Precision.On(device.type, bf16Faster) } };
 
