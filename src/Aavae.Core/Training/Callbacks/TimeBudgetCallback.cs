@@ -58,7 +58,7 @@ public sealed class TimeBudgetCallback(TimeSpan budget, DateTime jobStart, long 
         long done = epoch.Next.GlobalStep;
         // An epoch shorter than the timed steps: plan from its steps and its end as measured.
         if (stage == Stage.Measuring) FirstPlan(done, estimate(SecondsPerStep(done)) with { EpochEnd = epochEnd }, $"measured over epoch {epoch.Epoch + 1}");
-        else Replan(done, new RunCosts(SecondsPerStep(done), epochEnd, planned.AfterTraining), $"measured again at the end of epoch {epoch.Epoch + 1}");
+        else Replan(done, planned with { Step = SecondsPerStep(done), EpochEnd = epochEnd }, $"measured again at the end of epoch {epoch.Epoch + 1}");
     }
 
     /// <summary>
