@@ -51,7 +51,7 @@ internal static class DoctorCommand
             Console.WriteLine($"oneDNN ISA     {report.OneDnnIsa}");
             Console.WriteLine($"bf16 units     {(CpuInfo.HasBf16Units ? "yes (AVX512-BF16 or AMX-BF16): --precision bf16-mixed runs its convolutions on them" : "none: --precision bf16-mixed runs, but slower than float32 here")}");
             Console.WriteLine($"precision auto {(CpuInfo.Bf16IsFaster ? "bf16-mixed (AMX, or AMD's AVX512-BF16: bfloat16 convolutions outrun float32 ones)"
-                : CpuInfo.HasBf16Units ? "32-true (Intel's AVX512-BF16 without AMX: its bfloat16 convolutions are slower than float32 ones)" : "32-true")}");
+                : CpuInfo.HasBf16Units ? $"32-true ({CpuInfo.Bf16SlowerWithoutAmx})" : "32-true")}");
             Console.WriteLine($"bf16 kernels   {Bf16Kernels()}");
             Console.WriteLine($"threads        {report.Threads} intra-op, {report.InteropThreads} inter-op");
             Console.WriteLine($"malloc tuning  {(report.MallocTuned ? "on (trim threshold 2 GB, no mmap)" : "off")}{(report.HeapReuse is { } heap ? $": {heap}" : "")}");

@@ -21,14 +21,16 @@ public static class CpuInfo
     /// Whether the CPU has bfloat16 arithmetic units oneDNN uses (AVX512-BF16 or AMX-BF16), and
     /// ONEDNN_MAX_CPU_ISA lets it use them: a cap below them makes oneDNN emulate bfloat16, slower than float32.
     /// </summary>
-    public static bool HasBf16Units => Field(Lines, "flags").Split(' ').Any(f => f is "avx512_bf16" or "amx_bf16")
-        && IsaCapAllowsBf16(Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"));
+    public static bool HasBf16Units => Bf16UnitsOn(Flags, IsaCap);
 
     /// <summary>
     /// Whether bfloat16 convolutions run faster than float32 ones on this CPU, which is when
     /// <c>--precision auto</c> takes bf16-mixed: see <see cref="Bf16FasterOn"/>.
     /// </summary>
-    public static bool Bf16IsFaster => Bf16FasterOn(Field(Lines, "flags"), Field(Lines, "vendor_id"), Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"));
+    public static bool Bf16IsFaster => Bf16FasterOn(Field(Lines, "flags"), Field(Lines, "vendor_id"), IsaCap);
+
+    /// <summary>Why bfloat16 loses on a CPU that has its units but not <see cref="Bf16IsFaster"/>, as the run and <c>aavae doctor</c> say it.</summary>
+    public const string Bf16SlowerWithoutAmx = "Intel's AVX512-BF16 without AMX: its bfloat16 convolutions are slower than float32 ones";
 
     /// <summary>
     /// Whether bfloat16 convolutions outrun float32 on a CPU of these /proc/cpuinfo <paramref name="flags"/>
@@ -40,16 +42,15 @@ public static class CpuInfo
     public static bool Bf16FasterOn(string flags, string vendor, string? cap)
     {
         var set = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        bool units = set.Any(f => f is "avx512_bf16" or "amx_bf16") && IsaCapAllowsBf16(cap);
         bool amx = set.Contains("amx_bf16") && IsaCapAllowsAmx(cap);
-        return units && (amx || vendor == "AuthenticAMD");
+        return Bf16UnitsOn(set, cap) && (amx || vendor == "AuthenticAMD");
     }
 
     /// <summary>Whether oneDNN's ISA cap <paramref name="cap"/> lets it use AMX: unset, ALL, DEFAULT, or an ISA name holding AMX.</summary>
     public static bool IsaCapAllowsAmx(string? cap)
     {
-        var isa = (cap ?? "").Trim().ToUpperInvariant();
-        return isa is "" or "ALL" or "DEFAULT" || isa.Contains("AMX");
+        var isa = Isa(cap);
+        return Uncapped(isa) || isa.Contains("AMX");
     }
 
     /// <summary>
@@ -59,10 +60,20 @@ public static class CpuInfo
     /// </summary>
     public static bool IsaCapAllowsBf16(string? cap)
     {
-        var isa = (cap ?? "").Trim().ToUpperInvariant();
-        return isa is "" or "ALL" or "DEFAULT" || (isa.StartsWith("AVX512", StringComparison.Ordinal) && (isa.Contains("BF16") || isa.Contains("FP16") || isa.Contains("AMX")))
+        var isa = Isa(cap);
+        return Uncapped(isa) || (isa.StartsWith("AVX512", StringComparison.Ordinal) && (isa.Contains("BF16") || isa.Contains("FP16") || isa.Contains("AMX")))
             || isa.StartsWith("AVX10", StringComparison.Ordinal);
     }
+
+    private static string[] Flags => Field(Lines, "flags").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private static string? IsaCap => Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
+
+    private static bool Bf16UnitsOn(string[] flags, string? cap) => flags.Any(f => f is "avx512_bf16" or "amx_bf16") && IsaCapAllowsBf16(cap);
+
+    private static string Isa(string? cap) => (cap ?? "").Trim().ToUpperInvariant();
+
+    private static bool Uncapped(string isa) => isa is "" or "ALL" or "DEFAULT";
 
     /// <summary>The CPU as <c>lscpu</c> names it: model name, family and model ("Intel(R) Xeon(R) Processor, family 6 model 207"); "" when unknown.</summary>
     public static string Name

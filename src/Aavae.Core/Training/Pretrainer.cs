@@ -111,7 +111,7 @@ public sealed class Pretrainer : IDisposable
             if (KernelCheck.Summary is { } found) observer.OnMessage(found);
             if (options.Trainer.Precision == Precision.Bf16Mixed && Device.type == TorchSharp.DeviceType.CPU && !CpuInfo.Bf16IsFaster)
                 observer.OnMessage(CpuInfo.HasBf16Units
-                    ? "bf16-mixed on Intel's AVX512-BF16 without AMX: its bfloat16 convolutions are slower than float32 ones (--precision auto takes float32 here)"
+                    ? $"bf16-mixed on {CpuInfo.Bf16SlowerWithoutAmx} (--precision auto takes float32 here)"
                     : "bf16-mixed on a CPU without AVX512-BF16 or AMX: bfloat16 convolutions will be slower than float32 here");
             if (options.Monitors.OnlineFt)
             {

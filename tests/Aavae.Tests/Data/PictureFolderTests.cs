@@ -13,14 +13,19 @@ namespace Aavae.Tests.Data;
 public class PictureFolderTests
 {
     /// <summary>The first <paramref name="count"/> shipped training images, [N, 28, 28] grey bytes.</summary>
-    internal static byte[][] FashionMnist(int count)
+    internal static byte[][] FashionMnist(int count) => FashionMnist(train: true, count).Pictures;
+
+    /// <summary>The first <paramref name="count"/> (all when null) shipped images of a split as 28 x 28 grey bytes, with their classes.</summary>
+    internal static (byte[][] Pictures, long[] Labels) FashionMnist(bool train, int? count = null)
     {
-        using var source = Aavae.Data.FashionMnist.Load(Aavae.Data.FashionMnist.ShippedDirectory, train: true);
-        using var images = source.Images.narrow(0, 0, count);
+        using var source = Aavae.Data.FashionMnist.Load(Aavae.Data.FashionMnist.ShippedDirectory, train);
+        int n = count ?? (int)source.Images.shape[0];
+        using var images = source.Images.narrow(0, 0, n);
         // Stored padded to 32x32 as the reference pads them: the 28x28 picture is the centre.
         using var crop = images[.., 0, 2..30, 2..30].contiguous();
+        using var labels = source.Labels.narrow(0, 0, n);
         var bytes = crop.data<byte>().ToArray();
-        return Enumerable.Range(0, count).Select(i => bytes.AsSpan(i * 784, 784).ToArray()).ToArray();
+        return (Enumerable.Range(0, n).Select(i => bytes.AsSpan(i * 784, 784).ToArray()).ToArray(), labels.data<long>().ToArray());
     }
 
     internal static string WritePng(string path, byte[] grey, int side = 28)

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Aavae.Inference;
 using Aavae.Tests.Data;
-using static TorchSharp.torch;
 
 namespace Aavae.Tests.Inference;
 
@@ -83,18 +82,13 @@ public class PictureIndexTests(TinyRun tiny) : IClassFixture<TinyRun>
         var dir = TempDir.Create();
         var pictures = Path.Combine(dir, "labelled");
         // 1,000 pictures of the test split the fixture never trained on, 100 of each class, in class folders.
-        using (var test = Aavae.Data.FashionMnist.Load(Aavae.Data.FashionMnist.ShippedDirectory, train: false))
+        var (grey, labels) = PictureFolderTests.FashionMnist(train: false);
+        var taken = new int[10];
+        for (int i = 0; i < labels.Length && taken.Sum() < 1000; i++)
         {
-            var labels = test.Labels.data<long>().ToArray();
-            using var crop = test.Images[.., 0, 2..30, 2..30].contiguous();
-            var bytes = crop.data<byte>().ToArray();
-            var taken = new int[10];
-            for (int i = 0; i < labels.Length && taken.Sum() < 1000; i++)
-            {
-                if (taken[labels[i]] == 100) continue;
-                taken[labels[i]]++;
-                PictureFolderTests.WritePng(Path.Combine(pictures, $"class{labels[i]}", $"{i}.png"), bytes.AsSpan(i * 784, 784).ToArray());
-            }
+            if (taken[labels[i]] == 100) continue;
+            taken[labels[i]]++;
+            PictureFolderTests.WritePng(Path.Combine(pictures, $"class{labels[i]}", $"{i}.png"), grey[i]);
         }
         // The random encoder is the fixture's shape at its initialisation (one step at the warm-up's first, near-zero, learning rate).
         var (code, _, err) = CliRunner.Run(dir, ["pretrain", "--preset", "cpu-small", "--max-steps", "1", "--limit-val-batches", "0", "--precision", "32", "--output", "random"]);
